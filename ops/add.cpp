@@ -1,0 +1,22 @@
+// add: out = a + b (broadcast). d/da = sum_to(g, a), d/db = sum_to(g, b).
+#include "detail.hpp"
+
+namespace scg {
+namespace {
+class AddOp final : public detail::BinaryOp {
+ public:
+  std::string name() const override { return "add"; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    detail::broadcast_binary(*in[0], *in[1], out, [](auto x, auto y) { return x + y; });
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
+    return {sum_to(g, in[0].shape()), sum_to(g, in[1].shape())};
+  }
+  Linearity linearity() const override { return Linearity::kJoint; }
+};
+}  // namespace
+
+Var operator+(const Var& a, const Var& b) { return detail::make_shared_op<AddOp>({a, b}); }
+Var operator+(const Var& a, double c) { return a + detail::constant_like(a, c); }
+Var operator+(double c, const Var& a) { return detail::constant_like(a, c) + a; }
+}  // namespace scg

@@ -1,0 +1,24 @@
+// div: out = a / b (elementwise, broadcast). d/da = sum_to(g / b, a),
+// d/db = sum_to(-g out / b, b).
+#include "detail.hpp"
+
+namespace scg {
+namespace {
+class DivOp final : public detail::BinaryOp {
+ public:
+  std::string name() const override { return "div"; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    detail::broadcast_binary(*in[0], *in[1], out, [](auto x, auto y) { return x / y; });
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
+    const Var ga = g / in[1];
+    return {sum_to(ga, in[0].shape()), sum_to(-(ga * out), in[1].shape())};
+  }
+  Linearity linearity() const override { return Linearity::kFirst; }
+};
+}  // namespace
+
+Var operator/(const Var& a, const Var& b) { return detail::make_shared_op<DivOp>({a, b}); }
+Var operator/(const Var& a, double c) { return a / detail::constant_like(a, c); }
+Var operator/(double c, const Var& a) { return detail::constant_like(a, c) / a; }
+}  // namespace scg

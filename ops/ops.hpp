@@ -1,0 +1,83 @@
+#pragma once
+/// \file Every differentiable op. Each is defined in one file of ops/ (shape rule, forward
+/// kernel and gradient rule together); this header declares them. All broadcast on two axes
+/// like NumPy where they take two operands, and differentiate to any order.
+
+#include "../core/graph.hpp"
+
+namespace scg {
+
+/// a + b, elementwise with broadcasting. d/da = g, d/db = g (summed over stretched axes).
+Var operator+(const Var& a, const Var& b);
+/// a - b, elementwise with broadcasting.
+Var operator-(const Var& a, const Var& b);
+/// a * b, elementwise with broadcasting. d/da = g b, d/db = g a.
+Var operator*(const Var& a, const Var& b);
+/// a / b, elementwise with broadcasting. d/da = g / b, d/db = -g a / b^2.
+Var operator/(const Var& a, const Var& b);
+/// -a.
+Var operator-(const Var& a);
+/// a + c with c a constant (likewise the overloads below).
+Var operator+(const Var& a, double c);
+Var operator+(double c, const Var& a);  ///< c + a
+Var operator-(const Var& a, double c);  ///< a - c
+Var operator-(double c, const Var& a);  ///< c - a
+Var operator*(const Var& a, double c);  ///< a * c
+Var operator*(double c, const Var& a);  ///< c * a
+Var operator/(const Var& a, double c);  ///< a / c
+Var operator/(double c, const Var& a);  ///< c / a
+
+/// e^x. d = g e^x.
+Var exp(const Var& x);
+/// Natural log. d = g / x.
+Var log(const Var& x);
+/// 1 / (1 + e^-x). d = g s (1 - s).
+Var sigmoid(const Var& x);
+/// log sigmoid(x) = -softplus(-x), finite for any finite x. d = g sigmoid(-x).
+Var log_sigmoid(const Var& x);
+/// tanh. d = g (1 - tanh^2).
+Var tanh(const Var& x);
+/// log(1 + e^x), finite for any finite x. d = g sigmoid(x).
+Var softplus(const Var& x);
+/// max(x, 0). d = g step(x).
+Var relu(const Var& x);
+/// x^2. d = 2 g x.
+Var square(const Var& x);
+/// sqrt(x). d = g / (2 sqrt(x)).
+Var sqrt(const Var& x);
+/// |x|. d = g sign(x).
+Var abs(const Var& x);
+/// x^p for a constant p. d = g p x^(p-1).
+Var pow(const Var& x, double p);
+/// 1 where x > 0, else 0. Derivative 0.
+Var step(const Var& x);
+/// -1, 0 or 1 by the sign of x. Derivative 0.
+Var sign(const Var& x);
+
+/// Sum of all elements, 1x1. d = g broadcast to x's shape.
+Var sum(const Var& x);
+/// Sum along `axis`: 0 down the rows (1 x cols), 1 across the columns (rows x 1).
+Var sum(const Var& x, int axis);
+/// Mean of all elements, 1x1.
+Var mean(const Var& x);
+/// Mean along `axis` (as sum).
+Var mean(const Var& x, int axis);
+/// Matrix product a (n x k) b (k x m). d/da = g b^T, d/db = a^T g.
+Var matmul(const Var& a, const Var& b);
+/// Transpose. d = g^T.
+Var transpose(const Var& x);
+/// Softmax of each row. d = s (g - rowsum(g s)).
+Var softmax(const Var& x);
+/// Log-softmax of each row, stable. d = g - softmax(x) rowsum(g).
+Var log_softmax(const Var& x);
+/// Identity in value; no pathwise derivative. (A cost still depends, in expectation, on the
+/// stochastic choices that fed it: grad still adds their score terms.)
+Var stop_gradient(const Var& x);
+
+/// Stretches x to `shape` along axes of length 1. d = sum_to(g, x's shape).
+Var broadcast_to(const Var& x, Shape shape);
+/// Sums x over the axes where `shape` has length 1 (inverse of broadcast_to). Returns x
+/// itself when the shapes already agree.
+Var sum_to(const Var& x, Shape shape);
+
+}  // namespace scg

@@ -1,0 +1,20 @@
+// softplus: out = max(x, 0) + log1p(e^-|x|) (stable). d = g sigmoid(x).
+#include "detail.hpp"
+
+namespace scg {
+namespace {
+class SoftplusOp final : public detail::UnaryOp {
+ public:
+  std::string name() const override { return "softplus"; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    const auto x = in[0]->array();
+    out.array() = x.max(0.0) + (-x.abs()).exp().log1p();
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
+    return {g * sigmoid(in[0])};
+  }
+};
+}  // namespace
+
+Var softplus(const Var& x) { return detail::make_shared_op<SoftplusOp>({x}); }
+}  // namespace scg

@@ -1,0 +1,19 @@
+// sqrt: out = sqrt x. d = g / (2 out).
+#include "detail.hpp"
+
+namespace scg {
+namespace {
+class SqrtOp final : public detail::UnaryOp {
+ public:
+  std::string name() const override { return "sqrt"; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    out.array() = in[0]->array().sqrt();
+  }
+  std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
+    return {g / (2.0 * out)};
+  }
+};
+}  // namespace
+
+Var sqrt(const Var& x) { return detail::make_shared_op<SqrtOp>({x}); }
+}  // namespace scg

@@ -1,0 +1,19 @@
+// tanh: out = tanh x. d = g (1 - out^2).
+#include "detail.hpp"
+
+namespace scg {
+namespace {
+class TanhOp final : public detail::UnaryOp {
+ public:
+  std::string name() const override { return "tanh"; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    out.array() = in[0]->array().tanh();
+  }
+  std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
+    return {g * (1.0 - square(out))};
+  }
+};
+}  // namespace
+
+Var tanh(const Var& x) { return detail::make_shared_op<TanhOp>({x}); }
+}  // namespace scg

@@ -1,0 +1,49 @@
+// bernoulli: x = 1 with probability sigmoid(l), else 0. Score-function node (no path
+// gradient). log p(x) = x log sig(l) + (1 - x) log sig(-l), finite for any finite l.
+#include <boost/random/uniform_01.hpp>
+#include <cmath>
+
+#include "../ops/detail.hpp"
+#include "distribution.hpp"
+
+namespace scg {
+namespace {
+class BernoulliOp final : public StochasticOp {
+ public:
+  std::string name() const override { return "bernoulli"; }
+  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
+    const Tensor& l = *in[0];
+    boost::random::uniform_01<double> u;
+    for (Eigen::Index c = 0; c < l.cols(); ++c)
+      for (Eigen::Index r = 0; r < l.rows(); ++r) {
+        const double x = l(r, c);
+        if (!std::isfinite(x))
+          ctx.fail("bernoulli: logit (" + std::to_string(r) + ", " + std::to_string(c) +
+                   ") is " + std::to_string(x));
+        // P(1) = sigmoid(x); compare in a form exact for large |x|.
+        const double p = 1.0 / (1.0 + std::exp(-x));
+        out(r, c) = u(*ctx.engine) < p ? 1.0 : 0.0;
+      }
+  }
+  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
+    return {Var()};
+  }
+  bool row_local(std::size_t) const override { return true; }
+  Var log_prob(std::span<const Var> params, const Var& x) const override {
+    const Var& l = params[0];
+    return x * log_sigmoid(l) + (1.0 - x) * log_sigmoid(-l);
+  }
+  bool reparameterized() const override { return false; }
+  double state_count(Shape out) const override {
+    return std::pow(2.0, static_cast<double>(out.size()));
+  }
+  void state(std::size_t index, Tensor& value) const override {
+    for (Eigen::Index i = 0; i < value.shape().size(); ++i)
+      value.data()[i] = static_cast<double>((index >> i) & 1u);
+  }
+};
+}  // namespace
+
+Var bernoulli(const Var& logits) { return detail::make_shared_op<BernoulliOp>({logits}); }
+}  // namespace scg

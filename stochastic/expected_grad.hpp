@@ -1,0 +1,54 @@
+#pragma once
+/// \file grad (the gradient of an expected cost, as a graph transformation) and expectation
+/// (exact marginalization over discrete choices).
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "../core/graph.hpp"
+
+namespace scg {
+
+/// Variance reduction for score-function terms. None changes the expectation.
+enum class Baseline {
+  kNone,           ///< plain estimator (default)
+  kMovingAverage,  ///< per stochastic node: a moving average of the cost that depends on it
+  kLeaveOneOut,    ///< per row: the mean cost of the other rows (of its group) this run
+};
+
+/// Options of grad.
+struct GradOptions {
+  /// Baseline applied to every score-function node without a learned baseline.
+  Baseline baseline = Baseline::kNone;
+  /// Decay of the moving-average baseline (weight of the past).
+  double decay = 0.9;
+  /// Leave-one-out: rows form consecutive groups of this size (0: all rows one group).
+  /// With K samples per example stacked as K consecutive rows, set it to K.
+  std::size_t group_size = 0;
+  /// Learned baselines: {stochastic node, baseline node}. The baseline node (1x1 or rows x 1)
+  /// must not depend on the stochastic node; grad also adds the regression loss
+  /// (cost - baseline)^2 so the baseline's parameters train through the same grad.
+  std::vector<std::pair<Var, Var>> learned;
+};
+
+/// Gradient of E[cost] with respect to each of `wrt`, as new nodes of the same graph (one
+/// per wrt, same shapes). One evaluation is an unbiased single-sample estimate: for every
+/// upstream score-function choice, cost x grad log p is added (DiCE's MagicBox, so grad of
+/// the result estimates higher derivatives), each choice weighted only by the additive
+/// terms of the cost, and the rows, that depend on it. `cost` must be 1x1.
+std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt,
+                      const GradOptions& options = {});
+
+/// Options of expectation.
+struct ExpectationOptions {
+  /// Largest number of joint states enumerated; above it expectation throws scg::Error.
+  double max_states = 4096;
+};
+
+/// Exact E[cost] over every discrete stochastic ancestor of `cost`, by enumerating their
+/// joint states; itself built from ops, so grad of it is the exact gradient. Throws
+/// scg::Error (naming the count) above options.max_states, and for continuous ancestors.
+Var expectation(const Var& cost, const ExpectationOptions& options = {});
+
+}  // namespace scg

@@ -1,0 +1,84 @@
+// Proves that a warm Session::run makes no heap allocation: global operator new is replaced
+// by a counting one, and repeated runs of a compiled plan must not move the count.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+#include <scg/scg.hpp>
+
+// Counts every heap allocation: malloc is interposed (Eigen allocates with malloc, and
+// libstdc++'s operator new calls malloc), forwarding to glibc's own entry points.
+extern "C" void* __libc_malloc(std::size_t);
+extern "C" void* __libc_calloc(std::size_t, std::size_t);
+extern "C" void* __libc_realloc(void*, std::size_t);
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+extern "C" void* malloc(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(n);
+}
+extern "C" void* calloc(std::size_t n, std::size_t m) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(n, m);
+}
+extern "C" void* realloc(void* p, std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, n);
+}
+
+TEST_CASE("the counter sees operator new and Eigen's allocations") {
+  const long before = g_allocations.load();
+  auto* p = new std::vector<double>(10);
+  Eigen::MatrixXd m(50, 50);
+  m.setZero();
+  CHECK(g_allocations.load() - before >= 3);
+  delete p;
+  CHECK(m.sum() == 0.0);
+}
+
+TEST_CASE("warm runs allocate nothing: deterministic graph with every kind of op") {
+  scg::Graph g;
+  auto x = g.input("x", 8, 3);
+  auto w = g.parameter("w", scg::Tensor(3, 4, 0.1));
+  auto b = g.parameter("b", scg::Tensor(1, 4, 0.2));
+  auto h = scg::tanh(scg::matmul(x, w) + b);
+  auto p = scg::softmax(h) * scg::log_softmax(h) + scg::sigmoid(h) - scg::softplus(h);
+  auto cost = scg::mean(scg::square(p)) + scg::sum(scg::relu(h), 0) * 0.5;
+  auto loss = scg::sum(cost);
+  auto grads = scg::grad(loss, {w, b});
+  std::vector<scg::Var> targets{loss, grads[0], grads[1]};
+  scg::Tensor xv(8, 3, 0.3);
+  std::vector<scg::Feed> feeds{{x, xv}};
+  scg::Session s(g, 7);
+  for (int i = 0; i < 3; ++i) s.run(targets, feeds);  // warm up: compile and size buffers
+  const long before = g_allocations.load();
+  for (int i = 0; i < 100; ++i) s.run(targets, feeds);
+  CHECK(g_allocations.load() - before == 0);
+}
+
+TEST_CASE("warm runs allocate nothing: stochastic graph with score terms and baselines") {
+  scg::Graph g;
+  auto x = g.input("x", 16, 1);
+  auto w = g.parameter("w", scg::Tensor(1, 1, 0.5));
+  auto bern = scg::bernoulli(x * w);
+  auto cat = scg::categorical(scg::matmul(x, w) * scg::Tensor::from_rows({{1, 2, 3}}).rows() + 0.0 * x);
+  auto z = scg::normal(x * w, w * 0.0 + 1.0);
+  auto cost = scg::sum(scg::square(bern - x) + z * w) + scg::sum(cat);
+  scg::GradOptions opt;
+  opt.baseline = scg::Baseline::kLeaveOneOut;
+  auto grads = scg::grad(cost, {w}, opt);
+  std::vector<scg::Var> targets{cost, grads[0]};
+  scg::Tensor xv(16, 1, 0.7);
+  std::vector<scg::Feed> feeds{{x, xv}};
+  scg::Session s(g, 11);
+  for (int i = 0; i < 3; ++i) s.run(targets, feeds);
+  const long before = g_allocations.load();
+  for (int i = 0; i < 100; ++i) s.run(targets, feeds);
+  CHECK(g_allocations.load() - before == 0);
+}
