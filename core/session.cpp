@@ -108,16 +108,32 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
     ctx.state = s.state;
     s.op->forward(std::span<const Tensor* const>(plan.in_ptrs.data() + s.first_in, s.n_in),
                   *s.out, ctx);
-    if (options_.check_finite && !s.out->all_finite()) {
-      std::string operands;
-      for (std::size_t i = 0; i < s.n_in; ++i) {
-        const std::size_t in = graph_.node(s.node).inputs[i];
-        operands += (i ? ", " : "") + graph_.describe(in) +
-                    (plan.in_ptrs[s.first_in + i]->all_finite() ? "" : " [non-finite]");
-      }
-      ctx.fail("produced a non-finite value from " + operands);
-    }
+    if (options_.check_finite && !s.out->all_finite()) report_non_finite(plan, s.node, ctx);
   }
+}
+
+void Session::report_non_finite(const Plan&, std::size_t node, const RunContext& ctx) const {
+  // Blame the leaf the non-finite value came from (a parameter, constant or feed), if any;
+  // otherwise this op made it from finite operands.
+  std::vector<std::size_t> stack(graph_.node(node).inputs);
+  std::vector<char> seen(node + 1, 0);
+  while (!stack.empty()) {
+    const std::size_t id = stack.back();
+    stack.pop_back();
+    if (seen[id]) continue;
+    seen[id] = 1;
+    const Node& n = graph_.node(id);
+    if (n.kind == NodeKind::kOp) {
+      stack.insert(stack.end(), n.inputs.begin(), n.inputs.end());
+      continue;
+    }
+    const Tensor* t = n.value ? n.value.get() : (id < buffers_.size() ? buffers_[id].get() : nullptr);
+    if (t && !t->all_finite())
+      ctx.fail("non-finite value: it comes from " + graph_.describe(id) + ", which holds NaN or infinity");
+  }
+  std::string operands;
+  for (std::size_t in : graph_.node(node).inputs) operands += (operands.empty() ? "" : ", ") + graph_.describe(in);
+  ctx.fail("produced a non-finite value (NaN or infinity) from finite operands " + operands);
 }
 
 const Tensor& Session::run(const Var& v, const std::vector<Feed>& feeds) {

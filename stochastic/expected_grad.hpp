@@ -13,7 +13,11 @@ namespace scg {
 /// Variance reduction for score-function terms. None changes the expectation.
 enum class Baseline {
   kNone,           ///< plain estimator (default)
-  kMovingAverage,  ///< per stochastic node: a moving average of the cost that depends on it
+  /// Per stochastic node: one moving average of the cost that depends on it (over runs and
+  /// rows). Suits rows of like inputs; where rows hold inputs with very different costs one
+  /// number fits none of them and can raise the variance: prefer kLeaveOneOut within groups
+  /// or an input-dependent learned baseline there.
+  kMovingAverage,
   kLeaveOneOut,    ///< per row: the mean cost of the other rows (of its group) this run
 };
 
