@@ -87,6 +87,12 @@ struct Dep {
 };
 using Deps = std::vector<Dep>;  // sorted by s
 
+bool same(const Deps& a, const Deps& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Dep& x, const Dep& y) {
+    return x.s == y.s && x.row_local == y.row_local;
+  });
+}
+
 class Transformer {
  public:
   explicit Transformer(Graph& g, std::size_t top) : g_(g), deps_(top + 1), anc_(top + 1, 0) {
@@ -112,22 +118,8 @@ class Transformer {
     if (auto it = memo_.find(v.id()); it != memo_.end()) return it->second;
     const Node n = v.node();  // a copy: transforming operands appends nodes
     std::vector<Var> in;
-    std::size_t dependent = 0;
-    for (std::size_t i : n.inputs) {
-      in.push_back(g_.var(i));
-      dependent += deps_[i].empty() ? 0 : 1;
-    }
-    bool linear = false;
-    if (n.kind == NodeKind::kOp && !is_score_node(n)) {
-      switch (n.op->linearity()) {
-        case Linearity::kJoint: linear = true; break;
-        case Linearity::kEach: linear = dependent <= 1; break;
-        case Linearity::kFirst:
-          linear = dependent == (deps_[n.inputs[0]].empty() ? 0u : 1u);
-          break;
-        case Linearity::kNone: break;
-      }
-    }
+    for (std::size_t i : n.inputs) in.push_back(g_.var(i));
+    const bool linear = splits(v.id());
     Var out;
     if (linear) {
       for (Var& x : in) x = transform(x);
@@ -137,6 +129,37 @@ class Transformer {
     }
     memo_.emplace(v.id(), out);
     return out;
+  }
+
+  // True if the cost term at `id` is a linear combination of parts with other weights than
+  // its own (so T recurses into it); false: it is boxed whole (equivalent then, and one box
+  // at the highest point is cheapest).
+  bool splits(std::size_t id) {
+    if (auto it = splits_.find(id); it != splits_.end()) return it->second;
+    const Node& n = g_.node(id);
+    bool result = false;
+    if (n.kind == NodeKind::kOp && !is_score_node(n) && !deps_[id].empty()) {
+      const Deps& own = deps_[id];
+      std::size_t dependent = 0;
+      for (std::size_t in : n.inputs) dependent += deps_[in].empty() ? 0 : 1;
+      // An operand splits the node if it is a term with other weights, or splits itself.
+      auto splits_node = [&](std::size_t in) { return !same(deps_[in], own) || splits(in); };
+      auto dep_splits = [&](std::size_t in) { return !deps_[in].empty() && splits_node(in); };
+      switch (n.op->linearity()) {
+        case Linearity::kJoint:  // every operand is a term (a deterministic one too)
+          result = std::any_of(n.inputs.begin(), n.inputs.end(), splits_node);
+          break;
+        case Linearity::kEach:  // terms of the one dependent operand, scaled
+          result = dependent == 1 && std::any_of(n.inputs.begin(), n.inputs.end(), dep_splits);
+          break;
+        case Linearity::kFirst:
+          result = dependent == 1 && !deps_[n.inputs[0]].empty() && splits_node(n.inputs[0]);
+          break;
+        case Linearity::kNone: break;
+      }
+    }
+    splits_.emplace(id, result);
+    return result;
   }
 
   // rows x 1 log-probability of choice s, one entry per row.
@@ -189,6 +212,7 @@ class Transformer {
   std::vector<Deps> deps_;
   std::vector<char> anc_;
   std::map<std::size_t, Var> memo_, rho_;
+  std::map<std::size_t, bool> splits_;
   std::set<std::size_t> full_;
 };
 
