@@ -1,0 +1,199 @@
+// A variational autoencoder with 200 Bernoulli latent units on binarized Fashion-MNIST,
+// trained by the score-function estimator that scg::grad builds, with a leave-one-out
+// baseline over K samples per image.
+//
+//   encoder  q(z|x):  h = tanh(x We1 + be1),  z ~ Bernoulli(sigmoid(h We2 + be2))
+//   decoder  p(x|z):  d = tanh(z Wd1 + bd1),  x ~ Bernoulli(sigmoid(d Wd2 + bd2))
+//   prior    p(z):    Bernoulli(1/2) per unit
+//   ELBO(x) = E_q[ log p(x|z) + log p(z) - log q(z|x) ],  cost = -mean ELBO over the rows.
+//
+// Rows are B images x K samples (K consecutive rows per image). Each row's choice z is
+// weighted only by its own row's ELBO (rows are independent samples), and its baseline is
+// the mean ELBO of the image's other K-1 samples.
+//
+// Usage: discrete_vae [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR]
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <scg/scg.hpp>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kPixels = 784, kLatent = 200, kHidden = 256;
+
+// Reads an IDX image file (gzip): n images of 28 x 28 bytes, binarized at 128.
+// Returns false with a message in `err` when the file is missing or malformed.
+bool read_images(const std::string& path, std::vector<unsigned char>& out, int& n, std::string& err) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) { err = "cannot open " + path; return false; }
+  unsigned char header[16];
+  bool ok = gzread(f, header, 16) == 16;
+  auto be32 = [&](int i) {
+    return (header[i] << 24) | (header[i + 1] << 16) | (header[i + 2] << 8) | header[i + 3];
+  };
+  if (ok && (be32(0) != 2051 || be32(8) != 28 || be32(12) != 28)) {
+    err = path + ": not an IDX file of 28x28 images (magic " + std::to_string(be32(0)) + ")";
+    gzclose(f);
+    return false;
+  }
+  n = ok ? be32(4) : 0;
+  if (ok && (n <= 0 || n > 1000000)) ok = false;
+  if (ok) {
+    out.resize(static_cast<std::size_t>(n) * kPixels);
+    ok = gzread(f, out.data(), static_cast<unsigned>(out.size())) == static_cast<int>(out.size());
+  }
+  gzclose(f);
+  if (!ok) { err = path + ": truncated or corrupt (expected " + std::to_string(n) + " images)"; return false; }
+  for (auto& p : out) p = p >= 128 ? 1 : 0;
+  return true;
+}
+
+scg::Tensor init(std::mt19937_64& rng, int rows, int cols) {
+  std::normal_distribution<double> n01(0.0, 1.0 / std::sqrt(static_cast<double>(rows)));
+  scg::Tensor t(rows, cols);
+  for (int c = 0; c < cols; ++c)
+    for (int r = 0; r < rows; ++r) t(r, c) = n01(rng);
+  return t;
+}
+
+// Fills x with images idx[first .. first+B), each repeated K times in consecutive rows.
+void fill_batch(const std::vector<unsigned char>& images, const std::vector<int>& idx, int first,
+                int K, scg::Tensor& x) {
+  const int B = static_cast<int>(x.rows()) / K;
+  for (int b = 0; b < B; ++b) {
+    const unsigned char* img = &images[static_cast<std::size_t>(idx[first + b]) * kPixels];
+    for (int k = 0; k < K; ++k)
+      for (int p = 0; p < kPixels; ++p) x(b * K + k, p) = img[p];
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int epochs = 10, B = 100, K = 4, train_limit = 0, test_limit = 0;
+  std::string data = "/usr/share/datasets/fashion-mnist", out = ".";
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--quick") quick = true, epochs = 1, train_limit = 3000, test_limit = 1000;
+    else if (a == "--epochs") epochs = std::stoi(next());
+    else if (a == "--batch") B = std::stoi(next());
+    else if (a == "--samples") K = std::stoi(next());
+    else if (a == "--data") data = next();
+    else if (a == "--out") out = next();
+    else {
+      std::fprintf(stderr, "usage: %s [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (K < 2 || B < 1 || epochs < 0) { std::fprintf(stderr, "discrete_vae: need --samples >= 2, --batch >= 1\n"); return 2; }
+
+  std::vector<unsigned char> train, test;
+  int n_train = 0, n_test = 0;
+  std::string err;
+  if (!read_images(data + "/train-images-idx3-ubyte.gz", train, n_train, err) ||
+      !read_images(data + "/t10k-images-idx3-ubyte.gz", test, n_test, err)) {
+    std::fprintf(stderr, "discrete_vae: %s\n(install Debian's dataset-fashion-mnist, or pass --data DIR)\n", err.c_str());
+    return 2;
+  }
+  if (train_limit) n_train = std::min(n_train, train_limit);
+  if (test_limit) n_test = std::min(n_test, test_limit);
+  n_train -= n_train % B, n_test -= n_test % B;
+
+  // ---- the model, built once ----
+  scg::Graph g;
+  std::mt19937_64 rng(1);
+  auto We1 = g.parameter("We1", init(rng, kPixels, kHidden)), be1 = g.parameter("be1", scg::Tensor(1, kHidden));
+  auto We2 = g.parameter("We2", init(rng, kHidden, kLatent)), be2 = g.parameter("be2", scg::Tensor(1, kLatent));
+  auto Wd1 = g.parameter("Wd1", init(rng, kLatent, kHidden)), bd1 = g.parameter("bd1", scg::Tensor(1, kHidden));
+  auto Wd2 = g.parameter("Wd2", init(rng, kHidden, kPixels)), bd2 = g.parameter("bd2", scg::Tensor(1, kPixels));
+  const std::vector<scg::Var> params{We1, be1, We2, be2, Wd1, bd1, Wd2, bd2};
+  auto x = g.input("x", B * K, kPixels);
+  auto z = scg::bernoulli(scg::matmul(scg::tanh(scg::matmul(x, We1) + be1), We2) + be2);
+  auto logits = scg::matmul(scg::tanh(scg::matmul(z, Wd1) + bd1), Wd2) + bd2;
+  auto log_px = scg::sum(x * logits - scg::softplus(logits), 1);  // Bernoulli log-likelihood
+  auto log_pz = -kLatent * std::log(2.0);
+  auto log_qz = scg::sum(scg::log_prob(z), 1);
+  auto elbo = log_px + log_pz - log_qz;  // B*K x 1
+  auto mean_elbo = scg::mean(elbo);
+  auto cost = -mean_elbo;
+  scg::GradOptions opt;
+  opt.baseline = scg::Baseline::kLeaveOneOut;
+  opt.group_size = static_cast<std::size_t>(K);
+  auto grads = scg::grad(cost, params, opt);
+  std::vector<scg::Var> train_targets(grads);
+  train_targets.push_back(mean_elbo);
+
+  scg::Session s(g, 7);
+  scg::Adam adam(params, 1e-3);
+  scg::Tensor xb(B * K, kPixels);
+  std::vector<scg::Feed> feeds{{x, xb}};
+  std::vector<int> order(static_cast<std::size_t>(std::max(n_train, n_test)));
+  std::iota(order.begin(), order.end(), 0);
+
+  auto test_elbo = [&] {
+    double total = 0;
+    for (int first = 0; first < n_test; first += B) {
+      fill_batch(test, order, first, K, xb);
+      total += s.run(mean_elbo, feeds).item();
+    }
+    return total / (n_test / B);
+  };
+
+  std::ofstream csv(out + "/discrete_vae_curves.csv");
+  csv << "epoch,train_elbo,test_elbo,seconds\n";
+  const double initial = test_elbo();
+  csv << 0 << ',' << "" << ',' << initial << ",0\n";
+  std::printf("discrete VAE: %d train / %d test images, batch %d x K = %d samples, %d latent units\n",
+              n_train, n_test, B, K, kLatent);
+  std::printf("epoch 0: test ELBO %.2f nats\n", initial);
+  const bool tty = isatty(fileno(stderr));
+  double last = initial, total_seconds = 0;
+  std::vector<int> shuffled(order.begin(), order.begin() + n_train);
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    double train_sum = 0;
+    const int batches = n_train / B;
+    for (int b = 0; b < batches; ++b) {
+      fill_batch(train, shuffled, b * B, K, xb);
+      const auto& v = s.run(train_targets, feeds);
+      train_sum += v.back().item();
+      adam.step(std::vector<scg::Tensor>(v.begin(), v.end() - 1));
+      if (tty && (b % 10 == 0 || b + 1 == batches)) {
+        const int w = 30, done = (b + 1) * w / batches;
+        std::fprintf(stderr, "\r  epoch %d [%s%s] %3d%% ELBO %.1f", epoch, std::string(done, '#').c_str(),
+                     std::string(w - done, '.').c_str(), (b + 1) * 100 / batches, train_sum / (b + 1));
+      }
+    }
+    if (tty) std::fprintf(stderr, "\n");
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    total_seconds += seconds;
+    last = test_elbo();
+    std::printf("epoch %d: train ELBO %.2f, test ELBO %.2f nats, %.1f s\n", epoch, train_sum / batches, last, seconds);
+    csv << epoch << ',' << train_sum / batches << ',' << last << ',' << seconds << '\n';
+    std::fflush(stdout);
+  }
+  // Learning happened if the test ELBO rose well above its starting value.
+  const double need = quick ? 150.0 : 250.0;
+  const bool learned = last - initial > need;
+  std::printf("verdict: test ELBO %.2f -> %.2f nats (%s; needs a rise of %.0f)\n", initial, last,
+              learned ? "learned" : "did NOT learn", need);
+  std::printf("{\"example\":\"discrete_vae\",\"epochs\":%d,\"batch\":%d,\"samples\":%d,\"train_images\":%d,"
+              "\"test_images\":%d,\"initial_test_elbo\":%.3f,\"final_test_elbo\":%.3f,\"seconds\":%.2f,"
+              "\"seconds_per_epoch\":%.2f,\"learned\":%s}\n",
+              epochs, B, K, n_train, n_test, initial, last, total_seconds,
+              epochs ? total_seconds / epochs : 0.0, learned ? "true" : "false");
+  return learned ? 0 : 1;
+}
