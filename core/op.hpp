@@ -33,6 +33,10 @@ enum class Linearity {
   kFirst,  ///< linear in operand 0 while the others are held fixed (div)
 };
 
+/// Scalar kernel: the value of a node whose operands (at most two) and output are all 1x1,
+/// from the operand values. `self` is the op (for ops with attributes, like pow's exponent).
+using ScalarKernel = double (*)(const void* self, const double* in);
+
 /// One op. Instances are immutable and shared by every node (and clone) that uses them.
 class Op {
  public:
@@ -61,6 +65,9 @@ class Op {
   virtual Shape state_shape(const Shape& out) const { return out; }
   /// True for ops that draw from the engine (stochastic nodes).
   virtual bool random() const { return false; }
+  /// Optional 1x1 fast path (Session uses it when every operand and the output are 1x1, so
+  /// scalar graphs are not dominated by dispatch). nullptr: always use forward().
+  virtual ScalarKernel scalar_kernel() const { return nullptr; }
   /// Label for pictures; defaults to name().
   virtual std::string label() const { return name(); }
 };

@@ -8,17 +8,29 @@
 namespace scg {
 
 struct Session::Plan {
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+  // One op node. Scalar steps (operands and output 1x1, op has a scalar kernel) read and
+  // write slots of `arena`, a contiguous array of every 1x1 value in the plan, so scalar
+  // graphs replay as a tight loop; other steps run the op's forward on Tensor buffers.
   struct Step {
+    ScalarKernel scalar;  // set for scalar steps
     const Op* op;
-    std::size_t first_in;  // index into in_ptrs
-    std::size_t n_in;
+    std::uint32_t a, b;   // scalar: operand slots; general: a = index into `general`
+    std::uint32_t out;    // scalar: output slot; general: slot to copy a 1x1 output to, or kNone
+    std::uint32_t node;
+    double* mirror;       // scalar: Tensor storage that also needs the value, or nullptr
+  };
+  struct General {
+    std::size_t first_in, n_in;  // operand buffers: in_ptrs[first_in .. first_in + n_in)
     Tensor* out;
     Tensor* state;
-    std::size_t node;
   };
-  std::vector<std::size_t> targets;            // target ids, in call order
-  std::vector<Step> steps;                     // op nodes in topological order
-  std::vector<const Tensor*> in_ptrs;          // operand buffers of all steps, concatenated
+  std::vector<std::size_t> targets;  // target ids, in call order
+  std::vector<Step> steps;           // op nodes in topological order
+  std::vector<General> general;
+  std::vector<const Tensor*> in_ptrs;
+  std::vector<double> arena;
+  std::vector<std::pair<std::uint32_t, const double*>> leaf_loads;  // 1x1 parameters and feeds
   std::vector<std::pair<std::size_t, Tensor*>> inputs;  // input nodes needed, with buffers
   std::vector<const Tensor*> target_ptrs;
   std::vector<Tensor> results;
@@ -61,18 +73,50 @@ Session::Plan& Session::plan_for(const std::vector<Var>& vs) {
     for (std::size_t in : graph_.node(id).inputs) needed[in] = 1;
   }
   if (states_.size() < graph_.size()) states_.resize(graph_.size());
+  if (top >= Plan::kNone) throw Error("Session: graphs of over 2^32 nodes are not supported");
+  // Which nodes take the scalar path, their arena slots, and which need a Tensor as well.
+  std::vector<std::uint32_t> slot(top + 1, Plan::kNone);
+  std::vector<char> scalar(top + 1, 0), tensor(top + 1, 0);
+  for (std::size_t id = 0; id <= top; ++id) {
+    if (!needed[id]) continue;
+    const Node& n = graph_.node(id);
+    if (n.shape.scalar()) {
+      slot[id] = static_cast<std::uint32_t>(plan->arena.size());
+      plan->arena.push_back(n.kind == NodeKind::kConstant ? n.value->item() : 0.0);
+    }
+    bool s = n.kind == NodeKind::kOp && n.shape.scalar() && n.inputs.size() <= 2 &&
+             !n.inputs.empty() && !n.op->stateful() && !n.op->random() && n.op->scalar_kernel();
+    for (std::size_t in : n.inputs) s = s && graph_.node(in).shape.scalar();
+    scalar[id] = s;
+    if (!s)
+      for (std::size_t in : n.inputs) tensor[in] = 1;  // read by a general step
+  }
+  for (const Var& v : vs) tensor[v.id()] = 1;
   for (std::size_t id = 0; id <= top; ++id) {
     if (!needed[id]) continue;
     const Node& n = graph_.node(id);
     if (n.kind == NodeKind::kInput) plan->inputs.emplace_back(id, buffer(id));
-    if (n.kind != NodeKind::kOp) continue;
-    Plan::Step s{n.op.get(), plan->in_ptrs.size(), n.inputs.size(), buffer(id), nullptr, id};
+    if (n.kind != NodeKind::kOp) {
+      if (n.kind != NodeKind::kConstant && slot[id] != Plan::kNone)
+        plan->leaf_loads.emplace_back(slot[id], buffer(id)->data());
+      continue;
+    }
+    const auto node = static_cast<std::uint32_t>(id);
+    if (scalar[id]) {
+      const std::uint32_t a = slot[n.inputs[0]], b = slot[n.inputs.back()];
+      plan->steps.push_back({n.op->scalar_kernel(), n.op.get(), a, b, slot[id], node,
+                             tensor[id] ? buffer(id)->data() : nullptr});
+      continue;
+    }
+    Plan::General gs{plan->in_ptrs.size(), n.inputs.size(), buffer(id), nullptr};
     for (std::size_t in : n.inputs) plan->in_ptrs.push_back(buffer(in));
     if (n.op->stateful()) {
       if (!states_[id]) states_[id] = std::make_unique<Tensor>(n.op->state_shape(n.shape));
-      s.state = states_[id].get();
+      gs.state = states_[id].get();
     }
-    plan->steps.push_back(s);
+    plan->steps.push_back({nullptr, n.op.get(), static_cast<std::uint32_t>(plan->general.size()),
+                           0, slot[id], node, nullptr});
+    plan->general.push_back(gs);
   }
   for (const Var& v : vs) {
     plan->target_ptrs.push_back(buffer(v.id()));
@@ -100,19 +144,35 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
     if (!found) throw Error("Session::run: no feed for " + graph_.describe(id));
     buf->matrix() = found->value->matrix();
   }
+  for (auto [slot, value] : plan.leaf_loads) plan.arena[slot] = *value;
   RunContext ctx;
   ctx.engine = &engine_;
   ctx.graph = &graph_;
+  double* arena = plan.arena.data();
+  const bool check = options_.check_finite;
   for (const Plan::Step& s : plan.steps) {
+    if (s.scalar) {
+      const double in[2] = {arena[s.a], arena[s.b]};
+      const double v = s.scalar(s.op, in);
+      arena[s.out] = v;
+      if (s.mirror) *s.mirror = v;
+      if (check && !std::isfinite(v)) {
+        ctx.node = s.node;
+        report_non_finite(s.node, ctx);
+      }
+      continue;
+    }
+    const Plan::General& gs = plan.general[s.a];
     ctx.node = s.node;
-    ctx.state = s.state;
-    s.op->forward(std::span<const Tensor* const>(plan.in_ptrs.data() + s.first_in, s.n_in),
-                  *s.out, ctx);
-    if (options_.check_finite && !s.out->all_finite()) report_non_finite(plan, s.node, ctx);
+    ctx.state = gs.state;
+    s.op->forward(std::span<const Tensor* const>(plan.in_ptrs.data() + gs.first_in, gs.n_in),
+                  *gs.out, ctx);
+    if (check && !gs.out->all_finite()) report_non_finite(s.node, ctx);
+    if (s.out != Plan::kNone) arena[s.out] = *gs.out->data();
   }
 }
 
-void Session::report_non_finite(const Plan&, std::size_t node, const RunContext& ctx) const {
+void Session::report_non_finite(std::size_t node, const RunContext& ctx) const {
   // Blame the leaf the non-finite value came from (a parameter, constant or feed), if any;
   // otherwise this op made it from finite operands.
   std::vector<std::size_t> stack(graph_.node(node).inputs);

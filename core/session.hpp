@@ -54,7 +54,7 @@ class Session {
   Plan& plan_for(const std::vector<Var>& vs);
   void execute(Plan& plan, const std::vector<Feed>& feeds);
   Tensor* buffer(std::size_t id);
-  [[noreturn]] void report_non_finite(const Plan& plan, std::size_t node, const RunContext& ctx) const;
+  [[noreturn]] void report_non_finite(std::size_t node, const RunContext& ctx) const;
 
   const Graph& graph_;
   Engine engine_;

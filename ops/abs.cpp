@@ -1,4 +1,7 @@
 // abs: out = |x|. d = g sign(x).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class AbsOp final : public detail::UnaryOp {
   std::string name() const override { return "abs"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = in[0]->array().abs();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return std::fabs(in[0]); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {g * sign(in[0])};

@@ -1,4 +1,7 @@
 // add: out = a + b (broadcast). d/da = sum_to(g, a), d/db = sum_to(g, b).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class AddOp final : public detail::BinaryOp {
   std::string name() const override { return "add"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     detail::broadcast_binary(*in[0], *in[1], out, [](auto x, auto y) { return x + y; });
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return in[0] + in[1]; };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {sum_to(g, in[0].shape()), sum_to(g, in[1].shape())};

@@ -1,5 +1,8 @@
 // div: out = a / b (elementwise, broadcast). d/da = sum_to(g / b, a),
 // d/db = sum_to(-g out / b, b).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -9,6 +12,9 @@ class DivOp final : public detail::BinaryOp {
   std::string name() const override { return "div"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     detail::broadcast_binary(*in[0], *in[1], out, [](auto x, auto y) { return x / y; });
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return in[0] / in[1]; };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
     const Var ga = g / in[1];

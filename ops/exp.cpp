@@ -1,4 +1,7 @@
 // exp: out = e^x. d = g out.
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class ExpOp final : public detail::UnaryOp {
   std::string name() const override { return "exp"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = in[0]->array().exp();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return std::exp(in[0]); };
   }
   std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
     return {g * out};

@@ -1,4 +1,7 @@
 // log: out = ln x. d = g / x.
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class LogOp final : public detail::UnaryOp {
   std::string name() const override { return "log"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = in[0]->array().log();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return std::log(in[0]); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {g / in[0]};

@@ -16,6 +16,9 @@ class MatmulOp final : public Op {
     else
       out.matrix().noalias() = in[0]->matrix() * in[1]->matrix();
   }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return in[0] * in[1]; };
+  }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {matmul(g, transpose(in[1])), matmul(transpose(in[0]), g)};
   }

@@ -1,4 +1,7 @@
 // neg: out = -x. d = -g.
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class NegOp final : public detail::UnaryOp {
   std::string name() const override { return "neg"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = -in[0]->array();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return -in[0]; };
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var& g) const override {
     return {-g};

@@ -1,4 +1,7 @@
 // pow: out = x^p for a constant p. d = g p x^(p-1).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -11,13 +14,16 @@ class PowOp final : public detail::UnaryOp {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = in[0]->array().pow(p_);
   }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void* self, const double* in) { return std::pow(in[0], static_cast<const PowOp*>(self)->p_); };
+  }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     if (p_ == 1.0) return {g};
     return {g * (p_ * pow(in[0], p_ - 1.0))};
   }
 
- private:
-  double p_;
+ public:
+  double p_;  // the exponent (read by the scalar kernel)
 };
 }  // namespace
 

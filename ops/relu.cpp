@@ -1,4 +1,7 @@
 // relu: out = max(x, 0). d = g step(x).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class ReluOp final : public detail::UnaryOp {
   std::string name() const override { return "relu"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = in[0]->array().max(0.0);
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return std::max(in[0], 0.0); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {g * step(in[0])};

@@ -1,4 +1,7 @@
 // sigmoid: out = 1 / (1 + e^-x). d = g out (1 - out).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -9,6 +12,9 @@ class SigmoidOp final : public detail::UnaryOp {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     // 1/(1+e^-x) overflows gracefully: e^-x -> inf gives 0, never NaN.
     out.array() = (1.0 + (-in[0]->array()).exp()).inverse();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return 1.0 / (1.0 + std::exp(-in[0])); };
   }
   std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
     return {g * (out * (1.0 - out))};

@@ -1,4 +1,7 @@
 // sign: out = -1, 0 or 1 by the sign of x. Derivative 0 (no gradient flows).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class SignOp final : public detail::UnaryOp {
   std::string name() const override { return "sign"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = in[0]->array().sign();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return static_cast<double>((in[0] > 0.0) - (in[0] < 0.0)); };
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
     return {Var()};

@@ -1,4 +1,7 @@
 // softplus: out = max(x, 0) + log1p(e^-|x|) (stable). d = g sigmoid(x).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -9,6 +12,9 @@ class SoftplusOp final : public detail::UnaryOp {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const auto x = in[0]->array();
     out.array() = x.max(0.0) + (-x.abs()).exp().log1p();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return std::max(in[0], 0.0) + std::log1p(std::exp(-std::fabs(in[0]))); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {g * sigmoid(in[0])};

@@ -1,4 +1,7 @@
 // sqrt: out = sqrt x. d = g / (2 out).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class SqrtOp final : public detail::UnaryOp {
   std::string name() const override { return "sqrt"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = in[0]->array().sqrt();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return std::sqrt(in[0]); };
   }
   std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
     return {g / (2.0 * out)};

@@ -1,4 +1,7 @@
 // square: out = x^2. d = 2 g x.
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class SquareOp final : public detail::UnaryOp {
   std::string name() const override { return "square"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = in[0]->array().square();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return in[0] * in[0]; };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {g * (2.0 * in[0])};

@@ -1,4 +1,7 @@
 // step: out = 1 where x > 0, else 0. Derivative 0 (no gradient flows).
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class StepOp final : public detail::UnaryOp {
   std::string name() const override { return "step"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.array() = (in[0]->array() > 0.0).cast<double>();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return in[0] > 0.0 ? 1.0 : 0.0; };
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
     return {Var()};

@@ -1,4 +1,7 @@
 // stop_gradient: out = x; no pathwise derivative.
+#include <algorithm>
+#include <cmath>
+
 #include "detail.hpp"
 
 namespace scg {
@@ -8,6 +11,9 @@ class StopGradientOp final : public detail::UnaryOp {
   std::string name() const override { return "stop_gradient"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.matrix() = in[0]->matrix();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return in[0]; };
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
     return {Var()};
