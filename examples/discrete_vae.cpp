@@ -1,15 +1,6 @@
 // A variational autoencoder with 200 Bernoulli latent units on binarized Fashion-MNIST,
 // trained by the score-function estimator that scg::grad builds, with a leave-one-out
-// baseline over K samples per image.
-//
-//   encoder  q(z|x):  h = tanh(x We1 + be1),  z ~ Bernoulli(sigmoid(h We2 + be2))
-//   decoder  p(x|z):  d = tanh(z Wd1 + bd1),  x ~ Bernoulli(sigmoid(d Wd2 + bd2))
-//   prior    p(z):    Bernoulli(1/2) per unit
-//   ELBO(x) = E_q[ log p(x|z) + log p(z) - log q(z|x) ],  cost = -mean ELBO over the rows.
-//
-// Rows are B images x K samples (K consecutive rows per image). Each row's choice z is
-// weighted only by its own row's ELBO (rows are independent samples), and its baseline is
-// the mean ELBO of the image's other K-1 samples.
+// baseline over K samples per image. The model is in vae_model.hpp.
 //
 // Usage: discrete_vae [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR]
 #include <unistd.h>
@@ -27,9 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "vae_model.hpp"
+
 namespace {
 
-constexpr int kPixels = 784, kLatent = 200, kHidden = 256;
+using vae::kLatent;
+using vae::kPixels;
 
 // Reads an IDX image file (gzip): n images of 28 x 28 bytes, binarized at 128.
 // Returns false with a message in `err` when the file is missing or malformed.
@@ -56,14 +50,6 @@ bool read_images(const std::string& path, std::vector<unsigned char>& out, int& 
   if (!ok) { err = path + ": truncated or corrupt (expected " + std::to_string(n) + " images)"; return false; }
   for (auto& p : out) p = p >= 128 ? 1 : 0;
   return true;
-}
-
-scg::Tensor init(std::mt19937_64& rng, int rows, int cols) {
-  std::normal_distribution<double> n01(0.0, 1.0 / std::sqrt(static_cast<double>(rows)));
-  scg::Tensor t(rows, cols);
-  for (int c = 0; c < cols; ++c)
-    for (int r = 0; r < rows; ++r) t(r, c) = n01(rng);
-  return t;
 }
 
 // Fills x with images idx[first .. first+B), each repeated K times in consecutive rows.
@@ -111,29 +97,15 @@ int main(int argc, char** argv) {
   if (test_limit) n_test = std::min(n_test, test_limit);
   n_train -= n_train % B, n_test -= n_test % B;
 
-  // ---- the model, built once ----
+  // ---- the model and its gradient estimator, built once ----
   scg::Graph g;
-  std::mt19937_64 rng(1);
-  auto We1 = g.parameter("We1", init(rng, kPixels, kHidden)), be1 = g.parameter("be1", scg::Tensor(1, kHidden));
-  auto We2 = g.parameter("We2", init(rng, kHidden, kLatent)), be2 = g.parameter("be2", scg::Tensor(1, kLatent));
-  auto Wd1 = g.parameter("Wd1", init(rng, kLatent, kHidden)), bd1 = g.parameter("bd1", scg::Tensor(1, kHidden));
-  auto Wd2 = g.parameter("Wd2", init(rng, kHidden, kPixels)), bd2 = g.parameter("bd2", scg::Tensor(1, kPixels));
-  const std::vector<scg::Var> params{We1, be1, We2, be2, Wd1, bd1, Wd2, bd2};
-  auto x = g.input("x", B * K, kPixels);
-  auto z = scg::bernoulli(scg::matmul(scg::tanh(scg::matmul(x, We1) + be1), We2) + be2);
-  auto logits = scg::matmul(scg::tanh(scg::matmul(z, Wd1) + bd1), Wd2) + bd2;
-  auto log_px = scg::sum(x * logits - scg::softplus(logits), 1);  // Bernoulli log-likelihood
-  auto log_pz = -kLatent * std::log(2.0);
-  auto log_qz = scg::sum(scg::log_prob(z), 1);
-  auto elbo = log_px + log_pz - log_qz;  // B*K x 1
-  auto mean_elbo = scg::mean(elbo);
-  auto cost = -mean_elbo;
-  scg::GradOptions opt;
-  opt.baseline = scg::Baseline::kLeaveOneOut;
-  opt.group_size = static_cast<std::size_t>(K);
-  auto grads = scg::grad(cost, params, opt);
-  std::vector<scg::Var> train_targets(grads);
+  const vae::Model model = vae::build(g, B, K);
+  const auto& params = model.params;
+  const auto x = model.x;
+  const auto mean_elbo = model.mean_elbo;
+  std::vector<scg::Var> train_targets(model.grads);
   train_targets.push_back(mean_elbo);
+  std::mt19937_64 rng(1);
 
   scg::Session s(g, 7);
   scg::Adam adam(params, 1e-3);
