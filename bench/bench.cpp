@@ -1,0 +1,349 @@
+// scg benchmarks: one (workload, implementation) per process, so peak memory is its own.
+// Prints one JSON line; bench/run.py runs every pair, the PyTorch twins beside them, and
+// writes BENCHMARKS.md.
+//
+//   bench not_gate {scg|closed} N      W1: NOT-gate gradient estimates, N rows
+//   bench chain {scg|plain|adolc}      W2: ~10^5 scalar ops, value + gradient
+//   bench dense {scg|eigen}            W3: tanh(X W + b), W 512x512, 64 rows, value + gradient
+//   bench vae {scg} [data dir]         W4: one discrete-VAE training step, batch 100 x K = 4
+#include <adolc/adolc.h>
+#include <zlib.h>
+
+#include <Eigen/Dense>
+#include <boost/random/mersenne_twister.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <scg/scg.hpp>
+#include <string>
+
+#include "../examples/vae_model.hpp"
+#include "common.hpp"
+
+// ---- allocation counting: malloc interposed, forwarding to glibc ----
+extern "C" void* __libc_malloc(std::size_t);
+extern "C" void* __libc_calloc(std::size_t, std::size_t);
+extern "C" void* __libc_realloc(void*, std::size_t);
+namespace {
+std::atomic<long> g_allocs{0};
+}
+extern "C" void* malloc(std::size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(n);
+}
+extern "C" void* calloc(std::size_t n, std::size_t m) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(n, m);
+}
+extern "C" void* realloc(void* p, std::size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, n);
+}
+long bench::allocations() { return g_allocs.load(std::memory_order_relaxed); }
+
+namespace {
+
+// ============================ W1: the NOT gate ============================
+constexpr double kW0 = 0.3, kB0 = -0.2, kW1 = -0.7, kB1 = 0.4;
+double sig(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+
+// Exact gradient of E[cost] (cost averaged over copies = the seed's sum over x).
+std::vector<double> not_exact() {
+  std::vector<double> g(4, 0.0);
+  for (int x = 0; x < 2; ++x) {
+    const double t = 1 - x, p = sig(kW0 * x + kB0), s = sig(kW1 * x + kB1);
+    const double dp = p * (1 - p) * ((t - s) * (t - s) - t * t), ds = p * (-2.0) * (t - s) * s * (1 - s);
+    g[0] += dp * x, g[1] += dp, g[2] += ds * x, g[3] += ds;
+  }
+  return g;
+}
+
+// Mean of `draw` over runs vs the exact gradient: "ok (max k SE)" or "FAIL ...".
+template <class Draw>
+std::string check_mean(Draw&& draw, int runs) {
+  const auto exact = not_exact();
+  double m[4] = {}, m2[4] = {};
+  for (int r = 0; r < runs; ++r) {
+    const auto g = draw();
+    for (int i = 0; i < 4; ++i) m[i] += g[i], m2[i] += g[i] * g[i];
+  }
+  double worst = 0;
+  for (int i = 0; i < 4; ++i) {
+    const double mean = m[i] / runs, se = std::sqrt(std::max(0.0, m2[i] / runs - mean * mean) / runs);
+    worst = std::max(worst, std::fabs(mean - exact[i]) / (se + 1e-300));
+  }
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%s: mean within %.1f SE of exact (%d runs)", worst < 4.5 ? "ok" : "FAIL", worst, runs);
+  return buf;
+}
+
+int not_gate(const std::string& impl, int n) {
+  const int copies = n / 2;
+  const int runs = 20000;
+  if (impl == "scg") {
+    scg::Graph g;
+    auto w0 = g.parameter("w0", kW0), b0 = g.parameter("b0", kB0), w1 = g.parameter("w1", kW1), b1 = g.parameter("b1", kB1);
+    scg::Tensor xs(n, 1);
+    for (int r = copies; r < n; ++r) xs(r, 0) = 1;
+    auto x = g.constant(xs);
+    auto y = scg::bernoulli(w0 * x + b0) * scg::sigmoid(w1 * x + b1);
+    auto cost = scg::sum(scg::square((1.0 - x) - y)) / double(copies);
+    auto grads = scg::grad(cost, {w0, b0, w1, b1});
+    scg::Session s(g, 1);
+    const std::string check = check_mean([&] {
+      const auto& v = s.run(grads);
+      return std::vector<double>{v[0].item(), v[1].item(), v[2].item(), v[3].item()};
+    }, runs);
+    const auto t = bench::time_it([&] { s.run(grads); }, 100, 15, std::max(1, 20000 / n));
+    bench::report("not_gate", "scg", "N=" + std::to_string(n), t, check);
+    return 0;
+  }
+  if (impl == "closed") {
+    // The same estimator written out by hand: per row, pathwise terms for w1, b1 and the
+    // row's own cost times its score for w0, b0.
+    boost::random::mt19937_64 eng(1);
+    boost::random::uniform_01<double> u;
+    double gr[4];
+    auto estimate = [&] {
+      gr[0] = gr[1] = gr[2] = gr[3] = 0;
+      for (int r = 0; r < n; ++r) {
+        const double x = r < copies ? 0.0 : 1.0, t = 1 - x;
+        const double p = sig(kW0 * x + kB0), s = sig(kW1 * x + kB1);
+        const double b = u(eng) < p ? 1.0 : 0.0, e = t - b * s, c = e * e;
+        const double score = b - p, dy = -2.0 * e * b * s * (1 - s);
+        gr[0] += c * score * x, gr[1] += c * score, gr[2] += dy * x, gr[3] += dy;
+      }
+      for (double& v : gr) v /= copies;
+    };
+    const std::string check = check_mean([&] { estimate(); return std::vector<double>(gr, gr + 4); }, runs);
+    const auto t = bench::time_it(estimate, 100, 15, std::max(1, 20000 / n));
+    bench::report("not_gate", "closed", "N=" + std::to_string(n), t, check);
+    return 0;
+  }
+  return 2;
+}
+
+// ============================ W2: a long scalar chain ============================
+constexpr int kBlocks = 20000;  // 5 ops a block: add, mul, tanh, sigmoid-mul, exp (10^5 ops)
+
+// sigmoid in each system's own way: scg has the op, the others spell it out.
+scg::Var sigm(const scg::Var& x) { return scg::sigmoid(x); }
+template <class T>
+T sigm(const T& x) { return 1.0 / (1.0 + exp(-x)); }
+
+template <class T>
+T chain(T x, T a) {
+  for (int i = 0; i < kBlocks; ++i) {
+    x = x + a;
+    x = x * 0.9;
+    x = tanh(x);
+    x = x * sigm(x);
+    x = exp(x * -0.5);
+  }
+  return x;
+}
+
+// Forward-mode dual number: the exact derivative reference for W2.
+struct Dual {
+  double v, d;
+};
+Dual operator+(Dual a, Dual b) { return {a.v + b.v, a.d + b.d}; }
+Dual operator*(Dual a, double c) { return {a.v * c, a.d * c}; }
+Dual operator*(Dual a, Dual b) { return {a.v * b.v, a.d * b.v + a.v * b.d}; }
+Dual operator-(Dual a) { return {-a.v, -a.d}; }
+Dual operator+(double c, Dual a) { return {c + a.v, a.d}; }
+Dual operator/(double c, Dual a) { return {c / a.v, -c * a.d / (a.v * a.v)}; }
+Dual tanh(Dual a) { const double t = std::tanh(a.v); return {t, (1 - t * t) * a.d}; }
+Dual exp(Dual a) { const double e = std::exp(a.v); return {e, e * a.d}; }
+
+std::string check_grad(double gx, double ga) {
+  const Dual rx = chain(Dual{0.5, 1}, Dual{0.3, 0}), ra = chain(Dual{0.5, 0}, Dual{0.3, 1});
+  // d/dx decays through 20000 contracting blocks (to 0 in double); compare relative to the
+  // larger of the two derivatives.
+  const double scale = std::max(std::fabs(rx.d), std::fabs(ra.d));
+  const double err = std::max(std::fabs(gx - rx.d), std::fabs(ga - ra.d)) / scale;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%s: gradient within %.1e of forward-mode duals", err < 1e-9 ? "ok" : "FAIL", err);
+  return buf;
+}
+
+int chain_bench(const std::string& impl) {
+  const std::string config = std::to_string(5 * kBlocks) + " ops";
+  if (impl == "plain") {
+    volatile double sink = 0;
+    double x0 = 0.5;
+    const auto t = bench::time_it([&] { sink = sink + chain(x0, 0.3); }, 3, 15, 5);
+    bench::report("chain", "plain", config, t, "reference (value only)");
+    return 0;
+  }
+  if (impl == "scg") {
+    scg::Graph g;
+    auto x = g.parameter("x", 0.5), a = g.parameter("a", 0.3);
+    auto y = chain(x, a);
+    auto grads = scg::grad(y, {x, a});
+    std::vector<scg::Var> targets{y, grads[0], grads[1]};
+    scg::Session s(g, 1);
+    const auto& v = s.run(targets);
+    const std::string check = check_grad(v[1].item(), v[2].item());
+    const auto t = bench::time_it([&] { s.run(targets); }, 3, 15, 5);
+    bench::report("chain", "scg", config, t, check);
+    return 0;
+  }
+  if (impl == "adolc") {
+    const short tag = 1;
+    double xs[2] = {0.5, 0.3}, yv = 0, gr[2];
+    trace_on(tag);
+    adouble ax, aa;
+    ax <<= xs[0];
+    aa <<= xs[1];
+    adouble ay = chain(ax, aa);
+    ay >>= yv;
+    trace_off();
+    gradient(tag, 2, xs, gr);
+    const std::string check = check_grad(gr[0], gr[1]);
+    // gradient() replays the tape: a forward sweep (the value) and a reverse sweep.
+    const auto t = bench::time_it([&] { gradient(tag, 2, xs, gr); }, 3, 15, 5);
+    bench::report("chain", "adolc", config, t, check);
+    return 0;
+  }
+  return 2;
+}
+
+// ============================ W3: a dense layer ============================
+constexpr int kRows = 64, kDim = 512;
+
+Eigen::MatrixXd det_matrix(int r, int c, double salt, double scale) {
+  Eigen::MatrixXd m(r, c);
+  for (int i = 0; i < r; ++i)
+    for (int j = 0; j < c; ++j) m(i, j) = scale * bench::det(i, j, salt);
+  return m;
+}
+
+std::string checksum(double value, const Eigen::MatrixXd& gX, const Eigen::MatrixXd& gW, const Eigen::MatrixXd& gb) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "value=%.12e gX=%.12e gW=%.12e gb=%.12e", value, gX.sum(), gW.sum(), gb.sum());
+  return buf;
+}
+
+int dense(const std::string& impl) {
+  const Eigen::MatrixXd X = det_matrix(kRows, kDim, 0.1, 1.0), W = det_matrix(kDim, kDim, 0.2, 0.05),
+                        b = det_matrix(1, kDim, 0.3, 0.1);
+  const std::string config = "X 64x512, W 512x512";
+  // value = sum(tanh(X W + b)); gradients with respect to X, W and b.
+  Eigen::MatrixXd Y(kRows, kDim), D(kRows, kDim), gX(kRows, kDim), gW(kDim, kDim), gb(1, kDim);
+  double value = 0;
+  auto hand = [&] {
+    Y.noalias() = X * W;
+    Y.rowwise() += b.row(0);
+    Y = Y.array().tanh();
+    value = Y.sum();
+    D = 1.0 - Y.array().square();
+    gW.noalias() = X.transpose() * D;
+    gX.noalias() = D * W.transpose();
+    gb = D.colwise().sum();
+  };
+  hand();
+  if (impl == "eigen") {
+    const std::string check = checksum(value, gX, gW, gb);
+    const auto t = bench::time_it(hand, 5, 15, 10);
+    bench::report("dense", "eigen", config, t, check);
+    return 0;
+  }
+  if (impl == "scg") {
+    scg::Graph g;
+    auto x = g.parameter("X", scg::Tensor(X)), w = g.parameter("W", scg::Tensor(W)), bb = g.parameter("b", scg::Tensor(b));
+    auto cost = scg::sum(scg::tanh(scg::matmul(x, w) + bb));
+    auto grads = scg::grad(cost, {x, w, bb});
+    std::vector<scg::Var> targets{cost, grads[0], grads[1], grads[2]};
+    scg::Session s(g, 1);
+    const auto& v = s.run(targets);
+    const double err = std::max({std::fabs(v[0].item() - value) / std::fabs(value),
+                                 (v[1].matrix() - gX).norm() / gX.norm(), (v[2].matrix() - gW).norm() / gW.norm(),
+                                 (v[3].matrix() - gb).norm() / gb.norm()});
+    std::string check = checksum(v[0].item(), v[1].matrix(), v[2].matrix(), v[3].matrix());
+    check += err < 1e-12 ? " (matches hand-written Eigen)" : " FAIL: differs from hand-written Eigen";
+    const auto t = bench::time_it([&] { s.run(targets); }, 5, 15, 10);
+    bench::report("dense", "scg", config, t, check);
+    return 0;
+  }
+  return 2;
+}
+
+// ============================ W4: a discrete-VAE training step ============================
+int vae_step(const std::string& impl, const std::string& data) {
+  if (impl != "scg") return 2;
+  constexpr int B = 100, K = 4;
+  // The first 100 training images, binarized at 128, each repeated K times.
+  gzFile f = gzopen((data + "/train-images-idx3-ubyte.gz").c_str(), "rb");
+  if (!f) { std::fprintf(stderr, "bench: cannot open %s/train-images-idx3-ubyte.gz\n", data.c_str()); return 3; }
+  std::vector<unsigned char> img(16 + B * vae::kPixels);
+  const int got = gzread(f, img.data(), static_cast<unsigned>(img.size()));
+  gzclose(f);
+  if (got != static_cast<int>(img.size())) { std::fprintf(stderr, "bench: short read\n"); return 3; }
+  scg::Tensor xb(B * K, vae::kPixels);
+  for (int i = 0; i < B; ++i)
+    for (int k = 0; k < K; ++k)
+      for (int p = 0; p < vae::kPixels; ++p) xb(i * K + k, p) = img[16 + i * vae::kPixels + p] >= 128 ? 1.0 : 0.0;
+  scg::Graph g;
+  const vae::Model m = vae::build(g, B, K);
+  // Parameters from the formula the PyTorch twin uses too: identical starting points.
+  for (std::size_t i = 0; i < m.params.size(); ++i) {
+    const scg::Var& p = m.params[i];
+    const double scale = p.rows() == 1 ? 0.01 : 1.0 / std::sqrt(static_cast<double>(p.rows()));
+    p.set_value(scg::Tensor(det_matrix(static_cast<int>(p.rows()), static_cast<int>(p.cols()), 0.5 + i, scale)));
+  }
+  scg::Session s(g, 1);
+  std::vector<scg::Feed> feeds{{m.x, xb}};
+  // Check: Monte-Carlo means of the ELBO and of two gradient sums (decoder bias: pathwise;
+  // encoder bias: score function), compared by run.py with the twin's within their errors.
+  std::vector<scg::Var> probe{m.mean_elbo, m.grads[7], m.grads[3]};
+  double mean[3] = {}, sq[3] = {};
+  const int runs = 200;
+  for (int r = 0; r < runs; ++r) {
+    const auto& v = s.run(probe, feeds);
+    for (int j = 0; j < 3; ++j) {
+      const double x = v[j].matrix().sum();
+      mean[j] += x, sq[j] += x * x;
+    }
+  }
+  char check[256];
+  int off = 0;
+  const char* names[3] = {"elbo", "grad_bd2", "grad_be2"};
+  for (int j = 0; j < 3; ++j) {
+    const double mu = mean[j] / runs, se = std::sqrt(std::max(0.0, sq[j] / runs - mu * mu) / runs);
+    off += std::snprintf(check + off, sizeof check - off, "%s%s=%.6e+-%.3e", j ? " " : "", names[j], mu, se);
+  }
+  std::vector<scg::Var> targets(m.grads);
+  scg::Adam adam(m.params, 1e-3);
+  std::vector<scg::Tensor> gr;
+  gr.reserve(m.params.size());
+  for (const auto& p : m.params) gr.emplace_back(p.shape());
+  const auto t = bench::time_it([&] {
+    const auto& v = s.run(targets, feeds);
+    for (std::size_t i = 0; i < v.size(); ++i) gr[i].matrix() = v[i].matrix();
+    adam.step(gr);
+  }, 3, 9, 3);
+  bench::report("vae", "scg", "batch 100 x K=4", t, check);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: bench {not_gate IMPL N | chain IMPL | dense IMPL | vae IMPL [DATA]}\n");
+    return 2;
+  }
+  const std::string w = argv[1], impl = argv[2];
+  try {
+    if (w == "not_gate" && argc > 3) return not_gate(impl, std::atoi(argv[3]));
+    if (w == "chain") return chain_bench(impl);
+    if (w == "dense") return dense(impl);
+    if (w == "vae") return vae_step(impl, argc > 3 ? argv[3] : "/usr/share/datasets/fashion-mnist");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "bench: unknown workload or implementation\n");
+  return 2;
+}
