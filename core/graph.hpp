@@ -70,10 +70,9 @@ class Var {
 /// because Vars point at it.
 class Graph {
  public:
-  /// Edges run operand -> consumer; vertices and edges in vectors (ids are indices);
-  /// bidirectional so consumers and operands are both reachable; Node is the bundle.
-  using BoostGraph =
-      boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, Node>;
+  /// Edges run operand -> consumer; out-edges and vertices in vectors (ids are indices);
+  /// directed (operands are kept, in order, in Node::inputs); Node is the bundle.
+  using BoostGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, Node>;
 
   Graph() = default;
   Graph(const Graph&) = delete;

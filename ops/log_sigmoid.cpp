@@ -11,7 +11,7 @@ class LogSigmoidOp final : public detail::UnaryOp {
   std::string name() const override { return "log_sigmoid"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const auto x = in[0]->array();
-    out.array() = x.min(0.0) - (-x.abs()).exp().log1p();
+    out.array() = x.min(0.0) - detail::log1p_fast((-x.abs()).exp());
   }
   ScalarKernel scalar_kernel() const override {
     return [](const void*, const double* in) { return std::min(in[0], 0.0) - std::log1p(std::exp(-std::fabs(in[0]))); };

@@ -1,4 +1,5 @@
-// sigmoid: out = 1 / (1 + e^-x). d = g out (1 - out).
+// sigmoid: out = 1 / (1 + e^-x). d = sigmoid_backward(out, g) = g out (1 - out), one fused
+// node whose own derivatives are d/dout = g (1 - 2 out) and d/dg = out (1 - out).
 #include <algorithm>
 #include <cmath>
 
@@ -6,6 +7,20 @@
 
 namespace scg {
 namespace {
+class SigmoidBackwardOp final : public detail::BinaryOp {
+ public:
+  std::string name() const override { return "sigmoid_backward"; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    detail::broadcast_binary(*in[0], *in[1], out, [](auto s, auto g) { return g * (s * (1.0 - s)); });
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return in[1] * (in[0] * (1.0 - in[0])); };
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& gg) const override {
+    return {sum_to(gg * in[1] * (1.0 - 2.0 * in[0]), in[0].shape()), sum_to(gg * (in[0] * (1.0 - in[0])), in[1].shape())};
+  }
+};
+
 class SigmoidOp final : public detail::UnaryOp {
  public:
   std::string name() const override { return "sigmoid"; }
@@ -17,7 +32,7 @@ class SigmoidOp final : public detail::UnaryOp {
     return [](const void*, const double* in) { return 1.0 / (1.0 + std::exp(-in[0])); };
   }
   std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
-    return {g * (out * (1.0 - out))};
+    return {detail::make_shared_op<SigmoidBackwardOp>({out, g})};
   }
 };
 }  // namespace

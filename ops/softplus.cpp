@@ -11,7 +11,7 @@ class SoftplusOp final : public detail::UnaryOp {
   std::string name() const override { return "softplus"; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const auto x = in[0]->array();
-    out.array() = x.max(0.0) + (-x.abs()).exp().log1p();
+    out.array() = x.max(0.0) + detail::log1p_fast((-x.abs()).exp());
   }
   ScalarKernel scalar_kernel() const override {
     return [](const void*, const double* in) { return std::max(in[0], 0.0) + std::log1p(std::exp(-std::fabs(in[0]))); };

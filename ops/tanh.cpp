@@ -1,4 +1,5 @@
-// tanh: out = tanh x. d = g (1 - out^2).
+// tanh: out = tanh x. d = tanh_backward(out, g) = g (1 - out^2), one fused node whose own
+// derivatives are d/dout = -2 g out and d/dg = 1 - out^2.
 #include <algorithm>
 #include <cmath>
 
@@ -6,6 +7,20 @@
 
 namespace scg {
 namespace {
+class TanhBackwardOp final : public detail::BinaryOp {
+ public:
+  std::string name() const override { return "tanh_backward"; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    detail::broadcast_binary(*in[0], *in[1], out, [](auto t, auto g) { return g * (1.0 - t * t); });
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return in[1] * (1.0 - in[0] * in[0]); };
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& gg) const override {
+    return {sum_to(gg * (-2.0 * in[1] * in[0]), in[0].shape()), sum_to(gg * (1.0 - square(in[0])), in[1].shape())};
+  }
+};
+
 class TanhOp final : public detail::UnaryOp {
  public:
   std::string name() const override { return "tanh"; }
@@ -16,7 +31,7 @@ class TanhOp final : public detail::UnaryOp {
     return [](const void*, const double* in) { return std::tanh(in[0]); };
   }
   std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
-    return {g * (1.0 - square(out))};
+    return {detail::make_shared_op<TanhBackwardOp>({out, g})};
   }
 };
 }  // namespace

@@ -1,5 +1,6 @@
 // bernoulli: x = 1 with probability sigmoid(l), else 0. Score-function node (no path
-// gradient). log p(x) = x log sig(l) + (1 - x) log sig(-l), finite for any finite l.
+// gradient). log p(x) = x log sig(l) + (1 - x) log sig(-l) = x l - softplus(l) for x in
+// {0, 1}: finite for any finite l, one transcendental per element.
 #include <boost/random/uniform_01.hpp>
 #include <cmath>
 
@@ -32,7 +33,7 @@ class BernoulliOp final : public StochasticOp {
   bool row_local(std::size_t) const override { return true; }
   Var log_prob(std::span<const Var> params, const Var& x) const override {
     const Var& l = params[0];
-    return x * log_sigmoid(l) + (1.0 - x) * log_sigmoid(-l);
+    return x * l - softplus(l);
   }
   bool reparameterized() const override { return false; }
   double state_count(Shape out) const override {

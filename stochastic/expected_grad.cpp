@@ -95,7 +95,8 @@ bool same(const Deps& a, const Deps& b) {
 
 class Transformer {
  public:
-  explicit Transformer(Graph& g, std::size_t top) : g_(g), deps_(top + 1), anc_(top + 1, 0) {
+  Transformer(Graph& g, std::size_t top, bool distinct_rho)
+      : g_(g), deps_(top + 1), anc_(top + 1, 0), distinct_rho_(distinct_rho) {
     anc_[top] = 1;
     for (std::size_t id = top + 1; id-- > 0;)
       if (anc_[id])
@@ -166,7 +167,9 @@ class Transformer {
   Var rho(std::size_t s) {
     if (auto it = rho_.find(s); it != rho_.end()) return it->second;
     Var r = sum(log_prob(g_.var(s)), 1);
-    if (r.id() == log_prob(g_.var(s)).id()) r = r + 0.0;  // own node: differentiated apart
+    // Baselines differentiate the surrogate with respect to rho: it must then be a node of
+    // its own, not the user's log_prob node (which the cost may use too).
+    if (distinct_rho_ && r.id() == log_prob(g_.var(s)).id()) r = r + 0.0;
     rho_.emplace(s, r);
     return r;
   }
@@ -211,6 +214,7 @@ class Transformer {
   Graph& g_;
   std::vector<Deps> deps_;
   std::vector<char> anc_;
+  bool distinct_rho_;
   std::map<std::size_t, Var> memo_, rho_;
   std::map<std::size_t, bool> splits_;
   std::set<std::size_t> full_;
@@ -244,13 +248,13 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
     if (!stochastic_op(s)) throw Error("grad: learned baseline for " + s.describe() + ", which is not a stochastic node");
   }
   g.mark_cost(cost.id());
-  Transformer t(g, cost.id());
+  const bool any_baseline = options.baseline != Baseline::kNone || !options.learned.empty();
+  Transformer t(g, cost.id(), any_baseline);
   t.prepare_log_probs();
   Graph::DerivedScope derived(g);
   Var surrogate = t.transform(cost);
 
   const auto& choices = t.deps(cost.id());
-  const bool any_baseline = options.baseline != Baseline::kNone || !options.learned.empty();
   if (any_baseline && !choices.empty()) {
     // c_s = d surrogate / d rho_s: per row, the part of the cost that multiplies s's score.
     std::vector<Var> rhos;
