@@ -42,11 +42,12 @@ struct NodeWriter {
         if (n.op->random()) attrs = "shape=doubleoctagon,style=filled,fillcolor=orange";
         break;
     }
-    label += "\\n#" + std::to_string(id) + " " + n.shape.str();
+    // Escape the text only: the "\\n" (a line break in DOT) must reach dot unescaped.
+    label = escape(label) + "\\n#" + std::to_string(id) + " " + n.shape.str();
     if (n.cost) attrs += std::string(attrs.empty() ? "" : ",") + "shape=box,style=bold,color=red";
     if (n.derived && !n.cost)
       attrs += std::string(attrs.empty() ? "" : ",") + "color=gray50,fontcolor=gray40";
-    out << "[label=\"" << escape(label) << "\"" << (attrs.empty() ? "" : "," + attrs) << "]";
+    out << "[label=\"" << label << "\"" << (attrs.empty() ? "" : "," + attrs) << "]";
   }
 };
 

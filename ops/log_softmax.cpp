@@ -13,8 +13,10 @@ class LogSoftmaxOp final : public detail::UnaryOp {
       const double m = x.matrix().row(r).maxCoeff();
       double s = 0.0;
       for (Eigen::Index c = 0; c < x.cols(); ++c) s += std::exp(x(r, c) - m);
-      const double lse = m + std::log(s);
-      for (Eigen::Index c = 0; c < x.cols(); ++c) out(r, c) = x(r, c) - lse;
+      // (x - max) - log s, not x - (max + log s): max + log s would round to the spacing of
+      // max's magnitude, losing every digit of log s for logits around 1e15.
+      const double ls = std::log(s);
+      for (Eigen::Index c = 0; c < x.cols(); ++c) out(r, c) = (x(r, c) - m) - ls;
     }
   }
   std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {

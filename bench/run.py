@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Runs every benchmark workload beside its references (each pair in its own process),
+checks that they agree, prints a table of ratios and rewrites BENCHMARKS.md.
+
+Usage: bench/run.py BUILD_DIR   (bench/run.sh builds and calls it)
+"""
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-bench")
+BENCH = os.path.join(BUILD, "bench", "bench")
+TWIN = [sys.executable, os.path.join(ROOT, "bench", "torch_twin.py")]
+ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+
+
+def run(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=ENV).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def pairs():
+    for n in (2, 64, 4096):
+        yield "not_gate", "N=%d" % n, [[BENCH, "not_gate", "scg", str(n)], [BENCH, "not_gate", "closed", str(n)], TWIN + ["not_gate", str(n)]]
+    yield "chain", "", [[BENCH, "chain", "scg"], [BENCH, "chain", "plain"], [BENCH, "chain", "adolc"]]
+    yield "dense", "", [[BENCH, "dense", "scg"], [BENCH, "dense", "eigen"], TWIN + ["dense"]]
+    yield "vae", "", [[BENCH, "vae", "scg"], TWIN + ["vae"]]
+
+
+def agree_checksums(a, b):
+    fa = dict(re.findall(r"(\w+)=([-+0-9.e]+)", a))
+    fb = dict(re.findall(r"(\w+)=([-+0-9.e]+)", b))
+    return all(abs(float(fa[k]) - float(fb[k])) <= 1e-8 * max(1.0, abs(float(fb[k]))) for k in fb)
+
+
+def agree_mc(a, b, k=4.0):
+    fa = dict((n, (float(m), float(s))) for n, m, s in re.findall(r"(\w+)=([-+0-9.e]+)\+-([-+0-9.e]+)", a))
+    fb = dict((n, (float(m), float(s))) for n, m, s in re.findall(r"(\w+)=([-+0-9.e]+)\+-([-+0-9.e]+)", b))
+    worst = max(abs(fa[n][0] - fb[n][0]) / max(1e-300, (fa[n][1] ** 2 + fb[n][1] ** 2) ** 0.5) for n in fb)
+    return worst <= k, worst
+
+
+def main():
+    rows, problems = [], []
+    for workload, config, cmds in pairs():
+        results = [run(c) for c in cmds]
+        scg = results[0]
+        for r in results:
+            if r["check"].startswith("FAIL") or "FAIL" in r["check"]:
+                problems.append("%s %s %s: %s" % (workload, r["impl"], r["config"], r["check"]))
+        if workload == "dense":
+            for r in results[1:]:
+                if not agree_checksums(scg["check"], r["check"]):
+                    problems.append("dense: scg and %s disagree: %s | %s" % (r["impl"], scg["check"], r["check"]))
+        if workload == "vae":
+            ok, worst = agree_mc(scg["check"], results[1]["check"])
+            scg["check"] += " (PyTorch agrees within %.1f SE)" % worst
+            if not ok:
+                problems.append("vae: scg and PyTorch disagree beyond 4 SE (%.1f)" % worst)
+        for r in results:
+            r["ratio"] = r["median_s"] / scg["median_s"]  # > 1: scg is faster
+            rows.append(r)
+        print("%-9s %-22s" % (workload, scg["config"]) + "  ".join(
+            "%s %.3g s (%.2fx)" % (r["impl"], r["median_s"], r["ratio"]) for r in results), flush=True)
+    write_markdown(rows, problems)
+    if problems:
+        print("\n".join(["PROBLEMS:"] + problems))
+        return 1
+    return 0
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return "%s, %d cores, %s" % (cpu, os.cpu_count() or 0, platform.platform())
+
+
+def write_markdown(rows, problems):
+    by = {}
+    for r in rows:
+        by.setdefault((r["workload"], r["config"]), {})[r["impl"]] = r
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `bash bench/run.sh` (do not edit by hand). %s UTC on %s." % (
+            datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), machine()),
+        "",
+        "Every workload first checks that its result agrees with its references (exactly, or",
+        "within Monte-Carlo error), then times median seconds per call over repeated blocks after",
+        "warm-up. Each (workload, implementation) runs in its own process, so peak RSS is its own.",
+        "scg and the C++ references are built Release with g++ and -march=native (SCG_NATIVE=ON); PyTorch is",
+        "Debian's python3-torch on the CPU with one thread. **Ratio = reference time / scg time**:",
+        "above 1, scg is faster.",
+        "",
+        "| workload | config | implementation | median time | ratio (ref/scg) | peak RSS | allocs/call | check |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for (w, c), impls in by.items():
+        for impl, r in impls.items():
+            allocs = "-" if r["allocs_per_call"] is None else "%.2f" % r["allocs_per_call"]
+            lines.append("| %s | %s | %s | %.3g s | %s | %.1f MiB | %s | %s |" % (
+                w, c, impl, r["median_s"], "1 (scg)" if impl == "scg" else "%.2f" % r["ratio"],
+                r["peak_rss_kib"] / 1024, allocs, r["check"].replace("|", "/")))
+    ratio = lambda w, c, impl: by[(w, c)][impl]["ratio"]
+    goals = [
+        ("W1: >= 20x PyTorch's estimates/s at N = 2", ratio("not_gate", "N=2", "pytorch") >= 20,
+         "%.0fx" % ratio("not_gate", "N=2", "pytorch")),
+        ("W1: within 1.5x of the closed form at N = 4096", 1 / ratio("not_gate", "N=4096", "closed") <= 1.5,
+         "scg takes %.1fx the closed form's time" % (1 / ratio("not_gate", "N=4096", "closed"))),
+        ("W2: value+gradient within 4x of the plain function", 1 / ratio("chain", "100000 ops", "plain") <= 4,
+         "%.2fx" % (1 / ratio("chain", "100000 ops", "plain"))),
+        ("W2: faster than ADOL-C", ratio("chain", "100000 ops", "adolc") > 1,
+         "ADOL-C takes %.2fx scg's time" % ratio("chain", "100000 ops", "adolc")),
+        ("W3: within 1.2x of hand-written Eigen", 1 / ratio("dense", "X 64x512, W 512x512", "eigen") <= 1.2,
+         "%.2fx" % (1 / ratio("dense", "X 64x512, W 512x512", "eigen"))),
+        ("W3: faster than PyTorch", ratio("dense", "X 64x512, W 512x512", "pytorch") > 1,
+         "PyTorch takes %.2fx scg's time" % ratio("dense", "X 64x512, W 512x512", "pytorch")),
+        ("W4: faster than PyTorch", ratio("vae", "batch 100 x K=4", "pytorch") > 1,
+         "PyTorch takes %.2fx scg's time" % ratio("vae", "batch 100 x K=4", "pytorch")),
+    ]
+    lines += ["", "## Goals", "", "| goal | met | measured |", "| --- | --- | --- |"]
+    lines += ["| %s | %s | %s |" % (g, "yes" if ok else "**no**", m) for g, ok, m in goals]
+    if problems:
+        lines += ["", "## Problems", ""] + ["- " + p for p in problems]
+    notes = os.path.join(ROOT, "bench", "NOTES.md")
+    if os.path.exists(notes):
+        lines += ["", open(notes).read().rstrip()]
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("wrote BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+// Every op of ops/ops.hpp against finite differences, to second order, through one table.
+// Adding an op is adding one row: a name, its inputs (shape and value domain) and the function.
+// Rows marked kAlso1x1 run a second time with every input 1x1, which takes Session's scalar
+// fast path (per-op scalar kernels, also for the gradient nodes) instead of the Eigen kernels.
+#include <doctest/doctest.h>
+
+#include <scg/core/op.hpp>
+
+#include "gradcheck.hpp"
+
+namespace {
+
+using scg_test::Domain;
+using scg_test::Input;
+using scg_test::Vars;
+
+enum Paths { kAsGiven, kAlso1x1 };
+
+struct Case {
+  const char* name;
+  std::vector<Input> in;
+  scg_test::Builder f;
+  Paths paths = kAsGiven;
+};
+
+constexpr Domain A = Domain::kAny, P = Domain::kPositive, N = Domain::kNonZero,
+                 L = Domain::kLarge;
+
+const std::vector<Case>& table() {
+  static const std::vector<Case> cases = {
+      // ---- binary arithmetic, same shapes and every broadcast pattern ----
+      {"add 3x4+3x4", {{3, 4, A}, {3, 4, A}}, [](const Vars& x) { return x[0] + x[1]; }, kAlso1x1},
+      {"add 3x4+1x4", {{3, 4, A}, {1, 4, A}}, [](const Vars& x) { return x[0] + x[1]; }},
+      {"add 3x4+3x1", {{3, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] + x[1]; }},
+      {"add 3x4+1x1", {{3, 4, A}, {1, 1, A}}, [](const Vars& x) { return x[0] + x[1]; }},
+      {"add 1x1+3x4", {{1, 1, A}, {3, 4, A}}, [](const Vars& x) { return x[0] + x[1]; }},
+      {"add 1x4+3x1", {{1, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] + x[1]; }},
+      {"sub 3x4-3x4", {{3, 4, A}, {3, 4, A}}, [](const Vars& x) { return x[0] - x[1]; }, kAlso1x1},
+      {"sub 3x4-1x4", {{3, 4, A}, {1, 4, A}}, [](const Vars& x) { return x[0] - x[1]; }},
+      {"sub 3x4-3x1", {{3, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] - x[1]; }},
+      {"sub 3x4-1x1", {{3, 4, A}, {1, 1, A}}, [](const Vars& x) { return x[0] - x[1]; }},
+      {"sub 1x1-3x4", {{1, 1, A}, {3, 4, A}}, [](const Vars& x) { return x[0] - x[1]; }},
+      {"sub 1x4-3x1", {{1, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] - x[1]; }},
+      {"mul 3x4*3x4", {{3, 4, A}, {3, 4, A}}, [](const Vars& x) { return x[0] * x[1]; }, kAlso1x1},
+      {"mul 3x4*1x4", {{3, 4, A}, {1, 4, A}}, [](const Vars& x) { return x[0] * x[1]; }},
+      {"mul 3x4*3x1", {{3, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] * x[1]; }},
+      {"mul 3x4*1x1", {{3, 4, A}, {1, 1, A}}, [](const Vars& x) { return x[0] * x[1]; }},
+      {"mul 1x1*3x4", {{1, 1, A}, {3, 4, A}}, [](const Vars& x) { return x[0] * x[1]; }},
+      {"mul 1x4*3x1", {{1, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] * x[1]; }},
+      {"mul x*x (one operand twice)", {{3, 4, A}}, [](const Vars& x) { return x[0] * x[0]; }, kAlso1x1},
+      {"div 3x4/3x4", {{3, 4, A}, {3, 4, P}}, [](const Vars& x) { return x[0] / x[1]; }, kAlso1x1},
+      {"div 3x4/1x4", {{3, 4, A}, {1, 4, P}}, [](const Vars& x) { return x[0] / x[1]; }},
+      {"div 3x4/3x1", {{3, 4, A}, {3, 1, P}}, [](const Vars& x) { return x[0] / x[1]; }},
+      {"div 3x4/1x1", {{3, 4, A}, {1, 1, P}}, [](const Vars& x) { return x[0] / x[1]; }},
+      {"div 1x1/3x4", {{1, 1, A}, {3, 4, P}}, [](const Vars& x) { return x[0] / x[1]; }},
+      {"div 1x4/3x1", {{1, 4, A}, {3, 1, P}}, [](const Vars& x) { return x[0] / x[1]; }},
+      {"div x/x (one operand twice)", {{3, 4, P}}, [](const Vars& x) { return x[0] / (x[0] + 1.0); }, kAlso1x1},
+      // ---- with a double ----
+      {"add x+c", {{3, 4, A}}, [](const Vars& x) { return x[0] + 1.7; }, kAlso1x1},
+      {"add c+x", {{3, 4, A}}, [](const Vars& x) { return 1.7 + x[0]; }, kAlso1x1},
+      {"sub x-c", {{3, 4, A}}, [](const Vars& x) { return x[0] - 1.7; }, kAlso1x1},
+      {"sub c-x", {{3, 4, A}}, [](const Vars& x) { return 1.7 - x[0]; }, kAlso1x1},
+      {"mul x*c", {{3, 4, A}}, [](const Vars& x) { return x[0] * -1.7; }, kAlso1x1},
+      {"mul c*x", {{3, 4, A}}, [](const Vars& x) { return -1.7 * x[0]; }, kAlso1x1},
+      {"div x/c", {{3, 4, A}}, [](const Vars& x) { return x[0] / 1.7; }, kAlso1x1},
+      {"div c/x", {{3, 4, P}}, [](const Vars& x) { return 1.7 / x[0]; }, kAlso1x1},
+      {"neg", {{3, 4, A}}, [](const Vars& x) { return -x[0]; }, kAlso1x1},
+      // ---- elementwise functions ----
+      {"exp", {{3, 4, A}}, [](const Vars& x) { return scg::exp(x[0]); }, kAlso1x1},
+      {"log", {{3, 4, P}}, [](const Vars& x) { return scg::log(x[0]); }, kAlso1x1},
+      {"sigmoid", {{3, 4, A}}, [](const Vars& x) { return scg::sigmoid(x[0]); }, kAlso1x1},
+      {"sigmoid (saturating)", {{3, 4, L}}, [](const Vars& x) { return scg::sigmoid(x[0]); }, kAlso1x1},
+      {"log_sigmoid", {{3, 4, L}}, [](const Vars& x) { return scg::log_sigmoid(x[0]); }, kAlso1x1},
+      {"tanh", {{3, 4, A}}, [](const Vars& x) { return scg::tanh(x[0]); }, kAlso1x1},
+      {"tanh (saturating)", {{3, 4, L}}, [](const Vars& x) { return scg::tanh(x[0]); }, kAlso1x1},
+      {"softplus", {{3, 4, L}}, [](const Vars& x) { return scg::softplus(x[0]); }, kAlso1x1},
+      {"relu", {{3, 4, N}}, [](const Vars& x) { return scg::relu(x[0]); }, kAlso1x1},
+      {"square", {{3, 4, A}}, [](const Vars& x) { return scg::square(x[0]); }, kAlso1x1},
+      {"sqrt", {{3, 4, P}}, [](const Vars& x) { return scg::sqrt(x[0]); }, kAlso1x1},
+      {"abs", {{3, 4, N}}, [](const Vars& x) { return scg::abs(x[0]); }, kAlso1x1},
+      {"pow 3 (negative bases too)", {{3, 4, A}}, [](const Vars& x) { return scg::pow(x[0], 3.0); }, kAlso1x1},
+      {"pow 2", {{3, 4, A}}, [](const Vars& x) { return scg::pow(x[0], 2.0); }, kAlso1x1},
+      {"pow 1", {{3, 4, A}}, [](const Vars& x) { return scg::pow(x[0], 1.0); }, kAlso1x1},
+      {"pow 0", {{3, 4, P}}, [](const Vars& x) { return scg::pow(x[0], 0.0); }, kAlso1x1},
+      {"pow 0.5", {{3, 4, P}}, [](const Vars& x) { return scg::pow(x[0], 0.5); }, kAlso1x1},
+      {"pow -1.5", {{3, 4, P}}, [](const Vars& x) { return scg::pow(x[0], -1.5); }, kAlso1x1},
+      {"step (derivative 0)", {{3, 4, N}, {3, 4, A}}, [](const Vars& x) { return scg::step(x[0]) * x[1]; }},
+      {"sign (derivative 0)", {{3, 4, N}, {3, 4, A}}, [](const Vars& x) { return scg::sign(x[0]) * x[1]; }},
+      {"x step(x) (= relu)", {{3, 4, N}}, [](const Vars& x) { return x[0] * scg::step(x[0]); }, kAlso1x1},
+      {"x sign(x) (= abs)", {{3, 4, N}}, [](const Vars& x) { return x[0] * scg::sign(x[0]); }, kAlso1x1},
+      // ---- reductions ----
+      {"sum", {{3, 4, A}}, [](const Vars& x) { return scg::sum(x[0]); }, kAlso1x1},
+      {"sum axis 0", {{3, 4, A}}, [](const Vars& x) { return scg::sum(x[0], 0); }, kAlso1x1},
+      {"sum axis 1", {{3, 4, A}}, [](const Vars& x) { return scg::sum(x[0], 1); }, kAlso1x1},
+      {"sum axis 0 of 1x4", {{1, 4, A}}, [](const Vars& x) { return scg::sum(x[0], 0); }},
+      {"mean", {{3, 4, A}}, [](const Vars& x) { return scg::mean(x[0]); }, kAlso1x1},
+      {"mean axis 0", {{3, 4, A}}, [](const Vars& x) { return scg::mean(x[0], 0); }, kAlso1x1},
+      {"mean axis 1", {{3, 4, A}}, [](const Vars& x) { return scg::mean(x[0], 1); }, kAlso1x1},
+      // ---- matrix ops ----
+      {"matmul 3x2@2x4", {{3, 2, A}, {2, 4, A}}, [](const Vars& x) { return scg::matmul(x[0], x[1]); }, kAlso1x1},
+      {"matmul 1x3@3x1 (to 1x1)", {{1, 3, A}, {3, 1, A}}, [](const Vars& x) { return scg::matmul(x[0], x[1]); }},
+      {"matmul 4x1@1x3 (outer)", {{4, 1, A}, {1, 3, A}}, [](const Vars& x) { return scg::matmul(x[0], x[1]); }},
+      {"matmul x@x^T", {{3, 2, A}}, [](const Vars& x) { return scg::matmul(x[0], scg::transpose(x[0])); }},
+      {"transpose", {{3, 4, A}}, [](const Vars& x) { return scg::transpose(x[0]); }, kAlso1x1},
+      {"softmax", {{3, 4, A}}, [](const Vars& x) { return scg::softmax(x[0]); }, kAlso1x1},
+      {"softmax (large logits)", {{3, 4, L}}, [](const Vars& x) { return scg::softmax(x[0]); }},
+      {"softmax 3x1 (one column)", {{3, 1, A}}, [](const Vars& x) { return scg::softmax(x[0]); }},
+      {"log_softmax", {{3, 4, A}}, [](const Vars& x) { return scg::log_softmax(x[0]); }, kAlso1x1},
+      {"log_softmax (large logits)", {{3, 4, L}}, [](const Vars& x) { return scg::log_softmax(x[0]); }},
+      // ---- broadcasting and its inverse ----
+      {"broadcast_to 1x4->3x4", {{1, 4, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); }},
+      {"broadcast_to 3x1->3x4", {{3, 1, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); }},
+      {"broadcast_to 1x1->3x4", {{1, 1, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); }},
+      {"broadcast_to 3x4->3x4", {{3, 4, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); }},
+      {"sum_to 3x4->1x4", {{3, 4, A}}, [](const Vars& x) { return scg::sum_to(x[0], {1, 4}); }},
+      {"sum_to 3x4->3x1", {{3, 4, A}}, [](const Vars& x) { return scg::sum_to(x[0], {3, 1}); }},
+      {"sum_to 3x4->1x1", {{3, 4, A}}, [](const Vars& x) { return scg::sum_to(x[0], {1, 1}); }},
+      {"sum_to 1x4->1x1", {{1, 4, A}}, [](const Vars& x) { return scg::sum_to(x[0], {1, 1}); }},
+      // ---- compositions (gradient rules feeding each other, accumulation over paths) ----
+      {"layer: log_softmax(tanh(x W + b))", {{3, 2, A}, {2, 4, A}, {1, 4, A}}, [](const Vars& x) { return scg::log_softmax(scg::tanh(scg::matmul(x[0], x[1]) + x[2])); }},
+      {"x / rowsum(exp x)", {{3, 4, A}}, [](const Vars& x) { return scg::exp(x[0]) / scg::sum(scg::exp(x[0]), 1); }},
+      {"sqrt(x^2 + 1) * sigmoid(x)", {{3, 4, A}}, [](const Vars& x) { return scg::sqrt(scg::square(x[0]) + 1.0) * scg::sigmoid(x[0]); }, kAlso1x1},
+      {"softplus(x) + log_sigmoid(-x) (= 0)", {{3, 4, L}}, [](const Vars& x) { return scg::softplus(x[0]) + scg::log_sigmoid(-x[0]); }, kAlso1x1},
+      {"mean(x, 0) - mean(x) (broadcast)", {{3, 4, A}}, [](const Vars& x) { return x[0] - scg::mean(x[0], 0) - scg::mean(x[0]); }},
+  };
+  return cases;
+}
+
+}  // namespace
+
+TEST_CASE("gradcheck table: every op, first and second order") {
+  int runs = 0;
+  double worst = 0.0;
+  std::string worst_case;
+  auto run = [&](const std::string& name, const std::vector<Input>& in, const scg_test::Builder& f) {
+    const auto rep = scg_test::gradcheck(name, in, f);
+    CHECK(rep.compared > 0);
+    if (rep.worst_ratio > worst) worst = rep.worst_ratio, worst_case = name;
+    ++runs;
+  };
+  for (const Case& c : table()) {
+    run(c.name, c.in, c.f);
+    if (c.paths == kAlso1x1) {
+      std::vector<Input> scalar = c.in;
+      for (Input& i : scalar) i.rows = i.cols = 1;
+      run(std::string(c.name) + " [1x1 fast path]", scalar, c.f);
+    }
+  }
+  CHECK(runs > 100);
+  // Worst |analytic - numeric| as a fraction of the tolerance (below 1 passes).
+  MESSAGE("gradcheck: " << runs << " runs, worst error/tolerance " << worst << " in " << worst_case);
+}
+
+TEST_CASE("the table names every op of ops.hpp") {
+  // A reminder that keeps the table complete: each op name appears in some row.
+  const char* ops[] = {"add", "sub", "mul", "div", "neg", "exp", "log", "sigmoid",
+                       "log_sigmoid", "tanh", "softplus", "relu", "square", "sqrt", "abs",
+                       "pow", "step", "sign", "sum", "mean", "matmul", "transpose", "softmax",
+                       "log_softmax", "broadcast_to", "sum_to"};
+  for (const char* op : ops) {
+    bool found = false;
+    for (const Case& c : table()) found = found || std::string(c.name).find(op) != std::string::npos;
+    INFO(op);
+    CHECK(found);
+  }
+}
+
+TEST_CASE("stop_gradient: identity in value, zero derivative, at first and second order") {
+  scg::Graph g;
+  const scg::Tensor x0 = scg::Tensor::from_rows({{0.5, -1.25, 2.0}, {3.0, -0.75, 1.5}});
+  auto x = g.parameter("x", x0);
+  auto sg = scg::stop_gradient(x);
+  auto w = g.constant(scg::Tensor::from_rows({{1.0, -2.0, 0.5}, {0.25, 3.0, -1.0}}));
+  scg::Session s(g, 1);
+  CHECK(s.run(sg) == x0);
+  // d/dx sum(w * sg(x)) = 0 exactly.
+  auto dz = scg::grad(scg::sum(w * sg), {x});
+  CHECK(s.run(dz[0]) == scg::Tensor(2, 3, 0.0));
+  // d/dx sum(w * x * sg(x)) = w * sg(x) (the stopped factor is a constant), valued w * x, not
+  // 2 w x; it is built from sg(x), so its own derivative is 0, not w.
+  auto d1 = scg::grad(scg::sum(w * x * sg), {x});
+  CHECK(s.run(d1[0]).matrix().isApprox((w.value().array() * x0.array()).matrix(), 1e-15));
+  auto d2 = scg::grad(scg::sum(d1[0]), {x});
+  CHECK(s.run(d2[0]) == scg::Tensor(2, 3, 0.0));
+  // Where x also enters directly, the second derivative comes from that path only.
+  auto d2b = scg::grad(scg::sum(d1[0] * x), {x});  // d/dx sum(w sg(x) x) = w sg(x)
+  CHECK(s.run(d2b[0]).matrix().isApprox((w.value().array() * x0.array()).matrix(), 1e-15));
+  // 1x1 fast path too.
+  auto y = g.parameter("y", 0.75);
+  auto dy = scg::grad(y * scg::stop_gradient(y) * 3.0, {y});
+  CHECK(s.run(scg::stop_gradient(y)).item() == 0.75);
+  CHECK(s.run(dy[0]).item() == doctest::Approx(2.25));
+  CHECK(s.run(scg::grad(dy[0], {y})[0]).item() == 0.0);  // dy = 3 sg(y): constant in y
+  CHECK(s.run(scg::grad(dy[0] * y, {y})[0]).item() == doctest::Approx(2.25));
+}
+
+TEST_CASE("step and sign: exactly zero derivatives, and their values") {
+  scg::Graph g;
+  auto x = g.parameter("x", scg::Tensor::from_rows({{-2.0, 0.0, 3.0}}));
+  scg::Session s(g, 1);
+  CHECK(s.run(scg::step(x)) == scg::Tensor::from_rows({{0.0, 0.0, 1.0}}));
+  CHECK(s.run(scg::sign(x)) == scg::Tensor::from_rows({{-1.0, 0.0, 1.0}}));
+  for (auto f : {&scg::step, &scg::sign}) {
+    auto d = scg::grad(scg::sum(f(x) * x), {x});  // = f(x): the f factor contributes nothing
+    CHECK(s.run(d[0]) == s.run(f(x)));
+    CHECK(s.run(scg::grad(scg::sum(f(x)), {x})[0]) == scg::Tensor(1, 3, 0.0));
+  }
+  auto y = g.parameter("y", -0.5);  // 1x1 fast path
+  CHECK(s.run(scg::step(y)).item() == 0.0);
+  CHECK(s.run(scg::sign(y)).item() == -1.0);
+  CHECK(s.run(scg::grad(scg::sign(y) * 4.0, {y})[0]).item() == 0.0);
+}
+
+// The checker itself has teeth: an op with a wrong first derivative fails (a), and an op whose
+// first derivative is right but is built so that its own derivative is wrong fails (b) only.
+namespace {
+class CubeOp final : public scg::Op {  // x^3 with a gradient rule picked by `mode`
+ public:
+  explicit CubeOp(int mode) : mode_(mode) {}
+  std::string name() const override { return "test_cube"; }
+  scg::Shape infer(std::span<const scg::Shape> in) const override { return in[0]; }
+  void forward(std::span<const scg::Tensor* const> in, scg::Tensor& out,
+               const scg::RunContext&) const override {
+    out.array() = in[0]->array().cube();
+  }
+  std::vector<scg::Var> backward(std::span<const scg::Var> in, const scg::Var&,
+                                 const scg::Var& g) const override {
+    if (mode_ == 0) return {g * 3.0 * scg::square(in[0])};                     // right
+    if (mode_ == 1) return {g * 2.0 * scg::square(in[0])};                     // wrong factor
+    return {g * 3.0 * scg::square(scg::stop_gradient(in[0]))};  // right value, no 2nd order
+  }
+
+ private:
+  int mode_;
+};
+scg::Var cube(const scg::Var& x, int mode) {
+  return x.graph().apply(std::make_shared<const CubeOp>(mode), {x});
+}
+}  // namespace
+
+TEST_CASE("gradcheck catches wrong first and second derivatives") {
+  scg_test::GradcheckOptions measure;
+  measure.assert_close = false;
+  const std::vector<Input> in = {{2, 3, A}};
+  auto right = scg_test::gradcheck("cube", in, [](const Vars& x) { return cube(x[0], 0); }, measure);
+  auto wrong1 = scg_test::gradcheck("cube", in, [](const Vars& x) { return cube(x[0], 1); }, measure);
+  auto wrong2 = scg_test::gradcheck("cube", in, [](const Vars& x) { return cube(x[0], 2); }, measure);
+  CHECK(right.compared == 6 + 2 * 6);
+  CHECK(right.worst_ratio < 1.0);
+  CHECK(wrong1.worst_first > 1000.0);
+  CHECK(wrong2.worst_first < 1.0);
+  CHECK(wrong2.worst_second > 1000.0);
+}

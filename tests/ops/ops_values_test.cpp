@@ -1,0 +1,331 @@
+// Forward values of every op against closed forms, on both evaluation paths (1x1 operands take
+// Session's scalar kernels, larger ones the Eigen kernels); numerically extreme inputs; and a
+// third derivative against its closed form.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <scg/scg.hpp>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Fn = std::function<scg::Var(const scg::Var&)>;
+using Ref = std::function<double(double)>;
+
+double sig(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+// Reference softplus in long double with libm's log1p: an independent, accurate formula.
+double softplus_ref(double x) {
+  const long double l = x;
+  return static_cast<double>(l > 0 ? l + std::log1p(std::exp(-l)) : std::log1p(std::exp(l)));
+}
+
+/// |a - b| <= abs + rel * max(|a|, |b|) (exact equality also passes, e.g. for zeros).
+bool rel_close(double a, double b, double rel, double abs = 0.0) {
+  return a == b || std::fabs(a - b) <= abs + rel * std::max(std::fabs(a), std::fabs(b));
+}
+
+/// Value of f at each of xs, on the 1x1 path (one 1x1 parameter per point) and on the tensor
+/// path (all points in one 2 x n parameter, each row holding every point), against ref.
+void check_unary(const std::string& name, const Fn& f, const Ref& ref,
+                 const std::vector<double>& xs, double rel, double abs = 0.0) {
+  INFO(name);
+  scg::Graph g;
+  scg::Tensor row(1, static_cast<Eigen::Index>(xs.size()));
+  for (std::size_t i = 0; i < xs.size(); ++i) row(0, static_cast<Eigen::Index>(i)) = xs[i];
+  // A 2-row parameter with the points in both rows, so the kernels see a real matrix.
+  scg::Tensor two(2, row.cols());
+  two.matrix().row(0) = row.matrix();
+  two.matrix().row(1) = row.matrix();
+  auto vec = f(g.parameter("v", two));
+  std::vector<scg::Var> scalars;
+  for (double x : xs) scalars.push_back(f(g.parameter("s", x)));
+  scg::Session s(g, 3);
+  const scg::Tensor v = s.run(vec);
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const double want = ref(xs[i]);
+    const double got_scalar = s.run(scalars[i]).item();
+    INFO("x = " << xs[i] << ": want " << want << ", 1x1 path " << got_scalar << ", tensor path "
+                << v(0, static_cast<Eigen::Index>(i)));
+    CHECK(rel_close(got_scalar, want, rel, abs));
+    CHECK(rel_close(v(0, static_cast<Eigen::Index>(i)), want, rel, abs));
+    CHECK(v(1, static_cast<Eigen::Index>(i)) == v(0, static_cast<Eigen::Index>(i)));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("elementwise ops: values against closed forms on both paths") {
+  const double r = 1e-14;
+  const std::vector<double> any = {-2.5, -1.0, -0.3, 0.0, 0.4, 1.0, 3.0};
+  const std::vector<double> pos = {0.01, 0.5, 1.0, 2.0, 10.0};
+  check_unary("neg", [](const scg::Var& x) { return -x; }, [](double x) { return -x; }, any, 0);
+  check_unary("exp", [](const scg::Var& x) { return scg::exp(x); }, [](double x) { return std::exp(x); }, any, r);
+  check_unary("log", [](const scg::Var& x) { return scg::log(x); }, [](double x) { return std::log(x); }, pos, r);
+  check_unary("sigmoid", [](const scg::Var& x) { return scg::sigmoid(x); }, sig, any, r);
+  check_unary("log_sigmoid", [](const scg::Var& x) { return scg::log_sigmoid(x); },
+              [](double x) { return -softplus_ref(-x); }, any, r);
+  check_unary("tanh", [](const scg::Var& x) { return scg::tanh(x); }, [](double x) { return std::tanh(x); }, any, r);
+  check_unary("softplus", [](const scg::Var& x) { return scg::softplus(x); }, softplus_ref, any, r);
+  check_unary("relu", [](const scg::Var& x) { return scg::relu(x); }, [](double x) { return x > 0 ? x : 0.0; }, any, 0);
+  check_unary("square", [](const scg::Var& x) { return scg::square(x); }, [](double x) { return x * x; }, any, 0);
+  check_unary("sqrt", [](const scg::Var& x) { return scg::sqrt(x); }, [](double x) { return std::sqrt(x); }, pos, 0);
+  check_unary("abs", [](const scg::Var& x) { return scg::abs(x); }, [](double x) { return std::fabs(x); }, any, 0);
+  check_unary("pow 3", [](const scg::Var& x) { return scg::pow(x, 3.0); }, [](double x) { return x * x * x; }, any, r);
+  check_unary("pow -0.5", [](const scg::Var& x) { return scg::pow(x, -0.5); },
+              [](double x) { return 1.0 / std::sqrt(x); }, pos, r);
+  check_unary("step", [](const scg::Var& x) { return scg::step(x); }, [](double x) { return x > 0 ? 1.0 : 0.0; }, any, 0);
+  check_unary("sign", [](const scg::Var& x) { return scg::sign(x); },
+              [](double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }, any, 0);
+  check_unary("stop_gradient", [](const scg::Var& x) { return scg::stop_gradient(x); }, [](double x) { return x; }, any, 0);
+  check_unary("x + 1.5", [](const scg::Var& x) { return x + 1.5; }, [](double x) { return x + 1.5; }, any, 0);
+  check_unary("1.5 + x", [](const scg::Var& x) { return 1.5 + x; }, [](double x) { return 1.5 + x; }, any, 0);
+  check_unary("x - 1.5", [](const scg::Var& x) { return x - 1.5; }, [](double x) { return x - 1.5; }, any, 0);
+  check_unary("1.5 - x", [](const scg::Var& x) { return 1.5 - x; }, [](double x) { return 1.5 - x; }, any, 0);
+  check_unary("x * 1.5", [](const scg::Var& x) { return x * 1.5; }, [](double x) { return x * 1.5; }, any, 0);
+  check_unary("1.5 * x", [](const scg::Var& x) { return 1.5 * x; }, [](double x) { return 1.5 * x; }, any, 0);
+  check_unary("x / 1.5", [](const scg::Var& x) { return x / 1.5; }, [](double x) { return x / 1.5; }, any, 0);
+  check_unary("1.5 / x", [](const scg::Var& x) { return 1.5 / x; }, [](double x) { return 1.5 / x; }, pos, 0);
+}
+
+TEST_CASE("numerically extreme inputs: finite and correct") {
+  // softplus and log_sigmoid at +-1000 (where the naive log(1 + e^x) overflows or returns 0
+  // for log_sigmoid(-1000)), and in the range where log1p's accuracy matters (|x| ~ 20-40:
+  // e^-|x| is far below eps, so log(1 + e^-|x|) computed naively would be 0).
+  const std::vector<double> xs = {-1000.0, -700.0, -40.0, -30.0, -20.0, -1e-10, 0.0,
+                                  1e-10,   20.0,   30.0,  40.0,  700.0,  1000.0};
+  // Absolute floor 1e-300: Eigen's vectorized exp clamps its argument near -709.8, so on the
+  // tensor path e^-1000 is 5.6e-309 rather than 0 and softplus(-1000) = log1p of it is
+  // 5.6e-309 (true value 5e-435, i.e. 0 in double). Harmless; everything else is relative.
+  check_unary("softplus extreme", [](const scg::Var& x) { return scg::softplus(x); }, softplus_ref, xs, 1e-14, 1e-300);
+  check_unary("log_sigmoid extreme", [](const scg::Var& x) { return scg::log_sigmoid(x); },
+              [](double x) { return -softplus_ref(-x); }, xs, 1e-14, 1e-300);
+  check_unary("sigmoid extreme", [](const scg::Var& x) { return scg::sigmoid(x); },
+              [](double x) { return static_cast<double>(1.0L / (1.0L + std::exp(-static_cast<long double>(x)))); },
+              xs, 1e-14);
+  check_unary("tanh extreme", [](const scg::Var& x) { return scg::tanh(x); },
+              [](double x) { return std::tanh(x); }, xs, 1e-15);
+
+  scg::Graph g;
+  auto big = g.parameter("big", scg::Tensor::from_rows({{1000.0, -1000.0}}));
+  auto one = g.parameter("one", 1000.0);
+  auto minus = g.parameter("minus", -1000.0);
+  scg::Session s(g, 1);
+  // The exact values at +-1000, spelled out.
+  CHECK(s.run(scg::softplus(one)).item() == 1000.0);
+  CHECK(s.run(scg::softplus(minus)).item() == 0.0);  // e^-1000 underflows: 0 is correct
+  CHECK(s.run(scg::log_sigmoid(minus)).item() == -1000.0);
+  CHECK(s.run(scg::log_sigmoid(one)).item() == 0.0);
+  CHECK(s.run(scg::sigmoid(one)).item() == 1.0);
+  CHECK(s.run(scg::sigmoid(minus)).item() == 0.0);
+  const scg::Tensor sp = s.run(scg::softplus(big)), ls = s.run(scg::log_sigmoid(big));
+  CHECK(sp(0, 0) == 1000.0);
+  CHECK(std::fabs(sp(0, 1)) < 1e-300);  // (see the absolute floor above)
+  CHECK(std::fabs(ls(0, 0)) < 1e-300);
+  CHECK(ls(0, 1) == -1000.0);
+  CHECK(s.run(scg::sigmoid(big)) == scg::Tensor::from_rows({{1.0, 0.0}}));
+  // Their derivatives there: finite, exact, to second order.
+  for (const scg::Var& x : {one, minus}) {
+    const double sx = x.value().item() > 0 ? 1.0 : 0.0;
+    auto d_sp = scg::grad(scg::softplus(x), {x})[0];
+    auto d_ls = scg::grad(scg::log_sigmoid(x), {x})[0];
+    auto d_sg = scg::grad(scg::sigmoid(x), {x})[0];
+    CHECK(s.run(d_sp).item() == sx);
+    CHECK(s.run(d_ls).item() == 1.0 - sx);
+    CHECK(s.run(d_sg).item() == 0.0);
+    CHECK(s.run(scg::grad(d_sp, {x})[0]).item() == 0.0);
+    CHECK(s.run(scg::grad(d_ls, {x})[0]).item() == 0.0);
+  }
+  auto gb = scg::grad(scg::sum(scg::log_sigmoid(big) + scg::softplus(big)), {big})[0];
+  CHECK(s.run(gb) == scg::Tensor::from_rows({{1.0, 1.0}}));  // sigmoid(-x) + sigmoid(x)
+}
+
+TEST_CASE("softmax and log_softmax: closed forms, and large logits") {
+  scg::Graph g;
+  // Row 0 ordinary, rows 1, 2 and 4 shifted by +1000, -1000 and 1e15 (where the logits are
+  // spaced 0.125 apart: every result digit must come from the differences), row 3 spread
+  // over 2000.
+  auto x = g.parameter("x", scg::Tensor::from_rows({{0.0, 1.0, 2.0},
+                                                    {1000.0, 1001.0, 1002.0},
+                                                    {-1000.0, -999.0, -998.0},
+                                                    {-1000.0, 0.0, 1000.0},
+                                                    {1e15, 1e15 + 1.0, 1e15 + 2.0}}));
+  scg::Session s(g, 1);
+  const scg::Tensor sm = s.run(scg::softmax(x));
+  const scg::Tensor lsm = s.run(scg::log_softmax(x));
+  REQUIRE(sm.all_finite());
+  REQUIRE(lsm.all_finite());
+  const double z = 1.0 + std::exp(1.0) + std::exp(2.0);
+  for (Eigen::Index r : {0, 1, 2, 4})
+    for (Eigen::Index c = 0; c < 3; ++c) {
+      const double want = std::exp(static_cast<double>(c)) / z;
+      CHECK(rel_close(sm(r, c), want, 1e-14));
+      CHECK(rel_close(lsm(r, c), static_cast<double>(c) - std::log(z), 1e-14));
+    }
+  CHECK(sm(3, 2) == 1.0);
+  CHECK(sm(3, 1) == doctest::Approx(std::exp(-1000.0)));  // 0 in double
+  CHECK(lsm(3, 2) == 0.0);
+  CHECK(lsm(3, 1) == -1000.0);
+  CHECK(lsm(3, 0) == -2000.0);  // finite, where log(softmax) would be -inf
+  for (Eigen::Index r = 0; r < 5; ++r) CHECK(sm.matrix().row(r).sum() == doctest::Approx(1.0));
+  // Gradients at large logits stay finite: d/dx sum(w * log_softmax(x)) = w - softmax * rowsum(w).
+  auto w = g.constant(scg::Tensor(scg::Tensor::Matrix(
+      scg::Tensor::from_rows({{1, -1, 2}}).matrix().replicate(5, 1))));
+  const scg::Tensor gl = s.run(scg::grad(scg::sum(w * scg::log_softmax(x)), {x})[0]);
+  REQUIRE(gl.all_finite());
+  for (Eigen::Index r = 0; r < 5; ++r)
+    for (Eigen::Index c = 0; c < 3; ++c)
+      CHECK(gl(r, c) == doctest::Approx(w.value()(r, c) - sm(r, c) * 2.0).epsilon(1e-12));
+  // 1x1 logits: softmax 1, log_softmax 0.
+  auto one = g.parameter("one", 5.0);
+  CHECK(s.run(scg::softmax(one)).item() == 1.0);
+  CHECK(s.run(scg::log_softmax(one)).item() == 0.0);
+}
+
+TEST_CASE("broadcasting binary ops: values of every pattern against loops") {
+  scg::Graph g;
+  const scg::Tensor a34 = scg::Tensor::from_rows({{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}});
+  const scg::Tensor a14 = scg::Tensor::from_rows({{0.5, -1, 2, 4}});
+  const scg::Tensor a31 = scg::Tensor::from_rows({{3}, {-2}, {0.25}});
+  const scg::Tensor a11(1.5);
+  const scg::Tensor a24 = scg::Tensor::from_rows({{1, 2, 3, 4}, {-1, -2, -3, -4}});
+  std::vector<scg::Tensor> ts = {a34, a14, a31, a11, a24};
+  std::vector<scg::Var> vs;
+  for (const auto& t : ts) vs.push_back(g.parameter("p", t));
+  scg::Session s(g, 1);
+  using Op2 = std::function<scg::Var(const scg::Var&, const scg::Var&)>;
+  using Ref2 = std::function<double(double, double)>;
+  const std::vector<std::pair<Op2, Ref2>> ops = {
+      {[](const scg::Var& a, const scg::Var& b) { return a + b; }, [](double a, double b) { return a + b; }},
+      {[](const scg::Var& a, const scg::Var& b) { return a - b; }, [](double a, double b) { return a - b; }},
+      {[](const scg::Var& a, const scg::Var& b) { return a * b; }, [](double a, double b) { return a * b; }},
+      {[](const scg::Var& a, const scg::Var& b) { return a / b; }, [](double a, double b) { return a / b; }},
+  };
+  int checked = 0;
+  for (std::size_t k = 0; k < ops.size(); ++k)
+    for (std::size_t i = 0; i < ts.size(); ++i)
+      for (std::size_t j = 0; j < ts.size(); ++j) {
+        const scg::Tensor &a = ts[i], &b = ts[j];
+        const Eigen::Index rows = std::max(a.rows(), b.rows()), cols = std::max(a.cols(), b.cols());
+        const bool fits = (a.rows() == rows || a.rows() == 1) && (b.rows() == rows || b.rows() == 1) &&
+                          (a.cols() == cols || a.cols() == 1) && (b.cols() == cols || b.cols() == 1);
+        INFO("op " << k << ", " << a.shape().str() << " with " << b.shape().str());
+        if (!fits) {
+          CHECK_THROWS_AS(ops[k].first(vs[i], vs[j]), scg::ShapeError);
+          continue;
+        }
+        const scg::Var out = ops[k].first(vs[i], vs[j]);
+        REQUIRE(out.shape() == scg::Shape{rows, cols});
+        const scg::Tensor got = s.run(out);
+        for (Eigen::Index r = 0; r < rows; ++r)
+          for (Eigen::Index c = 0; c < cols; ++c) {
+            const double want = ops[k].second(a(a.rows() == 1 ? 0 : r, a.cols() == 1 ? 0 : c),
+                                              b(b.rows() == 1 ? 0 : r, b.cols() == 1 ? 0 : c));
+            CHECK(got(r, c) == want);
+          }
+        ++checked;
+      }
+  // Of the 25 ordered pairs, only 2x4 with 3x4 or 3x1 (either order) do not broadcast.
+  CHECK(checked == 4 * 21);
+}
+
+TEST_CASE("reductions, matmul, transpose, broadcast_to, sum_to: values") {
+  scg::Graph g;
+  const scg::Tensor t = scg::Tensor::from_rows({{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}});
+  auto x = g.parameter("x", t);
+  auto row = g.parameter("row", scg::Tensor::from_rows({{1, -2, 3}}));
+  auto col = g.parameter("col", scg::Tensor::from_rows({{2}, {0.5}, {-1}}));
+  auto one = g.parameter("one", -4.0);
+  scg::Session s(g, 1);
+  CHECK(s.run(scg::sum(x)).item() == 78.0);
+  CHECK(s.run(scg::sum(x, 0)) == scg::Tensor::from_rows({{15, 18, 21, 24}}));
+  CHECK(s.run(scg::sum(x, 1)) == scg::Tensor::from_rows({{10}, {26}, {42}}));
+  CHECK(s.run(scg::mean(x)).item() == 6.5);
+  CHECK(s.run(scg::mean(x, 0)) == scg::Tensor::from_rows({{5, 6, 7, 8}}));
+  CHECK(s.run(scg::mean(x, 1)) == scg::Tensor::from_rows({{2.5}, {6.5}, {10.5}}));
+  CHECK(s.run(scg::sum(one)).item() == -4.0);
+  CHECK(s.run(scg::mean(one, 1)).item() == -4.0);
+  CHECK(s.run(scg::sum(row, 0)) == s.run(row));
+  CHECK_THROWS_WITH_AS(scg::sum(x, 2), doctest::Contains("sum"), scg::Error);
+  CHECK_THROWS_WITH_AS(scg::mean(x, -1), doctest::Contains("axis"), scg::Error);
+
+  CHECK(s.run(scg::transpose(x)) == scg::Tensor(scg::Tensor::Matrix(t.matrix().transpose())));
+  CHECK(s.run(scg::transpose(x)).shape() == scg::Shape{4, 3});
+  CHECK(s.run(scg::matmul(row, x)) == scg::Tensor::from_rows({{18, 20, 22, 24}}));
+  CHECK(s.run(scg::matmul(row, col)).item() == 2.0 - 1.0 - 3.0);
+  CHECK(s.run(scg::matmul(col, row)) ==
+        scg::Tensor::from_rows({{2, -4, 6}, {0.5, -1, 1.5}, {-1, 2, -3}}));
+  CHECK(s.run(scg::matmul(one, one)).item() == 16.0);
+  CHECK(s.run(scg::matmul(scg::transpose(x), x)) ==
+        scg::Tensor(scg::Tensor::Matrix(t.matrix().transpose() * t.matrix())));
+
+  CHECK(s.run(scg::broadcast_to(row, {2, 3})) == scg::Tensor::from_rows({{1, -2, 3}, {1, -2, 3}}));
+  CHECK(s.run(scg::broadcast_to(col, {3, 2})) ==
+        scg::Tensor::from_rows({{2, 2}, {0.5, 0.5}, {-1, -1}}));
+  CHECK(s.run(scg::broadcast_to(one, {2, 2})) == scg::Tensor(2, 2, -4.0));
+  CHECK(scg::broadcast_to(x, {3, 4}).id() == x.id());  // no node for the identity
+  CHECK(s.run(scg::sum_to(x, {1, 4})) == scg::Tensor::from_rows({{15, 18, 21, 24}}));
+  CHECK(s.run(scg::sum_to(x, {3, 1})) == scg::Tensor::from_rows({{10}, {26}, {42}}));
+  CHECK(s.run(scg::sum_to(x, {1, 1})).item() == 78.0);
+  CHECK(scg::sum_to(x, {3, 4}).id() == x.id());
+  CHECK_THROWS_AS(scg::broadcast_to(x, {3, 5}), scg::ShapeError);
+  CHECK_THROWS_AS(scg::sum_to(x, {2, 4}), scg::ShapeError);
+}
+
+TEST_CASE("third derivatives against closed forms, on both paths") {
+  struct Case {
+    const char* name;
+    Fn f;
+    Ref d3;
+    std::vector<double> xs;
+  };
+  auto tanh3 = [](double x) { const double t = std::tanh(x); return -2 * (1 - t * t) * (1 - 3 * t * t); };
+  auto sig3 = [](double x) { const double s = sig(x); return s * (1 - s) * (1 - 6 * s + 6 * s * s); };
+  auto sig2 = [](double x) { const double s = sig(x); return s * (1 - s) * (1 - 2 * s); };
+  // exp(tanh x): f''' = e^t (t'^3 + 3 t' t'' + t''').
+  auto exptanh3 = [tanh3](double x) {
+    const double t = std::tanh(x), t1 = 1 - t * t, t2 = -2 * t * t1;
+    return std::exp(t) * (t1 * t1 * t1 + 3 * t1 * t2 + tanh3(x));
+  };
+  const std::vector<double> any = {-1.7, -0.4, 0.3, 1.1, 2.5};
+  const std::vector<double> pos = {0.3, 0.9, 1.6, 4.0};
+  const std::vector<Case> cases = {
+      {"tanh", [](const scg::Var& x) { return scg::tanh(x); }, tanh3, any},
+      {"sigmoid", [](const scg::Var& x) { return scg::sigmoid(x); }, sig3, any},
+      {"softplus", [](const scg::Var& x) { return scg::softplus(x); }, sig2, any},
+      {"log_sigmoid", [](const scg::Var& x) { return scg::log_sigmoid(x); }, [sig2](double x) { return -sig2(x); }, any},
+      {"exp(tanh x)", [](const scg::Var& x) { return scg::exp(scg::tanh(x)); }, exptanh3, any},
+      {"log", [](const scg::Var& x) { return scg::log(x); }, [](double x) { return 2 / (x * x * x); }, pos},
+      {"sqrt", [](const scg::Var& x) { return scg::sqrt(x); }, [](double x) { return 0.375 * std::pow(x, -2.5); }, pos},
+      {"pow 3.5", [](const scg::Var& x) { return scg::pow(x, 3.5); }, [](double x) { return 3.5 * 2.5 * 1.5 * std::sqrt(x); }, pos},
+      {"1 / x", [](const scg::Var& x) { return 1.0 / x; }, [](double x) { return -6 / (x * x * x * x); }, pos},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    scg::Graph g;
+    scg::Tensor row(1, static_cast<Eigen::Index>(c.xs.size()));
+    for (std::size_t i = 0; i < c.xs.size(); ++i) row(0, static_cast<Eigen::Index>(i)) = c.xs[i];
+    // Elementwise f: each grad of the sum is the next derivative, elementwise.
+    auto third = [](const scg::Var& x, const Fn& f) {
+      auto d1 = scg::grad(scg::sum(f(x)), {x})[0];
+      auto d2 = scg::grad(scg::sum(d1), {x})[0];
+      return scg::grad(scg::sum(d2), {x})[0];
+    };
+    auto v = g.parameter("v", row);
+    auto dv = third(v, c.f);
+    std::vector<scg::Var> ds;
+    for (double x : c.xs) {
+      auto p = g.parameter("s", x);
+      ds.push_back(third(p, c.f));
+    }
+    scg::Session s(g, 1);
+    const scg::Tensor got = s.run(dv);
+    for (std::size_t i = 0; i < c.xs.size(); ++i) {
+      const double want = c.d3(c.xs[i]);
+      INFO("x = " << c.xs[i]);
+      CHECK(got(0, static_cast<Eigen::Index>(i)) == doctest::Approx(want).epsilon(1e-12));
+      CHECK(s.run(ds[i]).item() == doctest::Approx(want).epsilon(1e-12));
+    }
+  }
+}
