@@ -61,7 +61,7 @@ if [[ $quick != 1 ]]; then
   scg_dir=$(sed -n 's/^scg_DIR:PATH=//p' "$tmp/consumer/CMakeCache.txt")
   [[ $scg_dir == "$prefix"/* ]] || { echo "test.sh: scg found at '$scg_dir', not in $prefix" >&2; false; }
   cmake --build "$tmp/consumer" --parallel "$jobs"
-  for program in consumer not_gate; do
+  for program in consumer not_gate stochastic; do
     echo "--- $program"
     "$tmp/consumer/$program"
     passed=$((passed + 1))
