@@ -119,8 +119,13 @@ int main(int argc, char** argv) {
   std::printf("verdict: exact gradient %s; sampled estimator %s (learned = E[y|0] > 0.9 and E[y|1] < 0.1)\n",
               exact_ok ? "learned NOT" : "did NOT learn NOT", sampled_ok ? "learned NOT" : "did NOT learn NOT");
 
+  // The picture: one copy of the network and the gradient nodes grad adds (score terms
+  // included), in a graph of its own so it stays readable.
+  scg::Graph pic;
+  const Net drawn = build(pic, "", 1);
+  scg::grad(drawn.cost, drawn.params());
   std::ofstream dot(out + "/bernoulli_not.dot");
-  scg::write_dot(g, dot);
+  scg::write_dot(pic, dot);
   std::printf("wrote %s/bernoulli_not_curves.csv and %s/bernoulli_not.dot\n", out.c_str(), out.c_str());
   std::printf("{\"example\":\"bernoulli_not\",\"steps\":%d,\"samples\":%d,\"exact_EC\":%.6g,"
               "\"sampled_EC\":%.6g,\"exact_y0\":%.4f,\"exact_y1\":%.4f,\"sampled_y0\":%.4f,"
