@@ -66,7 +66,7 @@ if [[ $quick != 1 ]]; then
     "$tmp/consumer/$program"
     passed=$((passed + 1))
   done
-  done_stage "2 programs passed"
+  done_stage "3 programs passed"
 
   # ---- 3. Sanitizers ----
   begin "ASan+UBSan build ($asan_build)"
