@@ -20,26 +20,8 @@
 #include "../examples/vae_model.hpp"
 #include "common.hpp"
 
-// ---- allocation counting: malloc interposed, forwarding to glibc ----
-extern "C" void* __libc_malloc(std::size_t);
-extern "C" void* __libc_calloc(std::size_t, std::size_t);
-extern "C" void* __libc_realloc(void*, std::size_t);
-namespace {
-std::atomic<long> g_allocs{0};
-}
-extern "C" void* malloc(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(n);
-}
-extern "C" void* calloc(std::size_t n, std::size_t m) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, m);
-}
-extern "C" void* realloc(void* p, std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, n);
-}
-long bench::allocations() { return g_allocs.load(std::memory_order_relaxed); }
+#include "../tests/alloc/count_malloc.hpp"  // counts heap allocations (malloc interposed)
+long bench::allocations() { return scg_alloc::allocations(); }
 
 namespace {
 

@@ -9,35 +9,18 @@
 #include <vector>
 #include <scg/scg.hpp>
 
-// Counts every heap allocation: malloc is interposed (Eigen allocates with malloc, and
-// libstdc++'s operator new calls malloc), forwarding to glibc's own entry points.
-extern "C" void* __libc_malloc(std::size_t);
-extern "C" void* __libc_calloc(std::size_t, std::size_t);
-extern "C" void* __libc_realloc(void*, std::size_t);
+#include "count_malloc.hpp"
 
 namespace {
-std::atomic<long> g_allocations{0};
-}
-
-extern "C" void* malloc(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(n);
-}
-extern "C" void* calloc(std::size_t n, std::size_t m) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, m);
-}
-extern "C" void* realloc(void* p, std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, n);
-}
+long allocations() { return scg_alloc::allocations(); }
+}  // namespace
 
 TEST_CASE("the counter sees operator new and Eigen's allocations") {
-  const long before = g_allocations.load();
+  const long before = allocations();
   auto* p = new std::vector<double>(10);
   Eigen::MatrixXd m(50, 50);
   m.setZero();
-  CHECK(g_allocations.load() - before >= 3);
+  CHECK(allocations() - before >= 3);
   delete p;
   CHECK(m.sum() == 0.0);
 }
@@ -57,9 +40,9 @@ TEST_CASE("warm runs allocate nothing: deterministic graph with every kind of op
   std::vector<scg::Feed> feeds{{x, xv}};
   scg::Session s(g, 7);
   for (int i = 0; i < 3; ++i) s.run(targets, feeds);  // warm up: compile and size buffers
-  const long before = g_allocations.load();
+  const long before = allocations();
   for (int i = 0; i < 100; ++i) s.run(targets, feeds);
-  CHECK(g_allocations.load() - before == 0);
+  CHECK(allocations() - before == 0);
 }
 
 TEST_CASE("warm runs allocate nothing: stochastic graph with score terms and baselines") {
@@ -78,7 +61,7 @@ TEST_CASE("warm runs allocate nothing: stochastic graph with score terms and bas
   std::vector<scg::Feed> feeds{{x, xv}};
   scg::Session s(g, 11);
   for (int i = 0; i < 3; ++i) s.run(targets, feeds);
-  const long before = g_allocations.load();
+  const long before = allocations();
   for (int i = 0; i < 100; ++i) s.run(targets, feeds);
-  CHECK(g_allocations.load() - before == 0);
+  CHECK(allocations() - before == 0);
 }
