@@ -32,8 +32,9 @@ struct Session::Plan {
   std::vector<double> arena;
   std::vector<std::pair<std::uint32_t, const double*>> leaf_loads;  // 1x1 parameters and feeds
   std::vector<std::pair<std::size_t, Tensor*>> inputs;  // input nodes needed, with buffers
-  std::vector<const Tensor*> target_ptrs;
+  std::vector<Tensor*> target_ptrs;
   std::vector<Tensor> results;
+  std::vector<char> handover;  // per target: swap storage with its buffer instead of copying
 };
 
 Session::Session(const Graph& g, std::uint64_t seed, SessionOptions options)
@@ -118,9 +119,17 @@ Session::Plan& Session::plan_for(const std::vector<Var>& vs) {
                            0, slot[id], node, nullptr});
     plan->general.push_back(gs);
   }
-  for (const Var& v : vs) {
-    plan->target_ptrs.push_back(buffer(v.id()));
-    plan->results.emplace_back(v.shape());
+  for (std::size_t i = 0; i < vs.size(); ++i) {
+    const std::size_t id = vs[i].id();
+    plan->target_ptrs.push_back(buffer(id));
+    plan->results.emplace_back(vs[i].shape());
+    // Swap only buffers this plan rewrites in full each run, that no scalar step mirrors into
+    // (mirrors hold raw pointers), and that appear once among the targets.
+    bool once = true;
+    for (std::size_t j = 0; j < vs.size(); ++j) once = once && (j == i || vs[j].id() != id);
+    const Node& n = graph_.node(id);
+    plan->handover.push_back(n.kind == NodeKind::kOp && !scalar[id] && once &&
+                             n.shape.rows * n.shape.cols >= 256);
   }
   plans_.push_back(std::move(plan));
   return *plans_.back();
@@ -210,7 +219,12 @@ const std::vector<Tensor>& Session::run(const std::vector<Var>& vs,
                                         const std::vector<Feed>& feeds) {
   Plan& plan = plan_for(vs);
   execute(plan, feeds);
-  for (std::size_t i = 0; i < vs.size(); ++i) plan.results[i].matrix() = plan.target_ptrs[i]->matrix();
+  // Large results computed by general steps are handed over by swapping storage with their
+  // buffer (which the next run overwrites anyway); the rest are copied.
+  for (std::size_t i = 0; i < vs.size(); ++i) {
+    if (plan.handover[i]) plan.results[i].matrix().swap(plan.target_ptrs[i]->matrix());
+    else plan.results[i].matrix() = plan.target_ptrs[i]->matrix();
+  }
   return plan.results;
 }
 

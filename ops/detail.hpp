@@ -27,6 +27,10 @@ Var make_shared_op(const std::vector<Var>& in) {
   return in[0].graph().apply(op, in);
 }
 
+/// True if `v` is a transpose node; then `operand` is set to the node it transposes (so
+/// matmul can fold the transpose into a flag).
+bool transposed_operand(const Var& v, Var& operand);
+
 /// Elementwise op of one operand: output shape = operand shape, row-local.
 class UnaryOp : public Op {
  public:

@@ -64,7 +64,10 @@ Var mean(const Var& x);
 Var mean(const Var& x, int axis);
 /// Matrix product a (n x k) b (k x m). d/da = g b^T, d/db = a^T g.
 Var matmul(const Var& a, const Var& b);
-/// Transpose. d = g^T.
+/// Matrix product op(a) op(b), where op(m) is m^T when its flag is set: one product, no
+/// transposed copy. matmul(transpose(a), b) builds the same node as matmul(a, b, true, false).
+Var matmul(const Var& a, const Var& b, bool transpose_a, bool transpose_b);
+/// Transpose. d = g^T. transpose(transpose(x)) is x itself (no node).
 Var transpose(const Var& x);
 /// Softmax of each row. d = s (g - rowsum(g s)).
 Var softmax(const Var& x);

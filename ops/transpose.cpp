@@ -10,12 +10,32 @@ class TransposeOp final : public Op {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.matrix().noalias() = in[0]->matrix().transpose();
   }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, const double* in) { return in[0]; };
+  }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var& g) const override {
     return {transpose(g)};
   }
   Linearity linearity() const override { return Linearity::kJoint; }
 };
+
+const std::shared_ptr<const TransposeOp>& transpose_op() {
+  static const auto op = std::make_shared<const TransposeOp>();
+  return op;
+}
 }  // namespace
 
-Var transpose(const Var& x) { return detail::make_shared_op<TransposeOp>({x}); }
+bool detail::transposed_operand(const Var& v, Var& operand) {
+  const Node& n = v.node();
+  if (n.kind != NodeKind::kOp || n.op != transpose_op()) return false;
+  operand = v.graph().var(n.inputs[0]);
+  return true;
+}
+
+Var transpose(const Var& x) {
+  if (x.empty()) throw Error("transpose: operand is an empty Var");
+  Var inner;
+  if (detail::transposed_operand(x, inner)) return inner;  // (x^T)^T is x
+  return x.graph().apply(transpose_op(), {x});
+}
 }  // namespace scg

@@ -148,6 +148,28 @@ TEST_CASE("plans are compiled once per target list and reused") {
   CHECK(s.plan_count() == 4);
 }
 
+TEST_CASE("large results are handed over without a copy and stay right across runs") {
+  // Targets of 32x32 are swapped out of their buffers rather than copied; every run must still
+  // return this run's values, for a target listed twice, and for one another target reads.
+  scg::Graph g;
+  auto x = g.input("x", 32, 32);
+  auto y = scg::exp(x);                // 1024 elements: handed over
+  auto z = scg::matmul(y, y) + 1.0;    // reads y in the same run
+  auto small = scg::sum(y);            // 1x1: copied
+  scg::Session s(g, 1);
+  for (int run = 0; run < 4; ++run) {
+    const scg::Tensor in(32, 32, 0.01 * run);
+    const auto& v = s.run({y, z, y, small}, {{x, in}});
+    const double e = std::exp(0.01 * run);
+    CHECK(v[0].matrix().minCoeff() == e);
+    CHECK(v[0].matrix().maxCoeff() == e);
+    CHECK(v[2] == v[0]);
+    CHECK(v[1].matrix().maxCoeff() == doctest::Approx(32 * e * e + 1).epsilon(1e-14));
+    CHECK(v[3].item() == doctest::Approx(1024 * e).epsilon(1e-14));
+    CHECK(s.run(y, {{x, in}}).matrix().maxCoeff() == e);  // the single-target plan reads y too
+  }
+}
+
 TEST_CASE("non-finite values throw scg::Error naming the op that made them") {
   scg::Graph g;
   auto neg = g.constant(-1.0);

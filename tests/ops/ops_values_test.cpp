@@ -260,6 +260,21 @@ TEST_CASE("reductions, matmul, transpose, broadcast_to, sum_to: values") {
   CHECK(s.run(scg::matmul(scg::transpose(x), x)) ==
         scg::Tensor(scg::Tensor::Matrix(t.matrix().transpose() * t.matrix())));
 
+  // Transposed operands fold into the product's flags; each flag combination is the product
+  // of the explicitly transposed matrices.
+  const scg::Tensor::Matrix m = t.matrix();
+  CHECK(scg::matmul(scg::transpose(x), x).node().inputs == std::vector<std::size_t>{x.id(), x.id()});
+  CHECK(scg::transpose(scg::transpose(x)).id() == x.id());
+  CHECK(s.run(scg::matmul(x, x, true, false)) == scg::Tensor(scg::Tensor::Matrix(m.transpose() * m)));
+  CHECK(s.run(scg::matmul(x, x, false, true)) == scg::Tensor(scg::Tensor::Matrix(m * m.transpose())));
+  CHECK(s.run(scg::matmul(x, scg::transpose(x))) == scg::Tensor(scg::Tensor::Matrix(m * m.transpose())));
+  CHECK(s.run(scg::matmul(scg::transpose(x), scg::transpose(x), false, true)) ==
+        scg::Tensor(scg::Tensor::Matrix(m.transpose() * m)));
+  CHECK_THROWS_WITH_AS(scg::matmul(x, x), doctest::Contains("inner dimensions differ (operand shapes 3x4, 3x4)"),
+                       scg::ShapeError);
+  CHECK_THROWS_WITH_AS(scg::matmul(x, col, true, true), doctest::Contains("operands used as a^T, b^T"),
+                       scg::ShapeError);
+
   CHECK(s.run(scg::broadcast_to(row, {2, 3})) == scg::Tensor::from_rows({{1, -2, 3}, {1, -2, 3}}));
   CHECK(s.run(scg::broadcast_to(col, {3, 2})) ==
         scg::Tensor::from_rows({{2, 2}, {0.5, 0.5}, {-1, -1}}));
