@@ -34,8 +34,9 @@ enum class Linearity {
 };
 
 /// Scalar kernel: the value of a node whose operands (at most two) and output are all 1x1,
-/// from the operand values. `self` is the op (for ops with attributes, like pow's exponent).
-using ScalarKernel = double (*)(const void* self, const double* in);
+/// from the operand values `a` and `b` (a unary op ignores `b`). `self` is the op (for ops
+/// with attributes, like pow's exponent).
+using ScalarKernel = double (*)(const void* self, double a, double b);
 
 /// One op. Instances are immutable and shared by every node (and clone) that uses them.
 class Op {

@@ -9,24 +9,33 @@ namespace scg {
 
 struct Session::Plan {
   static constexpr std::uint32_t kNone = UINT32_MAX;
-  // One op node. Scalar steps (operands and output 1x1, op has a scalar kernel) read and
-  // write slots of `arena`, a contiguous array of every 1x1 value in the plan, so scalar
-  // graphs replay as a tight loop; other steps run the op's forward on Tensor buffers.
+  // Scalar nodes (operands and output 1x1, op has a scalar kernel) read and write slots of
+  // `arena`, a contiguous array of every 1x1 value in the plan. Consecutive scalar nodes form
+  // a run whose outputs are consecutive slots, replayed as a tight loop over 24-byte records;
+  // other nodes run the op's forward on Tensor buffers.
+  struct ScalarOp {
+    ScalarKernel fn;
+    const void* self;
+    std::uint32_t a, b;  // operand slots
+  };
   struct Step {
-    ScalarKernel scalar;  // set for scalar steps
-    const Op* op;
-    std::uint32_t a, b;   // scalar: operand slots; general: a = index into `general`
-    std::uint32_t out;    // scalar: output slot; general: slot to copy a 1x1 output to, or kNone
-    std::uint32_t node;
-    double* mirror;       // scalar: Tensor storage that also needs the value, or nullptr
+    std::uint32_t general;  // index into `general`, or kNone for a run of scalar ops
+    std::uint32_t first, count;  // run: ops[first, first + count), outputs arena[out, out + count)
+    std::uint32_t out;           // run: first output slot; general: slot for a 1x1 output, or kNone
+    std::uint32_t first_mirror, mirror_count;  // run: mirrors[...] to copy out after it
   };
   struct General {
     std::size_t first_in, n_in;  // operand buffers: in_ptrs[first_in .. first_in + n_in)
     Tensor* out;
     Tensor* state;
+    const Op* op;
+    std::size_t node;
   };
   std::vector<std::size_t> targets;  // target ids, in call order
-  std::vector<Step> steps;           // op nodes in topological order
+  std::vector<Step> steps;           // in topological order
+  std::vector<ScalarOp> ops;
+  std::vector<std::uint32_t> op_node;  // node id of each scalar op (for error messages)
+  std::vector<std::pair<std::uint32_t, double*>> mirrors;  // scalar values also needed as Tensors
   std::vector<General> general;
   std::vector<const Tensor*> in_ptrs;
   std::vector<double> arena;
@@ -75,16 +84,12 @@ Session::Plan& Session::plan_for(const std::vector<Var>& vs) {
   }
   if (states_.size() < graph_.size()) states_.resize(graph_.size());
   if (top >= Plan::kNone) throw Error("Session: graphs of over 2^32 nodes are not supported");
-  // Which nodes take the scalar path, their arena slots, and which need a Tensor as well.
+  // Which nodes take the scalar path, and which need a Tensor as well.
   std::vector<std::uint32_t> slot(top + 1, Plan::kNone);
   std::vector<char> scalar(top + 1, 0), tensor(top + 1, 0);
   for (std::size_t id = 0; id <= top; ++id) {
     if (!needed[id]) continue;
     const Node& n = graph_.node(id);
-    if (n.shape.scalar()) {
-      slot[id] = static_cast<std::uint32_t>(plan->arena.size());
-      plan->arena.push_back(n.kind == NodeKind::kConstant ? n.value->item() : 0.0);
-    }
     bool s = n.kind == NodeKind::kOp && n.shape.scalar() && n.inputs.size() <= 2 &&
              !n.inputs.empty() && !n.op->stateful() && !n.op->random() && n.op->scalar_kernel();
     for (std::size_t in : n.inputs) s = s && graph_.node(in).shape.scalar();
@@ -93,6 +98,15 @@ Session::Plan& Session::plan_for(const std::vector<Var>& vs) {
       for (std::size_t in : n.inputs) tensor[in] = 1;  // read by a general step
   }
   for (const Var& v : vs) tensor[v.id()] = 1;
+  // Slots: 1x1 leaves first, then 1x1 op outputs in topological order (so each run's outputs
+  // are consecutive).
+  for (int pass = 0; pass < 2; ++pass)
+    for (std::size_t id = 0; id <= top; ++id) {
+      const Node& n = graph_.node(id);
+      if (!needed[id] || !n.shape.scalar() || (n.kind == NodeKind::kOp) != (pass == 1)) continue;
+      slot[id] = static_cast<std::uint32_t>(plan->arena.size());
+      plan->arena.push_back(n.kind == NodeKind::kConstant ? n.value->item() : 0.0);
+    }
   for (std::size_t id = 0; id <= top; ++id) {
     if (!needed[id]) continue;
     const Node& n = graph_.node(id);
@@ -102,21 +116,29 @@ Session::Plan& Session::plan_for(const std::vector<Var>& vs) {
         plan->leaf_loads.emplace_back(slot[id], buffer(id)->data());
       continue;
     }
-    const auto node = static_cast<std::uint32_t>(id);
     if (scalar[id]) {
-      const std::uint32_t a = slot[n.inputs[0]], b = slot[n.inputs.back()];
-      plan->steps.push_back({n.op->scalar_kernel(), n.op.get(), a, b, slot[id], node,
-                             tensor[id] ? buffer(id)->data() : nullptr});
+      if (plan->steps.empty() || plan->steps.back().general != Plan::kNone) {
+        const auto first = static_cast<std::uint32_t>(plan->ops.size());
+        const auto mirror = static_cast<std::uint32_t>(plan->mirrors.size());
+        plan->steps.push_back({Plan::kNone, first, 0, slot[id], mirror, 0});
+      }
+      Plan::Step& run = plan->steps.back();
+      plan->ops.push_back({n.op->scalar_kernel(), n.op.get(), slot[n.inputs[0]], slot[n.inputs.back()]});
+      plan->op_node.push_back(static_cast<std::uint32_t>(id));
+      ++run.count;
+      if (tensor[id]) {
+        plan->mirrors.emplace_back(slot[id], buffer(id)->data());
+        ++run.mirror_count;
+      }
       continue;
     }
-    Plan::General gs{plan->in_ptrs.size(), n.inputs.size(), buffer(id), nullptr};
+    Plan::General gs{plan->in_ptrs.size(), n.inputs.size(), buffer(id), nullptr, n.op.get(), id};
     for (std::size_t in : n.inputs) plan->in_ptrs.push_back(buffer(in));
     if (n.op->stateful()) {
       if (!states_[id]) states_[id] = std::make_unique<Tensor>(n.op->state_shape(n.shape));
       gs.state = states_[id].get();
     }
-    plan->steps.push_back({nullptr, n.op.get(), static_cast<std::uint32_t>(plan->general.size()),
-                           0, slot[id], node, nullptr});
+    plan->steps.push_back({static_cast<std::uint32_t>(plan->general.size()), 0, 0, slot[id], 0, 0});
     plan->general.push_back(gs);
   }
   for (std::size_t i = 0; i < vs.size(); ++i) {
@@ -157,28 +179,44 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
   RunContext ctx;
   ctx.engine = &engine_;
   ctx.graph = &graph_;
-  double* arena = plan.arena.data();
+  double* const arena = plan.arena.data();
   const bool check = options_.check_finite;
   for (const Plan::Step& s : plan.steps) {
-    if (s.scalar) {
-      const double in[2] = {arena[s.a], arena[s.b]};
-      const double v = s.scalar(s.op, in);
-      arena[s.out] = v;
-      if (s.mirror) *s.mirror = v;
-      if (check && !std::isfinite(v)) {
-        ctx.node = s.node;
-        report_non_finite(s.node, ctx);
+    if (s.general == Plan::kNone) {
+      double* const out = arena + s.out;
+      const Plan::ScalarOp* const ops = plan.ops.data() + s.first;
+      // An operand that is the previous op's output is taken from a register, not reloaded
+      // from the slot just stored (chains then do not wait on store-to-load forwarding).
+      double prev = arena[s.out];
+      std::uint32_t prev_slot = Plan::kNone;
+      for (std::uint32_t i = 0; i < s.count; ++i) {
+        const Plan::ScalarOp& o = ops[i];
+        double a, b;
+        if (o.a == prev_slot) a = prev; else a = arena[o.a];
+        if (o.b == prev_slot) b = prev; else b = arena[o.b];
+        prev = o.fn(o.self, a, b);
+        out[i] = prev;
+        prev_slot = s.out + i;
       }
+      // One vectorized pass over the run's outputs; the first bad one is located on failure.
+      if (check && !Eigen::Map<const Eigen::ArrayXd>(out, s.count).allFinite()) {
+        std::uint32_t i = 0;
+        while (std::isfinite(out[i])) ++i;
+        ctx.node = plan.op_node[s.first + i];
+        report_non_finite(ctx.node, ctx);
+      }
+      for (std::uint32_t m = s.first_mirror; m < s.first_mirror + s.mirror_count; ++m)
+        *plan.mirrors[m].second = arena[plan.mirrors[m].first];
       continue;
     }
-    const Plan::General& gs = plan.general[s.a];
-    ctx.node = s.node;
+    const Plan::General& gs = plan.general[s.general];
+    ctx.node = gs.node;
     ctx.state = gs.state;
-    s.op->forward(std::span<const Tensor* const>(plan.in_ptrs.data() + gs.first_in, gs.n_in),
-                  *gs.out, ctx);
+    gs.op->forward(std::span<const Tensor* const>(plan.in_ptrs.data() + gs.first_in, gs.n_in),
+                   *gs.out, ctx);
     // A sum is non-finite iff some element is, barring overflow (then confirmed exactly).
     if (check && !std::isfinite(gs.out->matrix().sum()) && !gs.out->all_finite())
-      report_non_finite(s.node, ctx);
+      report_non_finite(gs.node, ctx);
     if (s.out != Plan::kNone) arena[s.out] = *gs.out->data();
   }
 }

@@ -13,7 +13,7 @@ class AbsOp final : public detail::UnaryOp {
     out.array() = in[0]->array().abs();
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return std::fabs(in[0]); };
+    return [](const void*, double a, double) { return std::fabs(a); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {g * sign(in[0])};

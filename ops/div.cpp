@@ -14,7 +14,7 @@ class DivOp final : public detail::BinaryOp {
     detail::broadcast_binary(*in[0], *in[1], out, [](auto x, auto y) { return x / y; });
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return in[0] / in[1]; };
+    return [](const void*, double a, double b) { return a / b; };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
     const Var ga = g / in[1];

@@ -13,7 +13,7 @@ class LogOp final : public detail::UnaryOp {
     out.array() = in[0]->array().log();
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return std::log(in[0]); };
+    return [](const void*, double a, double) { return std::log(a); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {g / in[0]};

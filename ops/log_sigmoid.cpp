@@ -14,7 +14,7 @@ class LogSigmoidOp final : public detail::UnaryOp {
     out.array() = x.min(0.0) - detail::log1p_fast((-x.abs()).exp());
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return std::min(in[0], 0.0) - std::log1p(std::exp(-std::fabs(in[0]))); };
+    return [](const void*, double a, double) { return std::min(a, 0.0) - std::log1p(std::exp(-std::fabs(a))); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {g * sigmoid(-in[0])};

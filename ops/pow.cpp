@@ -15,7 +15,7 @@ class PowOp final : public detail::UnaryOp {
     out.array() = in[0]->array().pow(p_);
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void* self, const double* in) { return std::pow(in[0], static_cast<const PowOp*>(self)->p_); };
+    return [](const void* self, double a, double) { return std::pow(a, static_cast<const PowOp*>(self)->p_); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     if (p_ == 1.0) return {g};

@@ -13,7 +13,7 @@ class ReluOp final : public detail::UnaryOp {
     out.array() = in[0]->array().max(0.0);
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return std::max(in[0], 0.0); };
+    return [](const void*, double a, double) { return std::max(a, 0.0); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {g * step(in[0])};

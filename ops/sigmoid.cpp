@@ -14,7 +14,7 @@ class SigmoidBackwardOp final : public detail::BinaryOp {
     detail::broadcast_binary(*in[0], *in[1], out, [](auto s, auto g) { return g * (s * (1.0 - s)); });
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return in[1] * (in[0] * (1.0 - in[0])); };
+    return [](const void*, double a, double b) { return b * (a * (1.0 - a)); };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& gg) const override {
     return {sum_to(gg * in[1] * (1.0 - 2.0 * in[0]), in[0].shape()), sum_to(gg * (in[0] * (1.0 - in[0])), in[1].shape())};
@@ -29,7 +29,7 @@ class SigmoidOp final : public detail::UnaryOp {
     out.array() = (1.0 + (-in[0]->array()).exp()).inverse();
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return 1.0 / (1.0 + std::exp(-in[0])); };
+    return [](const void*, double a, double) { return 1.0 / (1.0 + std::exp(-a)); };
   }
   std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
     return {detail::make_shared_op<SigmoidBackwardOp>({out, g})};

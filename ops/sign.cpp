@@ -13,7 +13,7 @@ class SignOp final : public detail::UnaryOp {
     out.array() = in[0]->array().sign();
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return static_cast<double>((in[0] > 0.0) - (in[0] < 0.0)); };
+    return [](const void*, double a, double) { return static_cast<double>((a > 0.0) - (a < 0.0)); };
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
     return {Var()};

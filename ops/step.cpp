@@ -13,7 +13,7 @@ class StepOp final : public detail::UnaryOp {
     out.array() = (in[0]->array() > 0.0).cast<double>();
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return in[0] > 0.0 ? 1.0 : 0.0; };
+    return [](const void*, double a, double) { return a > 0.0 ? 1.0 : 0.0; };
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
     return {Var()};

@@ -13,7 +13,7 @@ class StopGradientOp final : public detail::UnaryOp {
     out.matrix() = in[0]->matrix();
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return in[0]; };
+    return [](const void*, double a, double) { return a; };
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
     return {Var()};

@@ -13,7 +13,7 @@ class SubOp final : public detail::BinaryOp {
     detail::broadcast_binary(*in[0], *in[1], out, [](auto x, auto y) { return x - y; });
   }
   ScalarKernel scalar_kernel() const override {
-    return [](const void*, const double* in) { return in[0] - in[1]; };
+    return [](const void*, double a, double b) { return a - b; };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
     return {sum_to(g, in[0].shape()), -sum_to(g, in[1].shape())};
