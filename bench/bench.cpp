@@ -83,13 +83,17 @@ int not_gate(const std::string& impl, int n) {
   if (impl == "closed") {
     // The same estimator written out by hand: per row, pathwise terms for w1, b1 and the
     // row's own cost times its score for w0, b0.
+    // x is read from data, as scg reads it: computed from r, the compiler would split the loop
+    // at r = copies and hoist both sigmoids out of each half, which no real input allows.
     boost::random::mt19937_64 eng(1);
     boost::random::uniform_01<double> u;
+    std::vector<double> xs(n, 0.0);
+    for (int r = copies; r < n; ++r) xs[r] = 1.0;
     double gr[4];
     auto estimate = [&] {
       gr[0] = gr[1] = gr[2] = gr[3] = 0;
       for (int r = 0; r < n; ++r) {
-        const double x = r < copies ? 0.0 : 1.0, t = 1 - x;
+        const double x = xs[r], t = 1 - x;
         const double p = sig(kW0 * x + kB0), s = sig(kW1 * x + kB1);
         const double b = u(eng) < p ? 1.0 : 0.0, e = t - b * s, c = e * e;
         const double score = b - p, dy = -2.0 * e * b * s * (1 - s);

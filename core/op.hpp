@@ -58,6 +58,9 @@ class Op {
   /// True if row i of the output depends only on row i of operand `input` whenever that
   /// operand has as many rows as the output (elementwise ops, row-wise softmax, ...).
   virtual bool row_local(std::size_t input) const { (void)input; return false; }
+  /// False if forward never reads operand `input`'s values (only its shape): a plan then
+  /// does not compute that operand for this op (e.g. magic_box, whose value is always 1).
+  virtual bool reads_operand(std::size_t input) const { (void)input; return true; }
   /// Linearity in the operands (for splitting a cost into additive terms).
   virtual Linearity linearity() const { return Linearity::kNone; }
   /// True if the op keeps per-session state across runs (ctx.state is then provided).

@@ -80,7 +80,9 @@ Session::Plan& Session::plan_for(const std::vector<Var>& vs) {
   for (const Var& v : vs) needed[v.id()] = 1;
   for (std::size_t id = top + 1; id-- > 0;) {
     if (!needed[id]) continue;
-    for (std::size_t in : graph_.node(id).inputs) needed[in] = 1;
+    const Node& n = graph_.node(id);
+    for (std::size_t i = 0; i < n.inputs.size(); ++i)
+      if (n.kind != NodeKind::kOp || n.op->reads_operand(i)) needed[n.inputs[i]] = 1;
   }
   if (states_.size() < graph_.size()) states_.resize(graph_.size());
   if (top >= Plan::kNone) throw Error("Session: graphs of over 2^32 nodes are not supported");
@@ -123,7 +125,9 @@ Session::Plan& Session::plan_for(const std::vector<Var>& vs) {
         plan->steps.push_back({Plan::kNone, first, 0, slot[id], mirror, 0});
       }
       Plan::Step& run = plan->steps.back();
-      plan->ops.push_back({n.op->scalar_kernel(), n.op.get(), slot[n.inputs[0]], slot[n.inputs.back()]});
+      // An operand the op does not read (not computed, no slot) points at slot 0.
+      auto operand = [&](std::size_t in) { return slot[in] == Plan::kNone ? 0u : slot[in]; };
+      plan->ops.push_back({n.op->scalar_kernel(), n.op.get(), operand(n.inputs[0]), operand(n.inputs.back())});
       plan->op_node.push_back(static_cast<std::uint32_t>(id));
       ++run.count;
       if (tensor[id]) {

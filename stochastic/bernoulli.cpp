@@ -15,17 +15,19 @@ class BernoulliOp final : public StochasticOp {
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
     const Tensor& l = *in[0];
+    if (!l.all_finite()) {
+      for (Eigen::Index c = 0; c < l.cols(); ++c)
+        for (Eigen::Index r = 0; r < l.rows(); ++r)
+          if (!std::isfinite(l(r, c)))
+            ctx.fail("bernoulli: logit (" + std::to_string(r) + ", " + std::to_string(c) +
+                     ") is " + std::to_string(l(r, c)));
+    }
+    // Uniforms first (the engine is sequential), then one vectorized pass: x = [u < sigmoid(l)].
+    // 1/(1 + e^-l) is exact enough at both ends: e^-l -> inf gives 0, e^-l -> 0 gives 1.
     boost::random::uniform_01<double> u;
-    for (Eigen::Index c = 0; c < l.cols(); ++c)
-      for (Eigen::Index r = 0; r < l.rows(); ++r) {
-        const double x = l(r, c);
-        if (!std::isfinite(x))
-          ctx.fail("bernoulli: logit (" + std::to_string(r) + ", " + std::to_string(c) +
-                   ") is " + std::to_string(x));
-        // P(1) = sigmoid(x); compare in a form exact for large |x|.
-        const double p = 1.0 / (1.0 + std::exp(-x));
-        out(r, c) = u(*ctx.engine) < p ? 1.0 : 0.0;
-      }
+    double* o = out.data();
+    for (Eigen::Index i = 0; i < out.matrix().size(); ++i) o[i] = u(*ctx.engine);
+    out.array() = (out.array() < (1.0 + (-l.array()).exp()).inverse()).cast<double>();
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
     return {Var()};

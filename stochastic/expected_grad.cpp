@@ -7,7 +7,8 @@
 // 2. Surrogate T(cost): through ops linear in their dependent operands (add, sub, neg, sum,
 //    scaling by something independent of the choices, matmul by such a matrix, ...) the
 //    transform recurses; at any other node v it returns v * box(tau_v), where
-//    box(t) = exp(t - stop_gradient(t)) (DiCE's MagicBox: value 1, derivative box dt) and
+//    box(t) = magic_box(t) (DiCE's MagicBox exp(t - stop_gradient(t)) as one op: value 1,
+//    derivative box dt; a plan never evaluates t for it) and
 //    tau_v sums the log-probabilities of the choices v depends on: per row (rows x 1) for
 //    row-local dependence, in total otherwise. So each choice is weighted only by the terms
 //    and rows of the cost that depend on it.
@@ -55,6 +56,23 @@ class MovingAverageOp final : public Op {
 
  private:
   double decay_;
+};
+
+// DiCE's MagicBox as one op: value 1 (the operand's value is never read, so a plan does not
+// compute it), derivative box(t) dt, i.e. exactly exp(t - stop_gradient(t)) to every order.
+class MagicBoxOp final : public detail::UnaryOp {
+ public:
+  std::string name() const override { return "magic_box"; }
+  void forward(std::span<const Tensor* const>, Tensor& out, const RunContext&) const override {
+    out.matrix().setOnes();
+  }
+  ScalarKernel scalar_kernel() const override {
+    return [](const void*, double, double) { return 1.0; };
+  }
+  bool reads_operand(std::size_t) const override { return false; }
+  std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
+    return {g * out};
+  }
 };
 
 // Sum of x over consecutive groups of `k` rows, broadcast back to each row of the group.
@@ -173,7 +191,7 @@ class Transformer {
     rho_.emplace(s, r);
     return r;
   }
-  static Var box(const Var& t) { return exp(t - stop_gradient(t)); }
+  static Var box(const Var& t) { return magic_box(t); }
   const std::map<std::size_t, Var>& rhos() const { return rho_; }
   bool full_somewhere(std::size_t s) const { return full_.count(s) > 0; }
 
@@ -233,6 +251,8 @@ std::vector<std::size_t> ancestors_of(const Graph& g, std::size_t top) {
 }
 
 }  // namespace
+
+Var magic_box(const Var& t) { return detail::make_shared_op<MagicBoxOp>({t}); }
 
 std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOptions& options) {
   if (cost.empty()) throw Error("grad: the cost is an empty Var");

@@ -44,6 +44,11 @@ struct GradOptions {
 std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt,
                       const GradOptions& options = {});
 
+/// DiCE's MagicBox: value 1 (elementwise, t's shape), derivative magic_box(t) dt, to every
+/// order; the same as exp(t - stop_gradient(t)), but t is never evaluated for the value, so
+/// it costs one fill. For writing surrogate losses by hand; grad builds them with it.
+Var magic_box(const Var& t);
+
 /// Options of expectation.
 struct ExpectationOptions {
   /// Largest number of joint states enumerated; above it expectation throws scg::Error.
