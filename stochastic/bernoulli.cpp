@@ -22,12 +22,15 @@ class BernoulliOp final : public StochasticOp {
             ctx.fail("bernoulli: logit (" + std::to_string(r) + ", " + std::to_string(c) +
                      ") is " + std::to_string(l(r, c)));
     }
-    // Uniforms first (the engine is sequential), then one vectorized pass: x = [u < sigmoid(l)].
-    // 1/(1 + e^-l) is exact enough at both ends: e^-l -> inf gives 0, e^-l -> 0 gives 1.
+    // Uniforms first (the engine is sequential), then vectorized passes: x = [u < sigmoid(l)]
+    // = [u (1 + e^-l) < 1]. Right at both ends: e^-l = inf gives inf or NaN (u = 0), never
+    // below 1, so x = 0; e^-l = 0 gives u < 1, so x = 1.
     boost::random::uniform_01<double> u;
     double* o = out.data();
-    for (Eigen::Index i = 0; i < out.matrix().size(); ++i) o[i] = u(*ctx.engine);
-    out.array() = (out.array() < (1.0 + (-l.array()).exp()).inverse()).cast<double>();
+    const Eigen::Index n = out.matrix().size();
+    for (Eigen::Index i = 0; i < n; ++i) o[i] = u(*ctx.engine);
+    out.array() *= 1.0 + (-l.array()).exp();
+    for (Eigen::Index i = 0; i < n; ++i) o[i] = o[i] < 1.0 ? 1.0 : 0.0;
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
     return {Var()};
