@@ -55,6 +55,14 @@ class Op {
   /// Built from ops, never numbers, so it differentiates again.
   virtual std::vector<Var> backward(std::span<const Var> in, const Var& out,
                                     const Var& gout) const = 0;
+  /// backward for only the operands with needed[i] set; the others get an empty Var (reverse
+  /// mode passes which operands lie on a path to a wrt, so no dead gradient nodes are built).
+  /// Default: backward(), which builds them all.
+  virtual std::vector<Var> backward_needed(std::span<const Var> in, const Var& out, const Var& gout,
+                                           std::span<const char> needed) const {
+    (void)needed;
+    return backward(in, out, gout);
+  }
   /// True if row i of the output depends only on row i of operand `input` whenever that
   /// operand has as many rows as the output (elementwise ops, row-wise softmax, ...).
   virtual bool row_local(std::size_t input) const { (void)input; return false; }

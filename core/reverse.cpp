@@ -40,6 +40,7 @@ std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<V
   std::vector<Var> adj(top + 1);
   adj[top] = seed;
   std::vector<Var> operands;
+  std::vector<char> needed;
   for (std::size_t id = top + 1; id-- > low;) {
     if (!on_path[id] || adj[id].empty()) continue;
     if (g.node(id).kind != NodeKind::kOp) continue;
@@ -47,8 +48,12 @@ std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<V
     const std::shared_ptr<const Op> op = g.node(id).op;
     const std::vector<std::size_t> inputs = g.node(id).inputs;
     operands.clear();
-    for (std::size_t in : inputs) operands.push_back(g.var(in));
-    const std::vector<Var> grads = op->backward(operands, g.var(id), adj[id]);
+    needed.clear();
+    for (std::size_t in : inputs) {
+      operands.push_back(g.var(in));
+      needed.push_back(on_path[in]);
+    }
+    const std::vector<Var> grads = op->backward_needed(operands, g.var(id), adj[id], needed);
     if (grads.size() != operands.size())
       throw Error("gradient rule of " + op->name() + " returned " +
                   std::to_string(grads.size()) + " results for " +

@@ -27,6 +27,16 @@ Var make_shared_op(const std::vector<Var>& in) {
   return in[0].graph().apply(op, in);
 }
 
+/// Gradients of a two-operand op, building only those marked in `needed`: `da()` and `db()`
+/// make the gradient nodes of operands 0 and 1.
+template <class A, class B>
+std::vector<Var> needed_pair(std::span<const char> needed, A&& da, B&& db) {
+  return {needed[0] ? da() : Var(), needed[1] ? db() : Var()};
+}
+
+/// Both operands needed (for backward(), which builds every gradient).
+inline constexpr char kBoth[2] = {1, 1};
+
 /// True if `v` is a transpose node; then `operand` is set to the node it transposes (so
 /// matmul can fold the transpose into a flag).
 bool transposed_operand(const Var& v, Var& operand);

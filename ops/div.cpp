@@ -17,8 +17,14 @@ class DivOp final : public detail::BinaryOp {
     return [](const void*, double a, double b) { return a / b; };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
-    const Var ga = g / in[1];
-    return {sum_to(ga, in[0].shape()), sum_to(-(ga * out), in[1].shape())};
+    return backward_needed(in, out, g, detail::kBoth);
+  }
+  std::vector<Var> backward_needed(std::span<const Var> in, const Var& out, const Var& g,
+                                   std::span<const char> needed) const override {
+    Var ga;  // g / b, shared by both gradients when both are needed
+    auto quotient = [&] { return ga.empty() ? (ga = g / in[1]) : ga; };
+    return detail::needed_pair(needed, [&] { return sum_to(quotient(), in[0].shape()); },
+                               [&] { return sum_to(-(quotient() * out), in[1].shape()); });
   }
   Linearity linearity() const override { return Linearity::kFirst; }
 };

@@ -41,12 +41,25 @@ class MatmulOp final : public Op {
   ScalarKernel scalar_kernel() const override {
     return [](const void*, double a, double b) { return a * b; };
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
+  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
+    return backward_needed(in, out, g, detail::kBoth);
+  }
+  std::vector<Var> backward_needed(std::span<const Var> in, const Var&, const Var& g,
+                                   std::span<const char> needed) const override {
     const Var &a = in[0], &b = in[1];
-    if (!ta_ && !tb_) return {matmul(g, b, false, true), matmul(a, g, true, false)};
-    if (ta_ && !tb_) return {matmul(b, g, false, true), matmul(a, g, false, false)};
-    if (!ta_) return {matmul(g, b, false, false), matmul(g, a, true, false)};
-    return {matmul(b, g, true, true), matmul(g, a, true, true)};
+    auto da = [&] {
+      if (!ta_ && !tb_) return matmul(g, b, false, true);
+      if (ta_ && !tb_) return matmul(b, g, false, true);
+      if (!ta_) return matmul(g, b, false, false);
+      return matmul(b, g, true, true);
+    };
+    auto db = [&] {
+      if (!ta_ && !tb_) return matmul(a, g, true, false);
+      if (ta_ && !tb_) return matmul(a, g, false, false);
+      if (!ta_) return matmul(g, a, true, false);
+      return matmul(g, a, true, true);
+    };
+    return detail::needed_pair(needed, da, db);
   }
   // Row i of a b (or a b^T) is row i of a times b.
   bool row_local(std::size_t input) const override { return input == 0 && !ta_; }
