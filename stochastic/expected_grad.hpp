@@ -46,7 +46,8 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt,
 
 /// DiCE's MagicBox: value 1 (elementwise, t's shape), derivative magic_box(t) dt, to every
 /// order; the same as exp(t - stop_gradient(t)), but t is never evaluated for the value, so
-/// it costs one fill. For writing surrogate losses by hand; grad builds them with it.
+/// it costs one fill (so a stateful op, such as a moving average, inside t does not update
+/// when only the box is run). For writing surrogate losses by hand; grad builds them with it.
 Var magic_box(const Var& t);
 
 /// Options of expectation.
