@@ -104,8 +104,9 @@ Session::Plan& Session::plan_for(const std::vector<Var>& vs) {
   // are consecutive).
   for (int pass = 0; pass < 2; ++pass)
     for (std::size_t id = 0; id <= top; ++id) {
+      if (!needed[id]) continue;
       const Node& n = graph_.node(id);
-      if (!needed[id] || !n.shape.scalar() || (n.kind == NodeKind::kOp) != (pass == 1)) continue;
+      if (!n.shape.scalar() || (n.kind == NodeKind::kOp) != (pass == 1)) continue;
       slot[id] = static_cast<std::uint32_t>(plan->arena.size());
       plan->arena.push_back(n.kind == NodeKind::kConstant ? n.value->item() : 0.0);
     }
@@ -227,8 +228,15 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
 
 void Session::report_non_finite(std::size_t node, const RunContext& ctx) const {
   // Blame the leaf the non-finite value came from (a parameter, constant or feed), if any;
-  // otherwise this op made it from finite operands.
-  std::vector<std::size_t> stack(graph_.node(node).inputs);
+  // otherwise this op made it from finite operands. Operands an op does not read are not
+  // followed (they were not computed, and cannot be the source).
+  std::vector<std::size_t> stack;
+  auto push_read = [&](std::size_t id) {
+    const Node& n = graph_.node(id);
+    for (std::size_t i = 0; i < n.inputs.size(); ++i)
+      if (n.op->reads_operand(i)) stack.push_back(n.inputs[i]);
+  };
+  push_read(node);
   std::vector<char> seen(node + 1, 0);
   while (!stack.empty()) {
     const std::size_t id = stack.back();
@@ -237,7 +245,7 @@ void Session::report_non_finite(std::size_t node, const RunContext& ctx) const {
     seen[id] = 1;
     const Node& n = graph_.node(id);
     if (n.kind == NodeKind::kOp) {
-      stack.insert(stack.end(), n.inputs.begin(), n.inputs.end());
+      push_read(id);
       continue;
     }
     const Tensor* t = n.value ? n.value.get() : (id < buffers_.size() ? buffers_[id].get() : nullptr);

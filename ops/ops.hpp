@@ -65,7 +65,8 @@ Var mean(const Var& x, int axis);
 /// Matrix product a (n x k) b (k x m). d/da = g b^T, d/db = a^T g.
 Var matmul(const Var& a, const Var& b);
 /// Matrix product op(a) op(b), where op(m) is m^T when its flag is set: one product, no
-/// transposed copy. matmul(transpose(a), b) builds the same node as matmul(a, b, true, false).
+/// transposed copy. matmul(transpose(a), b) builds a node computing the same as matmul(a, b,
+/// true, false) (the transpose folds into the flag; no transposed copy is made).
 Var matmul(const Var& a, const Var& b, bool transpose_a, bool transpose_b);
 /// Transpose. d = g^T. transpose(transpose(x)) is x itself (no node).
 Var transpose(const Var& x);
