@@ -15,9 +15,6 @@ class AddOp final : public detail::BinaryOp {
   ScalarKernel scalar_kernel() const override {
     return [](const void*, double a, double b) { return a + b; };
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
-    return backward_needed(in, out, g, detail::kBoth);
-  }
   std::vector<Var> backward_needed(std::span<const Var> in, const Var&, const Var& g,
                                    std::span<const char> needed) const override {
     return detail::needed_pair(needed, [&] { return sum_to(g, in[0].shape()); },

@@ -34,9 +34,6 @@ std::vector<Var> needed_pair(std::span<const char> needed, A&& da, B&& db) {
   return {needed[0] ? da() : Var(), needed[1] ? db() : Var()};
 }
 
-/// Both operands needed (for backward(), which builds every gradient).
-inline constexpr char kBoth[2] = {1, 1};
-
 /// True if `v` is a transpose node; then `operand` is set to the node it transposes (so
 /// matmul can fold the transpose into a flag).
 bool transposed_operand(const Var& v, Var& operand);
@@ -88,11 +85,18 @@ auto log1p_fast(const A& y) {
   return u.log() + (y - (u - 1.0)) / u;
 }
 
-/// Elementwise op of two operands with broadcasting; row-local.
+/// Elementwise op of two operands with broadcasting; row-local. Gradient rules implement
+/// backward_needed (building only the needed gradients); backward builds both.
 class BinaryOp : public Op {
  public:
   Shape infer(std::span<const Shape> in) const override { return broadcast_shape(name(), in); }
   bool row_local(std::size_t) const override { return true; }
+  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const final {
+    static constexpr char kBoth[2] = {1, 1};
+    return backward_needed(in, out, g, kBoth);
+  }
+  std::vector<Var> backward_needed(std::span<const Var> in, const Var& out, const Var& g,
+                                   std::span<const char> needed) const override = 0;
 };
 
 /// A constant of `x`'s graph.

@@ -16,9 +16,6 @@ class DivOp final : public detail::BinaryOp {
   ScalarKernel scalar_kernel() const override {
     return [](const void*, double a, double b) { return a / b; };
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
-    return backward_needed(in, out, g, detail::kBoth);
-  }
   std::vector<Var> backward_needed(std::span<const Var> in, const Var& out, const Var& g,
                                    std::span<const char> needed) const override {
     Var ga;  // g / b, shared by both gradients when both are needed

@@ -42,7 +42,8 @@ class MatmulOp final : public Op {
     return [](const void*, double a, double b) { return a * b; };
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
-    return backward_needed(in, out, g, detail::kBoth);
+    static constexpr char kBoth[2] = {1, 1};
+    return backward_needed(in, out, g, kBoth);
   }
   std::vector<Var> backward_needed(std::span<const Var> in, const Var&, const Var& g,
                                    std::span<const char> needed) const override {

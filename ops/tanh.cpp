@@ -16,9 +16,6 @@ class TanhBackwardOp final : public detail::BinaryOp {
   ScalarKernel scalar_kernel() const override {
     return [](const void*, double a, double b) { return b * (1.0 - a * a); };
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& gg) const override {
-    return backward_needed(in, out, gg, detail::kBoth);
-  }
   std::vector<Var> backward_needed(std::span<const Var> in, const Var&, const Var& gg,
                                    std::span<const char> needed) const override {
     return detail::needed_pair(needed, [&] { return sum_to(gg * (-2.0 * in[1] * in[0]), in[0].shape()); },
