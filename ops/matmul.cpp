@@ -70,25 +70,19 @@ class MatmulOp final : public Op {
   bool ta_, tb_;
 };
 
-template <bool TA, bool TB>
-Var make_matmul(const Var& a, const Var& b) {
-  static const auto op = std::make_shared<const MatmulOp>(TA, TB);
-  if (a.empty() || b.empty()) throw Error("matmul: operand is an empty Var");
-  return a.graph().apply(op, {a, b});
-}
 }  // namespace
 
 Var matmul(const Var& a, const Var& b, bool transpose_a, bool transpose_b) {
+  // One shared op per flag combination.
+  static const std::shared_ptr<const MatmulOp> ops[2][2] = {
+      {std::make_shared<const MatmulOp>(false, false), std::make_shared<const MatmulOp>(false, true)},
+      {std::make_shared<const MatmulOp>(true, false), std::make_shared<const MatmulOp>(true, true)}};
+  if (a.empty() || b.empty()) throw Error("matmul: operand is an empty Var");
   // A transpose node as operand folds into the flag: one GEMM, no transposed copy.
-  const Var* pa = &a;
-  const Var* pb = &b;
-  Var ua, ub;
-  if (!a.empty() && detail::transposed_operand(a, ua)) pa = &ua, transpose_a = !transpose_a;
-  if (!b.empty() && detail::transposed_operand(b, ub)) pb = &ub, transpose_b = !transpose_b;
-  if (!transpose_a && !transpose_b) return make_matmul<false, false>(*pa, *pb);
-  if (transpose_a && !transpose_b) return make_matmul<true, false>(*pa, *pb);
-  if (!transpose_a) return make_matmul<false, true>(*pa, *pb);
-  return make_matmul<true, true>(*pa, *pb);
+  Var x = a, y = b, inner;
+  if (detail::transposed_operand(x, inner)) x = inner, transpose_a = !transpose_a;
+  if (detail::transposed_operand(y, inner)) y = inner, transpose_b = !transpose_b;
+  return x.graph().apply(ops[transpose_a][transpose_b], {x, y});
 }
 
 Var matmul(const Var& a, const Var& b) { return matmul(a, b, false, false); }

@@ -144,7 +144,7 @@ class Transformer {
       for (Var& x : in) x = transform(x);
       out = g_.apply(n.op, in);
     } else {
-      out = v * box(tau(deps_[v.id()]));
+      out = v * magic_box(tau(deps_[v.id()]));
     }
     memo_.emplace(v.id(), out);
     return out;
@@ -191,7 +191,6 @@ class Transformer {
     rho_.emplace(s, r);
     return r;
   }
-  static Var box(const Var& t) { return magic_box(t); }
   const std::map<std::size_t, Var>& rhos() const { return rho_; }
   bool full_somewhere(std::size_t s) const { return full_.count(s) > 0; }
 
@@ -320,7 +319,7 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
       } else {
         continue;
       }
-      add_term(sum((1.0 - Transformer::box(rho)) * b));
+      add_term(sum((1.0 - magic_box(rho)) * b));
     }
     if (!extra.empty()) surrogate = surrogate + extra;
   }
