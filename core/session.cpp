@@ -192,7 +192,7 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
       const Plan::ScalarOp* const ops = plan.ops.data() + s.first;
       // An operand that is the previous op's output is taken from a register, not reloaded
       // from the slot just stored (chains then do not wait on store-to-load forwarding).
-      double prev = arena[s.out];
+      double prev = 0.0;  // read only once prev_slot names a slot
       std::uint32_t prev_slot = Plan::kNone;
       for (std::uint32_t i = 0; i < s.count; ++i) {
         const Plan::ScalarOp& o = ops[i];
