@@ -10,7 +10,13 @@ namespace scg {
 class Error : public std::runtime_error {
  public:
   /// Builds an error whose what() is "scg: " followed by `message`.
-  explicit Error(const std::string& message) : std::runtime_error("scg: " + message) {}
+  explicit Error(const std::string& message)
+      : std::runtime_error("scg: " + message), message_(message) {}
+  /// The message without the "scg: " prefix (to build a longer message from it).
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string message_;
 };
 
 /// Shapes that do not fit an op's shape rule (thrown when the node is built).

@@ -1,11 +1,13 @@
 #pragma once
-/// \file Graph (append-only, over boost::adjacency_list) and Var, the handle to one node.
+/// \file Graph (append-only, compact) and Var, the handle to one node.
 
-#include <boost/graph/adjacency_list.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -17,22 +19,12 @@ class Op;
 class Graph;
 
 /// What a node is: a leaf (parameter, constant, input) or the result of an op.
-enum class NodeKind { kParameter, kConstant, kInput, kOp };
-
-/// Bundled vertex property: everything the graph knows about one node.
-struct Node {
-  NodeKind kind = NodeKind::kOp;      ///< leaf kind, or kOp
-  std::shared_ptr<const Op> op;       ///< the op (kOp only); shared between clones
-  std::vector<std::size_t> inputs;    ///< operand ids in operand order (edges do not keep order)
-  Shape shape;                        ///< static shape, inferred when the node is built
-  std::string name;                   ///< user name of a parameter or input, else empty
-  std::shared_ptr<Tensor> value;      ///< current value of a parameter or constant
-  bool derived = false;  ///< built by grad: carries its own score terms, never boxed again
-  bool cost = false;     ///< was the cost of a grad or expectation (drawn distinctly)
-};
+enum class NodeKind : std::uint8_t { kParameter, kConstant, kInput, kOp };
 
 /// Handle to one node of one graph: cheap to copy. A default-constructed Var is empty and
-/// every use of it throws scg::Error.
+/// every use of it throws scg::Error. A Var must not outlive its Graph; using one whose graph
+/// was destroyed throws scg::Error when another graph now lives at that address (and is
+/// undefined otherwise, as for any dangling reference; see the README's "Lifetimes").
 class Var {
  public:
   /// An empty handle.
@@ -53,28 +45,29 @@ class Var {
   std::size_t id() const { return id_; }
   /// True for a default-constructed handle.
   bool empty() const { return graph_ == nullptr; }
-  /// The node's properties; throws if empty.
-  const Node& node() const;
   /// "parameter 'w0' (#2, 1x1)" / "node #7 (mul, 2x3)", for messages.
   std::string describe() const;
 
  private:
   friend class Graph;
-  Var(Graph* g, std::size_t id) : graph_(g), id_(id) {}
+  Var(Graph* g, std::uint32_t serial, std::uint32_t id) : graph_(g), serial_(serial), id_(id) {}
   Graph* graph_ = nullptr;
-  std::size_t id_ = 0;
+  std::uint32_t serial_ = 0;  // the graph's identity, checked on every use
+  std::uint32_t id_ = 0;
 };
 
 /// Owns the nodes. Append-only: ids are assigned in creation order, which is therefore a
 /// topological order (an op's operands always have smaller ids). Not copyable or movable,
 /// because Vars point at it.
+///
+/// Storage: one 24-byte record per node and one 4-byte entry per operand, each in fixed-size
+/// chunks (so growing never copies, and memory is not doubled); names and values of leaves in
+/// a side table. Boost.Graph works on graphs built from this one where its algorithms earn
+/// their place (elimination orders and components of the choices' factor graph).
 class Graph {
  public:
-  /// Edges run operand -> consumer; out-edges and vertices in vectors (ids are indices);
-  /// directed (operands are kept, in order, in Node::inputs); Node is the bundle.
-  using BoostGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, Node>;
-
-  Graph() = default;
+  Graph();
+  ~Graph();
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
 
@@ -89,17 +82,46 @@ class Graph {
   Var apply(std::shared_ptr<const Op> op, const std::vector<Var>& inputs);
 
   /// Number of nodes.
-  std::size_t size() const { return boost::num_vertices(g_); }
-  /// Node by id (unchecked beyond Boost's own).
-  const Node& node(std::size_t id) const { return g_[id]; }
+  std::size_t size() const { return size_; }
   /// Handle to node `id`; throws if out of range.
   Var var(std::size_t id);
+
+  // ---- reading a node (ids unchecked beyond debug assertions: take them from Vars) ----
+  /// Leaf kind, or kOp.
+  NodeKind kind(std::size_t id) const { return rec(id).kind; }
+  /// The op of an op node, nullptr for a leaf.
+  const Op* op(std::size_t id) const { return rec(id).op; }
+  /// The same op as shared ownership (to build another node with it).
+  std::shared_ptr<const Op> shared_op(std::size_t id) const;
+  /// Operand ids in operand order (empty for leaves).
+  std::span<const std::uint32_t> inputs(std::size_t id) const;
+  /// Static shape.
+  Shape shape(std::size_t id) const { return {rec(id).rows, rec(id).cols}; }
+  /// User name of a parameter or input, else empty.
+  const std::string& name(std::size_t id) const;
+  /// Current value of a parameter or constant (sessions read it in place), else nullptr.
+  const Tensor* value(std::size_t id) const;
+  /// True if the node was built by grad (it carries its own score terms).
+  bool derived(std::size_t id) const { return rec(id).flags & kDerived; }
+  /// True if the node was the cost of a grad or expectation (drawn distinctly).
+  bool is_cost(std::size_t id) const { return rec(id).flags & kCost; }
   /// Description of node `id` for messages.
   std::string describe(std::size_t id) const;
-  /// The underlying Boost graph (read-only).
-  const BoostGraph& boost_graph() const { return g_; }
   /// Marks the node as a cost (drawn distinctly by write_dot).
-  void mark_cost(std::size_t id) { g_[id].cost = true; }
+  void mark_cost(std::size_t id) { rec(id).flags |= kCost; }
+
+  /// Which operands a traversal follows.
+  enum class Follow {
+    kAll,   ///< every operand
+    kRead,  ///< only operands whose values the op reads (what a run must compute)
+  };
+  /// The targets and every node they depend on, as a mask indexed by id (size: the largest
+  /// target id + 1; 1 marks an ancestor or target). One reverse sweep over ids (ids are a
+  /// topological order), so the cost is linear in the largest id, with no recursion.
+  std::vector<char> ancestors(std::span<const std::size_t> targets,
+                              Follow follow = Follow::kAll) const;
+  /// The same for Vars of this graph.
+  std::vector<char> ancestors(const std::vector<Var>& targets, Follow follow = Follow::kAll) const;
 
   /// While alive, every node appended is marked `derived` (used by grad).
   class DerivedScope {
@@ -119,10 +141,43 @@ class Graph {
   /// Stores a memo entry.
   void set_memo(const std::string& tag, std::size_t id, Var v) { memo_[{tag, id}] = v; }
 
+  /// Throws scg::Error unless `v` is a non-empty Var of this graph; `who` and `what` name
+  /// the caller and the role of `v` in the message.
+  void check_own(const Var& v, const std::string& who, const std::string& what) const;
+
  private:
   friend class Var;
-  Var add_leaf(NodeKind kind, std::string name, Shape shape, std::shared_ptr<Tensor> value);
-  BoostGraph g_;
+  static constexpr std::uint8_t kDerived = 1, kCost = 2;
+  struct Record {                 // 24 bytes
+    const Op* op;                 // nullptr for leaves
+    std::uint32_t rows, cols;
+    std::uint32_t first;          // ops: first operand in operands_; leaves: index in leaves_
+    std::uint16_t n_inputs;
+    NodeKind kind;
+    std::uint8_t flags;
+  };
+  struct Leaf {
+    std::string name;
+    std::unique_ptr<Tensor> value;  // stable address: sessions read parameters in place
+  };
+  static constexpr unsigned kChunkBits = 14;  // 16384 records (384 KiB) per chunk
+  static constexpr std::size_t kChunk = std::size_t{1} << kChunkBits;
+  static constexpr unsigned kOperandChunkBits = 16;  // >= any operand count (uint16)
+  static constexpr std::size_t kOperandChunk = std::size_t{1} << kOperandChunkBits;
+
+  Record& rec(std::size_t id) { return nodes_[id >> kChunkBits][id & (kChunk - 1)]; }
+  const Record& rec(std::size_t id) const { return nodes_[id >> kChunkBits][id & (kChunk - 1)]; }
+  Var push(const Record& r);
+  Var add_leaf(NodeKind kind, std::string name, Shape shape, std::unique_ptr<Tensor> value);
+  Tensor* mutable_value(std::size_t id);
+
+  std::vector<std::unique_ptr<Record[]>> nodes_;
+  std::vector<std::unique_ptr<std::uint32_t[]>> operands_;
+  std::size_t size_ = 0, operand_size_ = 0;
+  std::vector<Leaf> leaves_;
+  std::vector<std::shared_ptr<const Op>> ops_;  // keeps every op used alive (one entry each)
+  std::unordered_set<const Op*> known_ops_;
+  std::uint32_t serial_;
   int derived_depth_ = 0;
   std::map<std::pair<std::string, std::size_t>, Var> memo_;
 };

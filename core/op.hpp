@@ -1,8 +1,10 @@
 #pragma once
-/// \file Op: the interface every differentiable op implements in one place (shape rule,
-/// forward kernel, gradient rule). Core never names a concrete op.
+/// \file Op: the interface every differentiable op implements in one place (name, shape rule,
+/// forward kernel, gradient rule), plus one plain traits value for everything else an op may
+/// declare. Core never names a concrete op.
 
 #include <boost/random/mersenne_twister.hpp>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,24 +27,50 @@ struct RunContext {
   [[noreturn]] void fail(const std::string& what) const;
 };
 
-/// How an op's output depends linearly on its operands (used to split a cost into terms).
-enum class Linearity {
-  kNone,   ///< not linear
-  kJoint,  ///< linear in all operands together (add, sub, neg, sum, transpose, ...)
-  kEach,   ///< linear in each operand while the others are held fixed (mul, matmul)
-  kFirst,  ///< linear in operand 0 while the others are held fixed (div)
+/// How a cost built with this op splits into additive terms (grad weights each term only by
+/// the random choices it depends on, so splitting finely lowers the estimator's variance).
+enum class CostTerms {
+  kWhole,           ///< the output is one term (any nonlinear op)
+  kSumOfOperands,   ///< linear in all operands together (add, sub, neg, sum, transpose):
+                    ///< every term of every operand is a term of the output
+  kScaledOperand,   ///< linear in each operand while the others are fixed (mul, matmul): with
+                    ///< one operand depending on choices, its terms, scaled, are the terms
+  kScaledFirst,     ///< linear in operand 0 while the others are fixed (div by operand 1)
+};
+
+/// Which operands the output's rows follow one to one (row i of the output depends only on
+/// row i of such an operand when it has as many rows as the output). Rows of a batch are
+/// independent samples where every path from a choice to the cost keeps rows apart.
+enum class RowLocality {
+  kNone,   ///< rows mix (sum down the rows, transpose, ...)
+  kAll,    ///< every operand (elementwise ops, row-wise softmax, sum across columns)
+  kFirst,  ///< operand 0 only (matmul: row i of a b is row i of a times b)
 };
 
 /// Scalar kernel: the value of a node whose operands (at most two) and output are all 1x1,
-/// from the operand values `a` and `b` (a unary op ignores `b`). `self` is the op (for ops
-/// with attributes, like pow's exponent).
+/// from the operand values `a` and `b` (a unary op ignores `b`). `self` is the Op (for ops
+/// with attributes, such as pow's exponent).
 using ScalarKernel = double (*)(const void* self, double a, double b);
 
-/// One op. Instances are immutable and shared by every node (and clone) that uses them.
-class Op {
+/// Everything an op may declare besides its four essentials; every field has a default.
+struct OpTraits {
+  CostTerms terms = CostTerms::kWhole;       ///< how a cost splits into terms through it
+  RowLocality rows = RowLocality::kNone;     ///< which operands' rows it keeps apart
+  bool reads_operands = true;  ///< false: forward reads only shapes (magic_box), so a plan
+                               ///< does not compute the operands for it
+  Shape state{0, 0};           ///< per-session state of this shape (size 0: stateless)
+  ScalarKernel scalar = nullptr;  ///< 1x1 fast path (every operand and the output 1x1)
+  std::string label;           ///< picture label (empty: the name)
+};
+
+/// One op. Instances are immutable, made by std::make_shared, and shared by every node (and
+/// clone) that uses them.
+class Op : public std::enable_shared_from_this<Op> {
  public:
+  /// An op with the given traits.
+  explicit Op(OpTraits traits = {}) : traits_(std::move(traits)) {}
   virtual ~Op() = default;
-  /// Short name used in messages and pictures ("mul", "log_softmax").
+  /// Short name used in messages ("mul", "log_softmax").
   virtual std::string name() const = 0;
   /// Output shape for operand shapes `in`; throws ShapeError (see shape_error) when they
   /// do not fit.
@@ -50,41 +78,28 @@ class Op {
   /// Writes the value into `out`, already sized to the inferred shape. Must not allocate.
   virtual void forward(std::span<const Tensor* const> in, Tensor& out,
                        const RunContext& ctx) const = 0;
-  /// Vector-Jacobian product: given the operands, the output node and the gradient `gout`
-  /// of the output, returns one node per operand (an empty Var: no gradient flows there).
-  /// Built from ops, never numbers, so it differentiates again.
-  virtual std::vector<Var> backward(std::span<const Var> in, const Var& out,
-                                    const Var& gout) const = 0;
-  /// backward for only the operands with needed[i] set; the others get an empty Var (reverse
-  /// mode passes which operands lie on a path to a wrt, so no dead gradient nodes are built).
-  /// Default: backward(), which builds them all.
-  virtual std::vector<Var> backward_needed(std::span<const Var> in, const Var& out, const Var& gout,
-                                           std::span<const char> needed) const {
-    (void)needed;
-    return backward(in, out, gout);
+  /// Vector-Jacobian product: given the operands, the output node and the gradient `g` of
+  /// the output, returns one node per operand, built only where needed[i] is set (reverse
+  /// mode passes which operands lie on a path to a wrt); an empty Var: no gradient flows
+  /// there. Built from ops, never numbers, so it differentiates again.
+  virtual std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
+                                    std::span<const char> needed) const = 0;
+
+  /// What else the op declares.
+  const OpTraits& traits() const { return traits_; }
+  /// True if row i of the output depends only on row i of operand `input` (when that operand
+  /// has as many rows as the output).
+  bool row_local(std::size_t input) const {
+    return traits_.rows == RowLocality::kAll || (traits_.rows == RowLocality::kFirst && input == 0);
   }
-  /// True if row i of the output depends only on row i of operand `input` whenever that
-  /// operand has as many rows as the output (elementwise ops, row-wise softmax, ...).
-  virtual bool row_local(std::size_t input) const { (void)input; return false; }
-  /// False if forward never reads operand `input`'s values (only its shape): a plan then
-  /// does not compute that operand for this op (e.g. magic_box, whose value is always 1).
-  virtual bool reads_operand(std::size_t input) const { (void)input; return true; }
-  /// Linearity in the operands (for splitting a cost into additive terms).
-  virtual Linearity linearity() const { return Linearity::kNone; }
-  /// True if the op keeps per-session state across runs (ctx.state is then provided).
-  virtual bool stateful() const { return false; }
-  /// Shape of that state (called once when a plan is compiled).
-  virtual Shape state_shape(const Shape& out) const { return out; }
-  /// True for ops that draw from the engine (stochastic nodes).
-  virtual bool random() const { return false; }
-  /// Optional 1x1 fast path (Session uses it when every operand and the output are 1x1, so
-  /// scalar graphs are not dominated by dispatch). nullptr: always use forward().
-  virtual ScalarKernel scalar_kernel() const { return nullptr; }
-  /// Label for pictures; defaults to name().
-  virtual std::string label() const { return name(); }
+  /// Label for pictures.
+  std::string label() const { return traits_.label.empty() ? name() : traits_.label; }
+
+ private:
+  OpTraits traits_;
 };
 
-/// Throws ShapeError "`op`: `why` (shapes AxB, CxD)".
+/// Throws ShapeError "`op`: `why` (operand shapes AxB, CxD)".
 [[noreturn]] void shape_error(const std::string& op, std::span<const Shape> in,
                               const std::string& why);
 

@@ -12,19 +12,12 @@ std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<V
   Graph& g = y.graph();
   if (seed.shape() != y.shape())
     throw ShapeError("reverse_mode: seed " + seed.shape().str() + " for " + y.describe());
-  for (const Var& w : wrt) {
-    if (w.empty()) throw Error("grad: a wrt entry is an empty Var");
-    if (&w.graph() != &g)
-      throw Error("grad: wrt " + w.describe() + " belongs to another graph than the cost");
-  }
+  for (const Var& w : wrt) g.check_own(w, "grad", "a wrt entry");
   Graph::DerivedScope derived(g);
   const std::size_t top = y.id();
   // on_path[id]: id is an ancestor of y (or y) that depends on some wrt (or is one).
-  std::vector<char> anc(top + 1, 0), on_path(top + 1, 0);
-  anc[top] = 1;
-  for (std::size_t id = top + 1; id-- > 0;)
-    if (anc[id])
-      for (std::size_t in : g.node(id).inputs) anc[in] = 1;
+  const std::vector<char> anc = g.ancestors(std::vector<std::size_t>{top});
+  std::vector<char> on_path(top + 1, 0);
   std::size_t low = top + 1;
   for (const Var& w : wrt)
     if (w.id() <= top && anc[w.id()]) {
@@ -33,7 +26,7 @@ std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<V
     }
   for (std::size_t id = low; id <= top && low <= top; ++id) {
     if (!anc[id] || on_path[id]) continue;
-    for (std::size_t in : g.node(id).inputs)
+    for (std::size_t in : g.inputs(id))
       if (on_path[in]) { on_path[id] = 1; break; }
   }
 
@@ -43,23 +36,21 @@ std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<V
   std::vector<char> needed;
   for (std::size_t id = top + 1; id-- > low;) {
     if (!on_path[id] || adj[id].empty()) continue;
-    if (g.node(id).kind != NodeKind::kOp) continue;
-    // Copies: backward appends nodes, which may move the node storage.
-    const std::shared_ptr<const Op> op = g.node(id).op;
-    const std::vector<std::size_t> inputs = g.node(id).inputs;
+    const Op* op = g.op(id);
+    if (!op) continue;
     operands.clear();
     needed.clear();
-    for (std::size_t in : inputs) {
+    for (std::size_t in : g.inputs(id)) {
       operands.push_back(g.var(in));
       needed.push_back(on_path[in]);
     }
-    const std::vector<Var> grads = op->backward_needed(operands, g.var(id), adj[id], needed);
+    const std::vector<Var> grads = op->backward(operands, g.var(id), adj[id], needed);
     if (grads.size() != operands.size())
       throw Error("gradient rule of " + op->name() + " returned " +
                   std::to_string(grads.size()) + " results for " +
                   std::to_string(operands.size()) + " operands");
     for (std::size_t i = 0; i < grads.size(); ++i) {
-      const std::size_t in = inputs[i];
+      const std::size_t in = operands[i].id();
       if (grads[i].empty() || !on_path[in]) continue;
       if (grads[i].shape() != operands[i].shape())
         throw Error("gradient rule of " + op->name() + " gave a " + grads[i].shape().str() +

@@ -10,13 +10,20 @@
 #include "op.hpp"
 #include "tensor.hpp"
 
+namespace scg::detail {
+struct Plan;
+class Storage;
+}  // namespace scg::detail
+
 namespace scg {
 
 /// One fed value: `input` (a node made by Graph::input) takes `value` for one run. Holds a
-/// pointer to `value`, which must outlive the run call.
+/// pointer to `value`, which must outlive the run call; a temporary Tensor does not compile
+/// (`std::vector<Feed> f{{x, 2.0}}` would dangle).
 struct Feed {
   /// Feeds `v` to `in`.
   Feed(Var in, const Tensor& v) : input(in), value(&v) {}
+  Feed(Var in, const Tensor&& v) = delete;
   Var input;            ///< the input node
   const Tensor* value;  ///< its value for this run
 };
@@ -40,7 +47,8 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  /// One evaluation of `v`. The reference stays valid until the next run of this session.
+  /// One evaluation of `v`. The reference stays valid until the next run of this session (it
+  /// never aliases a parameter's storage, so set_value does not change it).
   const Tensor& run(const Var& v, const std::vector<Feed>& feeds = {});
   /// One evaluation of all of `vs` with one joint sample. Valid until the next run.
   const std::vector<Tensor>& run(const std::vector<Var>& vs, const std::vector<Feed>& feeds = {});
@@ -50,19 +58,16 @@ class Session {
   std::size_t plan_count() const { return plans_.size(); }
 
  private:
-  struct Plan;
-  Plan& plan_for(const std::vector<Var>& vs);
-  void execute(Plan& plan, const std::vector<Feed>& feeds);
-  Tensor* buffer(std::size_t id);
+  detail::Plan& plan_for(const std::vector<Var>& vs);
+  void execute(detail::Plan& plan, const std::vector<Feed>& feeds);
   [[noreturn]] void report_non_finite(std::size_t node, const RunContext& ctx) const;
 
   const Graph& graph_;
   Engine engine_;
   SessionOptions options_;
-  std::vector<std::unique_ptr<Plan>> plans_;
-  std::vector<std::unique_ptr<Tensor>> buffers_;  // by node id; stable addresses
-  std::vector<std::unique_ptr<Tensor>> states_;   // by node id, for stateful ops
-  std::vector<Var> single_;                       // scratch for run(Var)
+  std::unique_ptr<detail::Storage> storage_;  // buffers and states, shared by the plans
+  std::vector<std::unique_ptr<detail::Plan>> plans_;
+  std::vector<Var> single_;  // scratch for run(Var)
 };
 
 }  // namespace scg

@@ -1,30 +1,20 @@
-// add: out = a + b (broadcast). d/da = sum_to(g, a), d/db = sum_to(g, b).
-#include <algorithm>
-#include <cmath>
-
-#include "detail.hpp"
+// add: out = a + b (broadcast). d/da = g, d/db = g (summed back over stretched axes).
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class AddOp final : public detail::BinaryOp {
- public:
-  std::string name() const override { return "add"; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    detail::broadcast_binary(*in[0], *in[1], out, [](auto x, auto y) { return x + y; });
+struct Add {
+  static constexpr const char* kName = "add";
+  static constexpr CostTerms kTerms = CostTerms::kSumOfOperands;
+  template <class A, class B> auto operator()(const A& a, const B& b) const { return a + b; }
+  std::array<Var, 2> grad(const Var&, const Var&, const Var&, const Var& g,
+                          std::span<const char>) const {
+    return {g, g};
   }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double b) { return a + b; };
-  }
-  std::vector<Var> backward_needed(std::span<const Var> in, const Var&, const Var& g,
-                                   std::span<const char> needed) const override {
-    return detail::needed_pair(needed, [&] { return sum_to(g, in[0].shape()); },
-                               [&] { return sum_to(g, in[1].shape()); });
-  }
-  Linearity linearity() const override { return Linearity::kJoint; }
 };
 }  // namespace
 
-Var operator+(const Var& a, const Var& b) { return detail::make_shared_op<AddOp>({a, b}); }
+Var operator+(const Var& a, const Var& b) { return detail::binary<Add>(a, b); }
 Var operator+(const Var& a, double c) { return a + detail::constant_like(a, c); }
 Var operator+(double c, const Var& a) { return detail::constant_like(a, c) + a; }
 }  // namespace scg

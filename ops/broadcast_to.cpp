@@ -6,9 +6,8 @@ namespace scg {
 namespace {
 class BroadcastToOp final : public Op {
  public:
-  explicit BroadcastToOp(Shape target) : target_(target) {}
+  explicit BroadcastToOp(Shape target) : Op(traits(target)), target_(target) {}
   std::string name() const override { return "broadcast_to"; }
-  std::string label() const override { return "broadcast_to " + target_.str(); }
   Shape infer(std::span<const Shape> in) const override {
     const Shape& x = in[0];
     if ((x.rows != target_.rows && x.rows != 1) || (x.cols != target_.cols && x.cols != 1))
@@ -27,13 +26,17 @@ class BroadcastToOp final : public Op {
       out.matrix() = x.matrix();
     }
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
+                            std::span<const char>) const override {
     return {sum_to(g, in[0].shape())};
   }
-  bool row_local(std::size_t) const override { return true; }
-  Linearity linearity() const override { return Linearity::kJoint; }
 
  private:
+  static OpTraits traits(Shape target) {
+    OpTraits t = detail::traits(RowLocality::kAll, CostTerms::kSumOfOperands);
+    t.label = "broadcast_to " + target.str();
+    return t;
+  }
   Shape target_;
 };
 }  // namespace

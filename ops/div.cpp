@@ -1,33 +1,22 @@
-// div: out = a / b (elementwise, broadcast). d/da = sum_to(g / b, a),
-// d/db = sum_to(-g out / b, b).
-#include <algorithm>
-#include <cmath>
-
-#include "detail.hpp"
+// div: out = a / b (broadcast). d/da = g / b, d/db = -(g / b) out (summed back over stretched
+// axes; g / b is one node shared by both).
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class DivOp final : public detail::BinaryOp {
- public:
-  std::string name() const override { return "div"; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    detail::broadcast_binary(*in[0], *in[1], out, [](auto x, auto y) { return x / y; });
+struct Div {
+  static constexpr const char* kName = "div";
+  static constexpr CostTerms kTerms = CostTerms::kScaledFirst;
+  template <class A, class B> auto operator()(const A& a, const B& b) const { return a / b; }
+  std::array<Var, 2> grad(const Var&, const Var& b, const Var& out, const Var& g,
+                          std::span<const char> needed) const {
+    const Var q = g / b;
+    return {needed[0] ? q : Var(), needed[1] ? -(q * out) : Var()};
   }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double b) { return a / b; };
-  }
-  std::vector<Var> backward_needed(std::span<const Var> in, const Var& out, const Var& g,
-                                   std::span<const char> needed) const override {
-    Var ga;  // g / b, shared by both gradients when both are needed
-    auto quotient = [&] { return ga.empty() ? (ga = g / in[1]) : ga; };
-    return detail::needed_pair(needed, [&] { return sum_to(quotient(), in[0].shape()); },
-                               [&] { return sum_to(-(quotient() * out), in[1].shape()); });
-  }
-  Linearity linearity() const override { return Linearity::kFirst; }
 };
 }  // namespace
 
-Var operator/(const Var& a, const Var& b) { return detail::make_shared_op<DivOp>({a, b}); }
+Var operator/(const Var& a, const Var& b) { return detail::binary<Div>(a, b); }
 Var operator/(const Var& a, double c) { return a / detail::constant_like(a, c); }
 Var operator/(double c, const Var& a) { return detail::constant_like(a, c) / a; }
 }  // namespace scg

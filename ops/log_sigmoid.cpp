@@ -1,26 +1,16 @@
-// log_sigmoid: out = min(x, 0) - log1p(e^-|x|) (stable). d = g sigmoid(-x).
-#include <algorithm>
-#include <cmath>
-
-#include "detail.hpp"
+// log_sigmoid: out = -softplus(-x) = min(x, 0) - log1p(e^-|x|) (stable). d = g sigmoid(-x).
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class LogSigmoidOp final : public detail::UnaryOp {
- public:
-  std::string name() const override { return "log_sigmoid"; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    const auto x = in[0]->array();
-    out.array() = x.min(0.0) - detail::log1p_fast((-x.abs()).exp());
+struct LogSigmoid {
+  static constexpr const char* kName = "log_sigmoid";
+  template <class X> auto operator()(const X& x) const {
+    return ew::min(x, 0.0) - ew::log1p_nonneg(ew::exp(-ew::abs(x)));
   }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double) { return std::min(a, 0.0) - std::log1p(std::exp(-std::fabs(a))); };
-  }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
-    return {g * sigmoid(-in[0])};
-  }
+  Var grad(const Var& x, const Var&, const Var& g) const { return g * sigmoid(-x); }
 };
 }  // namespace
 
-Var log_sigmoid(const Var& x) { return detail::make_shared_op<LogSigmoidOp>({x}); }
+Var log_sigmoid(const Var& x) { return detail::unary<LogSigmoid>(x); }
 }  // namespace scg

@@ -4,9 +4,11 @@
 
 namespace scg {
 namespace {
-class LogSoftmaxOp final : public detail::UnaryOp {
+class LogSoftmaxOp final : public Op {
  public:
+  LogSoftmaxOp() : Op(detail::traits(RowLocality::kAll)) {}
   std::string name() const override { return "log_softmax"; }
+  Shape infer(std::span<const Shape> in) const override { return in[0]; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const Tensor& x = *in[0];
     for (Eigen::Index r = 0; r < x.rows(); ++r) {
@@ -19,7 +21,8 @@ class LogSoftmaxOp final : public detail::UnaryOp {
       for (Eigen::Index c = 0; c < x.cols(); ++c) out(r, c) = (x(r, c) - m) - ls;
     }
   }
-  std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
+  std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g,
+                            std::span<const char>) const override {
     return {g - exp(out) * sum(g, 1)};
   }
 };

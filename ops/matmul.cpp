@@ -10,11 +10,8 @@ namespace scg {
 namespace {
 class MatmulOp final : public Op {
  public:
-  MatmulOp(bool ta, bool tb) : ta_(ta), tb_(tb) {}
+  MatmulOp(bool ta, bool tb) : Op(traits(ta, tb)), ta_(ta), tb_(tb) {}
   std::string name() const override { return "matmul"; }
-  std::string label() const override {
-    return ta_ || tb_ ? std::string("matmul") + (ta_ ? " a^T" : " a") + (tb_ ? " b^T" : " b") : name();
-  }
   Shape infer(std::span<const Shape> in) const override {
     const Shape a = ta_ ? Shape{in[0].cols, in[0].rows} : in[0];
     const Shape b = tb_ ? Shape{in[1].cols, in[1].rows} : in[1];
@@ -38,15 +35,8 @@ class MatmulOp final : public Op {
     else if (!ta_) o.noalias() = a * b.transpose();
     else o.noalias() = a.transpose() * b.transpose();
   }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double b) { return a * b; };
-  }
-  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
-    static constexpr char kBoth[2] = {1, 1};
-    return backward_needed(in, out, g, kBoth);
-  }
-  std::vector<Var> backward_needed(std::span<const Var> in, const Var&, const Var& g,
-                                   std::span<const char> needed) const override {
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
+                            std::span<const char> needed) const override {
     const Var &a = in[0], &b = in[1];
     auto da = [&] {
       if (!ta_ && !tb_) return matmul(g, b, false, true);
@@ -60,13 +50,17 @@ class MatmulOp final : public Op {
       if (!ta_) return matmul(g, a, true, false);
       return matmul(g, a, true, true);
     };
-    return detail::needed_pair(needed, da, db);
+    return {needed[0] ? da() : Var(), needed[1] ? db() : Var()};
   }
-  // Row i of a b (or a b^T) is row i of a times b.
-  bool row_local(std::size_t input) const override { return input == 0 && !ta_; }
-  Linearity linearity() const override { return Linearity::kEach; }
 
  private:
+  static OpTraits traits(bool ta, bool tb) {
+    // Row i of a b (or a b^T) is row i of a times b.
+    OpTraits t = detail::traits(ta ? RowLocality::kNone : RowLocality::kFirst, CostTerms::kScaledOperand);
+    t.scalar = [](const void*, double a, double b) { return a * b; };
+    if (ta || tb) t.label = std::string("matmul") + (ta ? " a^T" : " a") + (tb ? " b^T" : " b");
+    return t;
+  }
   bool ta_, tb_;
 };
 

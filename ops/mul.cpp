@@ -1,30 +1,20 @@
-// mul: out = a * b (elementwise, broadcast). d/da = sum_to(g b, a), d/db = sum_to(g a, b).
-#include <algorithm>
-#include <cmath>
-
-#include "detail.hpp"
+// mul: out = a * b (broadcast). d/da = g b, d/db = g a (summed back over stretched axes).
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class MulOp final : public detail::BinaryOp {
- public:
-  std::string name() const override { return "mul"; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    detail::broadcast_binary(*in[0], *in[1], out, [](auto x, auto y) { return x * y; });
+struct Mul {
+  static constexpr const char* kName = "mul";
+  static constexpr CostTerms kTerms = CostTerms::kScaledOperand;
+  template <class A, class B> auto operator()(const A& a, const B& b) const { return a * b; }
+  std::array<Var, 2> grad(const Var& a, const Var& b, const Var&, const Var& g,
+                          std::span<const char> needed) const {
+    return {needed[0] ? g * b : Var(), needed[1] ? g * a : Var()};
   }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double b) { return a * b; };
-  }
-  std::vector<Var> backward_needed(std::span<const Var> in, const Var&, const Var& g,
-                                   std::span<const char> needed) const override {
-    return detail::needed_pair(needed, [&] { return sum_to(g * in[1], in[0].shape()); },
-                               [&] { return sum_to(g * in[0], in[1].shape()); });
-  }
-  Linearity linearity() const override { return Linearity::kEach; }
 };
 }  // namespace
 
-Var operator*(const Var& a, const Var& b) { return detail::make_shared_op<MulOp>({a, b}); }
+Var operator*(const Var& a, const Var& b) { return detail::binary<Mul>(a, b); }
 Var operator*(const Var& a, double c) { return a * detail::constant_like(a, c); }
 Var operator*(double c, const Var& a) { return detail::constant_like(a, c) * a; }
 }  // namespace scg

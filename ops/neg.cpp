@@ -1,26 +1,15 @@
 // neg: out = -x. d = -g.
-#include <algorithm>
-#include <cmath>
-
-#include "detail.hpp"
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class NegOp final : public detail::UnaryOp {
- public:
-  std::string name() const override { return "neg"; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    out.array() = -in[0]->array();
-  }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double) { return -a; };
-  }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var& g) const override {
-    return {-g};
-  }
-  Linearity linearity() const override { return Linearity::kJoint; }
+struct Neg {
+  static constexpr const char* kName = "neg";
+  static constexpr CostTerms kTerms = CostTerms::kSumOfOperands;
+  template <class X> auto operator()(const X& x) const { return -x; }
+  Var grad(const Var&, const Var&, const Var& g) const { return -g; }
 };
 }  // namespace
 
-Var operator-(const Var& a) { return detail::make_shared_op<NegOp>({a}); }
+Var operator-(const Var& a) { return detail::unary<Neg>(a); }
 }  // namespace scg

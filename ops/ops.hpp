@@ -84,4 +84,17 @@ Var broadcast_to(const Var& x, Shape shape);
 /// itself when the shapes already agree.
 Var sum_to(const Var& x, Shape shape);
 
+/// DiCE's MagicBox: value 1 (elementwise, t's shape), derivative magic_box(t) dt, to every
+/// order; the same as exp(t - stop_gradient(t)), but t is never evaluated for the value, so
+/// it costs one fill (so a stateful op, such as a moving average, inside t does not update
+/// when only the box is run). For writing surrogate losses by hand; grad builds them with it.
+Var magic_box(const Var& t);
+/// Sum of x over consecutive groups of k rows, written to every row of its group (rows must
+/// be a multiple of k). d = group_sum(g).
+Var group_sum(const Var& x, Eigen::Index k);
+/// Per-session moving average over runs of mean(x), 1x1: the average before this run's value
+/// is folded in, bias-corrected (0 on the first run); decay in [0, 1) weighs the past. No
+/// derivative. (grad's moving-average baseline.)
+Var moving_average(const Var& x, double decay);
+
 }  // namespace scg

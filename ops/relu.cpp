@@ -1,25 +1,14 @@
 // relu: out = max(x, 0). d = g step(x).
-#include <algorithm>
-#include <cmath>
-
-#include "detail.hpp"
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class ReluOp final : public detail::UnaryOp {
- public:
-  std::string name() const override { return "relu"; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    out.array() = in[0]->array().max(0.0);
-  }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double) { return std::max(a, 0.0); };
-  }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
-    return {g * step(in[0])};
-  }
+struct Relu {
+  static constexpr const char* kName = "relu";
+  template <class X> auto operator()(const X& x) const { return ew::max(x, 0.0); }
+  Var grad(const Var& x, const Var&, const Var& g) const { return g * step(x); }
 };
 }  // namespace
 
-Var relu(const Var& x) { return detail::make_shared_op<ReluOp>({x}); }
+Var relu(const Var& x) { return detail::unary<Relu>(x); }
 }  // namespace scg

@@ -1,25 +1,14 @@
-// sign: out = -1, 0 or 1 by the sign of x. Derivative 0 (no gradient flows).
-#include <algorithm>
-#include <cmath>
-
-#include "detail.hpp"
+// sign: out = -1, 0 or 1 by the sign of x. Derivative 0.
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class SignOp final : public detail::UnaryOp {
- public:
-  std::string name() const override { return "sign"; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    out.array() = in[0]->array().sign();
-  }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double) { return static_cast<double>((a > 0.0) - (a < 0.0)); };
-  }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
-    return {Var()};
-  }
+struct Sign {
+  static constexpr const char* kName = "sign";
+  template <class X> auto operator()(const X& x) const { return ew::sign(x); }
+  Var grad(const Var&, const Var&, const Var&) const { return {}; }
 };
 }  // namespace
 
-Var sign(const Var& x) { return detail::make_shared_op<SignOp>({x}); }
+Var sign(const Var& x) { return detail::unary<Sign>(x); }
 }  // namespace scg

@@ -3,9 +3,11 @@
 
 namespace scg {
 namespace {
-class SoftmaxOp final : public detail::UnaryOp {
+class SoftmaxOp final : public Op {
  public:
+  SoftmaxOp() : Op(detail::traits(RowLocality::kAll)) {}
   std::string name() const override { return "softmax"; }
+  Shape infer(std::span<const Shape> in) const override { return in[0]; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const Tensor& x = *in[0];
     for (Eigen::Index r = 0; r < x.rows(); ++r) {
@@ -15,7 +17,8 @@ class SoftmaxOp final : public detail::UnaryOp {
       out.matrix().row(r) /= s;
     }
   }
-  std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g) const override {
+  std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g,
+                            std::span<const char>) const override {
     return {out * (g - sum(g * out, 1))};
   }
 };

@@ -1,26 +1,16 @@
-// softplus: out = max(x, 0) + log1p(e^-|x|) (stable). d = g sigmoid(x).
-#include <algorithm>
-#include <cmath>
-
-#include "detail.hpp"
+// softplus: out = log(1 + e^x) = max(x, 0) + log1p(e^-|x|) (stable). d = g sigmoid(x).
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class SoftplusOp final : public detail::UnaryOp {
- public:
-  std::string name() const override { return "softplus"; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    const auto x = in[0]->array();
-    out.array() = x.max(0.0) + detail::log1p_fast((-x.abs()).exp());
+struct Softplus {
+  static constexpr const char* kName = "softplus";
+  template <class X> auto operator()(const X& x) const {
+    return ew::max(x, 0.0) + ew::log1p_nonneg(ew::exp(-ew::abs(x)));
   }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double) { return std::max(a, 0.0) + std::log1p(std::exp(-std::fabs(a))); };
-  }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
-    return {g * sigmoid(in[0])};
-  }
+  Var grad(const Var& x, const Var&, const Var& g) const { return g * sigmoid(x); }
 };
 }  // namespace
 
-Var softplus(const Var& x) { return detail::make_shared_op<SoftplusOp>({x}); }
+Var softplus(const Var& x) { return detail::unary<Softplus>(x); }
 }  // namespace scg

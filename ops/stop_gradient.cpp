@@ -1,25 +1,14 @@
 // stop_gradient: out = x; no pathwise derivative.
-#include <algorithm>
-#include <cmath>
-
-#include "detail.hpp"
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class StopGradientOp final : public detail::UnaryOp {
- public:
-  std::string name() const override { return "stop_gradient"; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    out.matrix() = in[0]->matrix();
-  }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double) { return a; };
-  }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
-    return {Var()};
-  }
+struct StopGradient {
+  static constexpr const char* kName = "stop_gradient";
+  template <class X> auto operator()(const X& x) const { return x; }
+  Var grad(const Var&, const Var&, const Var&) const { return {}; }
 };
 }  // namespace
 
-Var stop_gradient(const Var& x) { return detail::make_shared_op<StopGradientOp>({x}); }
+Var stop_gradient(const Var& x) { return detail::unary<StopGradient>(x); }
 }  // namespace scg

@@ -5,9 +5,8 @@ namespace scg {
 namespace {
 class SumToOp final : public Op {
  public:
-  explicit SumToOp(Shape target) : target_(target) {}
+  explicit SumToOp(Shape target) : Op(traits(target)), target_(target) {}
   std::string name() const override { return "sum_to"; }
-  std::string label() const override { return "sum_to " + target_.str(); }
   Shape infer(std::span<const Shape> in) const override {
     const Shape& x = in[0];
     if ((target_.rows != x.rows && target_.rows != 1) || (target_.cols != x.cols && target_.cols != 1))
@@ -25,13 +24,19 @@ class SumToOp final : public Op {
     else
       out.matrix() = x;
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g) const override {
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
+                            std::span<const char>) const override {
     return {broadcast_to(g, in[0].shape())};
   }
-  bool row_local(std::size_t) const override { return true; }
-  Linearity linearity() const override { return Linearity::kJoint; }
 
  private:
+  static OpTraits traits(Shape target) {
+    // Summing across the columns keeps rows apart; summing down the rows mixes them (row
+    // locality only applies where the operand has as many rows as the output).
+    OpTraits t = detail::traits(RowLocality::kAll, CostTerms::kSumOfOperands);
+    t.label = "sum_to " + target.str();
+    return t;
+  }
   Shape target_;
 };
 }  // namespace

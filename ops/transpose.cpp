@@ -5,18 +5,23 @@ namespace scg {
 namespace {
 class TransposeOp final : public Op {
  public:
+  TransposeOp() : Op(traits()) {}
   std::string name() const override { return "transpose"; }
   Shape infer(std::span<const Shape> in) const override { return {in[0].cols, in[0].rows}; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.matrix().noalias() = in[0]->matrix().transpose();
   }
-  ScalarKernel scalar_kernel() const override {
-    return [](const void*, double a, double) { return a; };
-  }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var& g) const override {
+  std::vector<Var> backward(std::span<const Var>, const Var&, const Var& g,
+                            std::span<const char>) const override {
     return {transpose(g)};
   }
-  Linearity linearity() const override { return Linearity::kJoint; }
+
+ private:
+  static OpTraits traits() {
+    OpTraits t = detail::traits(RowLocality::kNone, CostTerms::kSumOfOperands);
+    t.scalar = [](const void*, double a, double) { return a; };
+    return t;
+  }
 };
 
 const std::shared_ptr<const TransposeOp>& transpose_op() {
@@ -26,9 +31,9 @@ const std::shared_ptr<const TransposeOp>& transpose_op() {
 }  // namespace
 
 bool detail::transposed_operand(const Var& v, Var& operand) {
-  const Node& n = v.node();
-  if (n.kind != NodeKind::kOp || n.op != transpose_op()) return false;
-  operand = v.graph().var(n.inputs[0]);
+  Graph& g = v.graph();
+  if (g.op(v.id()) != transpose_op().get()) return false;
+  operand = g.var(g.inputs(v.id())[0]);
   return true;
 }
 

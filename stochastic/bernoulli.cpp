@@ -5,12 +5,13 @@
 #include <cmath>
 
 #include "../ops/detail.hpp"
-#include "distribution.hpp"
+#include "distributions.hpp"
 
 namespace scg {
 namespace {
-class BernoulliOp final : public StochasticOp {
+class BernoulliOp final : public Distribution {
  public:
+  BernoulliOp() : Distribution(GradientPath::kScore, Support::kFinite, detail::traits(RowLocality::kAll)) {}
   std::string name() const override { return "bernoulli"; }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
@@ -32,15 +33,14 @@ class BernoulliOp final : public StochasticOp {
     out.array() *= 1.0 + (-l.array()).exp();
     for (Eigen::Index i = 0; i < n; ++i) o[i] = o[i] < 1.0 ? 1.0 : 0.0;
   }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
+  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&,
+                            std::span<const char>) const override {
     return {Var()};
   }
-  bool row_local(std::size_t) const override { return true; }
   Var log_prob(std::span<const Var> params, const Var& x) const override {
     const Var& l = params[0];
     return x * l - softplus(l);
   }
-  bool reparameterized() const override { return false; }
   double state_count(Shape out) const override {
     return std::pow(2.0, static_cast<double>(out.size()));
   }

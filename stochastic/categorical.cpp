@@ -4,12 +4,13 @@
 #include <cmath>
 
 #include "../ops/detail.hpp"
-#include "distribution.hpp"
+#include "distributions.hpp"
 
 namespace scg {
 namespace {
-class CategoricalOp final : public StochasticOp {
+class CategoricalOp final : public Distribution {
  public:
+  CategoricalOp() : Distribution(GradientPath::kScore, Support::kFinite, detail::traits(RowLocality::kAll)) {}
   std::string name() const override { return "categorical"; }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
@@ -37,14 +38,13 @@ class CategoricalOp final : public StochasticOp {
       out(r, pick) = 1.0;
     }
   }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&) const override {
+  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&,
+                            std::span<const char>) const override {
     return {Var()};
   }
-  bool row_local(std::size_t) const override { return true; }
   Var log_prob(std::span<const Var> params, const Var& x) const override {
     return sum(x * log_softmax(params[0]), 1);
   }
-  bool reparameterized() const override { return false; }
   double state_count(Shape out) const override {
     return std::pow(static_cast<double>(out.cols), static_cast<double>(out.rows));
   }

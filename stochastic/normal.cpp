@@ -6,12 +6,13 @@
 #include <numbers>
 
 #include "../ops/detail.hpp"
-#include "distribution.hpp"
+#include "distributions.hpp"
 
 namespace scg {
 namespace {
-class NormalOp final : public StochasticOp {
+class NormalOp final : public Distribution {
  public:
+  NormalOp() : Distribution(GradientPath::kPathwise, Support::kContinuous, detail::traits(RowLocality::kAll)) {}
   std::string name() const override { return "normal"; }
   Shape infer(std::span<const Shape> in) const override {
     return detail::broadcast_shape(name(), in);
@@ -31,19 +32,14 @@ class NormalOp final : public StochasticOp {
         out(r, c) = mu + sd * n01(*ctx.engine);
       }
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g) const override {
+  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
+                            std::span<const char>) const override {
     const Var eps = (out - in[0]) / in[1];
     return {sum_to(g, in[0].shape()), sum_to(g * eps, in[1].shape())};
   }
-  bool row_local(std::size_t) const override { return true; }
   Var log_prob(std::span<const Var> params, const Var& x) const override {
     const Var z = (x - params[0]) / params[1];
     return -0.5 * square(z) - log(params[1]) - 0.5 * std::log(2.0 * std::numbers::pi);
-  }
-  bool reparameterized() const override { return true; }
-  double state_count(Shape) const override { return INFINITY; }
-  void state(std::size_t, Tensor&) const override {
-    throw Error("normal: a continuous node has no enumerable states");
   }
 };
 }  // namespace

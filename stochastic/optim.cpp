@@ -19,7 +19,7 @@ void check(const std::vector<Var>& params, const std::vector<Tensor>& grads, con
 std::vector<Tensor> zeros_like(const std::vector<Var>& params) {
   std::vector<Tensor> out;
   for (const Var& p : params) {
-    if (p.node().kind != NodeKind::kParameter)
+    if (p.graph().kind(p.id()) != NodeKind::kParameter)
       throw Error("optimizer: " + p.describe() + " is not a parameter");
     out.emplace_back(p.shape());
   }

@@ -1,6 +1,7 @@
 #pragma once
 /// \file Stochastic nodes, gradients of expected costs, expectation, optimizers.
 
-#include "distribution.hpp"
-#include "expected_grad.hpp"
+#include "distributions.hpp"
+#include "expectation.hpp"
+#include "grad.hpp"
 #include "optim.hpp"

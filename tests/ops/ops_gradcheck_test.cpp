@@ -228,7 +228,7 @@ class CubeOp final : public scg::Op {  // x^3 with a gradient rule picked by `mo
     out.array() = in[0]->array().cube();
   }
   std::vector<scg::Var> backward(std::span<const scg::Var> in, const scg::Var&,
-                                 const scg::Var& g) const override {
+                                 const scg::Var& g, std::span<const char>) const override {
     if (mode_ == 0) return {g * 3.0 * scg::square(in[0])};                     // right
     if (mode_ == 1) return {g * 2.0 * scg::square(in[0])};                     // wrong factor
     return {g * 3.0 * scg::square(scg::stop_gradient(in[0]))};  // right value, no 2nd order
@@ -271,7 +271,7 @@ TEST_CASE("reverse mode builds no gradient node for operands off the path to wrt
     std::size_t count = 0;
     for (std::size_t id = g.size(); id-- > first;) {
       if (!live[id]) { ++count; MESSAGE("dead: " << g.describe(id)); continue; }
-      for (std::size_t in : g.node(id).inputs) live[in] = 1;
+      for (std::size_t in : g.inputs(id)) live[in] = 1;
     }
     return count;
   };

@@ -1,6 +1,5 @@
 #pragma once
-/// \file grad (the gradient of an expected cost, as a graph transformation) and expectation
-/// (exact marginalization over discrete choices).
+/// \file grad: the gradient of an expected cost, as a graph transformation.
 
 #include <cstddef>
 #include <utility>
@@ -25,7 +24,7 @@ enum class Baseline {
 struct GradOptions {
   /// Baseline applied to every score-function node without a learned baseline.
   Baseline baseline = Baseline::kNone;
-  /// Decay of the moving-average baseline (weight of the past).
+  /// Decay of the moving-average baseline (weight of the past), in [0, 1).
   double decay = 0.9;
   /// Leave-one-out: rows form consecutive groups of this size (0: all rows one group).
   /// With K samples per example stacked as K consecutive rows, set it to K.
@@ -43,22 +42,5 @@ struct GradOptions {
 /// terms of the cost, and the rows, that depend on it. `cost` must be 1x1.
 std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt,
                       const GradOptions& options = {});
-
-/// DiCE's MagicBox: value 1 (elementwise, t's shape), derivative magic_box(t) dt, to every
-/// order; the same as exp(t - stop_gradient(t)), but t is never evaluated for the value, so
-/// it costs one fill (so a stateful op, such as a moving average, inside t does not update
-/// when only the box is run). For writing surrogate losses by hand; grad builds them with it.
-Var magic_box(const Var& t);
-
-/// Options of expectation.
-struct ExpectationOptions {
-  /// Largest number of joint states enumerated; above it expectation throws scg::Error.
-  double max_states = 4096;
-};
-
-/// Exact E[cost] over every discrete stochastic ancestor of `cost`, by enumerating their
-/// joint states; itself built from ops, so grad of it is the exact gradient. Throws
-/// scg::Error (naming the count) above options.max_states, and for continuous ancestors.
-Var expectation(const Var& cost, const ExpectationOptions& options = {});
 
 }  // namespace scg

@@ -1,0 +1,58 @@
+#pragma once
+/// \file Distribution: the interface of a stochastic op. Its node samples its value from the
+/// session's engine once per run (forward) and knows its log-probability as a graph of ops.
+/// Two things are declared separately: how gradients reach the parameters, and the support.
+/// (The concrete distributions are in stochastic/.)
+
+#include <span>
+
+#include "error.hpp"
+#include "op.hpp"
+
+namespace scg {
+
+/// How gradients of an expected cost reach a distribution's parameters.
+enum class GradientPath {
+  kPathwise,  ///< along the sample (reparameterized: normal; implicitly: gamma, beta)
+  kScore,     ///< through score terms cost x d log p only (bernoulli, categorical, poisson)
+};
+
+/// What values a sample takes.
+enum class Support {
+  kFinite,      ///< finitely many states per sample (bernoulli, categorical): enumerable
+  kCountable,   ///< countably many (poisson): not enumerable
+  kContinuous,  ///< a continuum (normal, gamma)
+};
+
+/// A stochastic op.
+class Distribution : public Op {
+ public:
+  /// A distribution with the given gradient path and support.
+  Distribution(GradientPath path, Support support, OpTraits traits = {})
+      : Op(std::move(traits)), path_(path), support_(support) {}
+  /// How gradients reach the parameters.
+  GradientPath gradient_path() const { return path_; }
+  /// What values a sample takes.
+  Support support() const { return support_; }
+  /// Log-probability (density) of `value` given the parameter nodes `params` (the node's
+  /// operands), built from ops. Shape as documented per distribution.
+  virtual Var log_prob(std::span<const Var> params, const Var& value) const = 0;
+  /// Number of joint states of a sample of shape `out` (finite support only; may be huge, so
+  /// a double).
+  virtual double state_count(Shape out) const {
+    (void)out;
+    throw Error(name() + ": the support is not finite; it has no enumerable states");
+  }
+  /// Writes joint state number `index` (0 <= index < state_count) into `value` (finite
+  /// support only).
+  virtual void state(std::size_t index, Tensor& value) const {
+    (void)index, (void)value;
+    throw Error(name() + ": the support is not finite; it has no enumerable states");
+  }
+
+ private:
+  GradientPath path_;
+  Support support_;
+};
+
+}  // namespace scg
