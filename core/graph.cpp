@@ -1,6 +1,9 @@
 #include "graph.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <utility>
 #include <limits>
 
 #include "error.hpp"
@@ -84,7 +87,7 @@ Var Graph::push(const Record& r) {
   return Var(this, serial_, id);
 }
 
-Var Graph::add_leaf(NodeKind kind, std::string name, Shape shape, std::unique_ptr<Tensor> value) {
+Var Graph::add_leaf(NodeKind kind, std::string name, Shape shape, Tensor* value) {
   if (shape.rows > kMaxDim || shape.cols > kMaxDim)
     throw ShapeError(std::string(kind_name(kind)) + " '" + name + "': shape " + shape.str() +
                      " is too large");
@@ -92,9 +95,9 @@ Var Graph::add_leaf(NodeKind kind, std::string name, Shape shape, std::unique_pt
   r.kind = kind;
   r.rows = static_cast<std::uint32_t>(shape.rows);
   r.cols = static_cast<std::uint32_t>(shape.cols);
-  r.first = static_cast<std::uint32_t>(leaves_.size());
+  r.first = value ? static_cast<std::uint32_t>(values_.size() - 1) : 0;
   r.flags = derived_depth_ > 0 ? kDerived : 0;
-  leaves_.push_back({std::move(name), std::move(value)});
+  if (!name.empty()) names_.emplace_back(static_cast<std::uint32_t>(size_), std::move(name));
   return push(r);
 }
 
@@ -102,13 +105,24 @@ Var Graph::parameter(std::string name, Tensor init) {
   const Shape s = init.shape();
   if (s.size() == 0)
     throw ShapeError("parameter '" + name + "': shape " + s.str() + " must be at least 1x1");
-  return add_leaf(NodeKind::kParameter, std::move(name), s, std::make_unique<Tensor>(std::move(init)));
+  values_.push_back(std::move(init));
+  return add_leaf(NodeKind::kParameter, std::move(name), s, &values_.back());
 }
 
 Var Graph::constant(Tensor value) {
   const Shape s = value.shape();
   if (s.size() == 0) throw ShapeError("constant: shape " + s.str() + " must be at least 1x1");
-  return add_leaf(NodeKind::kConstant, "", s, std::make_unique<Tensor>(std::move(value)));
+  std::uint64_t bits = 0;
+  if (s.scalar()) {
+    const double v = value.item();
+    std::memcpy(&bits, &v, sizeof v);
+    if (auto it = scalar_constants_.find(bits); it != scalar_constants_.end())
+      return Var(this, serial_, it->second);
+  }
+  values_.push_back(std::move(value));
+  Var c = add_leaf(NodeKind::kConstant, "", s, &values_.back());
+  if (s.scalar()) scalar_constants_.emplace(bits, static_cast<std::uint32_t>(c.id()));
+  return c;
 }
 
 Var Graph::input(std::string name, Eigen::Index rows, Eigen::Index cols) {
@@ -118,10 +132,9 @@ Var Graph::input(std::string name, Eigen::Index rows, Eigen::Index cols) {
   return add_leaf(NodeKind::kInput, std::move(name), {rows, cols}, nullptr);
 }
 
-void Graph::check_own(const Var& v, const std::string& who, const std::string& what) const {
+void Graph::not_own(const Var& v, const std::string& who, const std::string& what) const {
   if (v.empty()) throw Error(who + ": " + what + " is an empty Var");
-  if (v.graph_ != this || v.serial_ != serial_)
-    throw Error(who + ": " + what + " (" + v.describe() + ") belongs to another graph");
+  throw Error(who + ": " + what + " (" + v.describe() + ") belongs to another graph");
 }
 
 Var Graph::apply(std::shared_ptr<const Op> op, const std::vector<Var>& inputs) {
@@ -129,7 +142,7 @@ Var Graph::apply(std::shared_ptr<const Op> op, const std::vector<Var>& inputs) {
   shapes.reserve(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Var& v = inputs[i];
-    if (v.graph_ != this || v.serial_ != serial_) check_own(v, op->name(), "operand " + std::to_string(i));
+    if (!owns(v)) not_own(v, op->name(), "operand " + std::to_string(i));
     shapes.push_back(shape(v.id_));
   }
   if (inputs.size() > std::numeric_limits<std::uint16_t>::max())
@@ -180,19 +193,18 @@ std::shared_ptr<const Op> Graph::shared_op(std::size_t id) const {
 }
 
 const std::string& Graph::name(std::size_t id) const {
-  const Record& r = rec(id);
-  return r.kind == NodeKind::kOp ? kNoName : leaves_[r.first].name;
+  const auto it = std::lower_bound(names_.begin(), names_.end(), id,
+                                   [](const auto& entry, std::size_t key) { return entry.first < key; });
+  return it != names_.end() && it->first == id ? it->second : kNoName;
 }
 
 const Tensor* Graph::value(std::size_t id) const {
   const Record& r = rec(id);
-  return r.kind == NodeKind::kOp ? nullptr : leaves_[r.first].value.get();
+  const bool stored = r.kind == NodeKind::kParameter || r.kind == NodeKind::kConstant;
+  return stored ? &values_[r.first] : nullptr;
 }
 
-Tensor* Graph::mutable_value(std::size_t id) {
-  const Record& r = rec(id);
-  return r.kind == NodeKind::kOp ? nullptr : leaves_[r.first].value.get();
-}
+Tensor* Graph::mutable_value(std::size_t id) { return const_cast<Tensor*>(std::as_const(*this).value(id)); }
 
 Var Graph::var(std::size_t id) {
   if (id >= size()) throw Error("no node #" + std::to_string(id));

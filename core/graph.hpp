@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <unordered_map>
 #include <map>
 #include <memory>
 #include <span>
@@ -61,8 +63,8 @@ class Var {
 /// because Vars point at it.
 ///
 /// Storage: one 24-byte record per node and one 4-byte entry per operand, each in fixed-size
-/// chunks (so growing never copies, and memory is not doubled); names and values of leaves in
-/// a side table. Boost.Graph works on graphs built from this one where its algorithms earn
+/// chunks (so growing never copies, and memory is not doubled); values of parameters and
+/// constants, and names, in side tables. Boost.Graph works on graphs built from this one where its algorithms earn
 /// their place (elimination orders and components of the choices' factor graph).
 class Graph {
  public:
@@ -73,7 +75,8 @@ class Graph {
 
   /// Trainable leaf named `name` with initial value `init`.
   Var parameter(std::string name, Tensor init);
-  /// Constant leaf.
+  /// Constant leaf. 1x1 constants are interned: the same value (bit for bit) gives the same
+  /// node, so `x * 0.9` in a loop adds one constant, not one per iteration.
   Var constant(Tensor value);
   /// Leaf fed at each run with a rows x cols tensor.
   Var input(std::string name, Eigen::Index rows, Eigen::Index cols);
@@ -141,9 +144,13 @@ class Graph {
   /// Stores a memo entry.
   void set_memo(const std::string& tag, std::size_t id, Var v) { memo_[{tag, id}] = v; }
 
-  /// Throws scg::Error unless `v` is a non-empty Var of this graph; `who` and `what` name
-  /// the caller and the role of `v` in the message.
-  void check_own(const Var& v, const std::string& who, const std::string& what) const;
+  /// True if `v` is a non-empty Var of this graph.
+  bool owns(const Var& v) const noexcept { return v.graph_ == this && v.serial_ == serial_; }
+  /// Throws scg::Error unless owns(v); `who` and `what` name the caller and the role of `v`
+  /// in the message.
+  void check_own(const Var& v, const char* who, const char* what) const {
+    if (!owns(v)) not_own(v, who, what);
+  }
 
  private:
   friend class Var;
@@ -151,14 +158,11 @@ class Graph {
   struct Record {                 // 24 bytes
     const Op* op;                 // nullptr for leaves
     std::uint32_t rows, cols;
-    std::uint32_t first;          // ops: first operand in operands_; leaves: index in leaves_
+    std::uint32_t first;          // ops: first operand in operands_; parameters and
+                                  // constants: index in values_
     std::uint16_t n_inputs;
     NodeKind kind;
     std::uint8_t flags;
-  };
-  struct Leaf {
-    std::string name;
-    std::unique_ptr<Tensor> value;  // stable address: sessions read parameters in place
   };
   static constexpr unsigned kChunkBits = 14;  // 16384 records (384 KiB) per chunk
   static constexpr std::size_t kChunk = std::size_t{1} << kChunkBits;
@@ -168,13 +172,16 @@ class Graph {
   Record& rec(std::size_t id) { return nodes_[id >> kChunkBits][id & (kChunk - 1)]; }
   const Record& rec(std::size_t id) const { return nodes_[id >> kChunkBits][id & (kChunk - 1)]; }
   Var push(const Record& r);
-  Var add_leaf(NodeKind kind, std::string name, Shape shape, std::unique_ptr<Tensor> value);
+  [[noreturn]] void not_own(const Var& v, const std::string& who, const std::string& what) const;
+  Var add_leaf(NodeKind kind, std::string name, Shape shape, Tensor* value);
   Tensor* mutable_value(std::size_t id);
 
   std::vector<std::unique_ptr<Record[]>> nodes_;
   std::vector<std::unique_ptr<std::uint32_t[]>> operands_;
   std::size_t size_ = 0, operand_size_ = 0;
-  std::vector<Leaf> leaves_;
+  std::deque<Tensor> values_;  // stable addresses: sessions read parameters in place
+  std::vector<std::pair<std::uint32_t, std::string>> names_;  // (id, name), ids increasing
+  std::unordered_map<std::uint64_t, std::uint32_t> scalar_constants_;  // bits of value -> id
   std::vector<std::shared_ptr<const Op>> ops_;  // keeps every op used alive (one entry each)
   std::unordered_set<const Op*> known_ops_;
   std::uint32_t serial_;

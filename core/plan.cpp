@@ -50,9 +50,17 @@ std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& vs, S
   }
   for (const Var& v : vs) tensor[v.id()] = 1;
   // Slots: 1x1 leaves first, then 1x1 op outputs in topological order (so each run's outputs
-  // are consecutive).
+  // are consecutive). node_of_slot relies on this order.
+  std::size_t n_slots = 0, n_scalar = 0;
+  for (std::size_t id = 0; id <= top; ++id) {
+    n_slots += needed[id] && g.shape(id).scalar();
+    n_scalar += scalar[id];
+  }
+  plan->arena.reserve(n_slots);
+  plan->ops.reserve(n_scalar);
   for (int pass = 0; pass < 2; ++pass)
     for (std::size_t id = 0; id <= top; ++id) {
+      if (pass == 1 && id == 0) plan->first_op_slot = static_cast<std::uint32_t>(plan->arena.size());
       if (!needed[id]) continue;
       const NodeKind kind = g.kind(id);
       if (!g.shape(id).scalar() || (kind == NodeKind::kOp) != (pass == 1)) continue;
@@ -79,8 +87,7 @@ std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& vs, S
       Plan::Step& run = plan->steps.back();
       // An operand the op does not read (not computed, no slot) points at slot 0.
       auto operand = [&](std::size_t i) { return slot[i] == Plan::kNone ? 0u : slot[i]; };
-      plan->ops.push_back({op->traits().scalar, op, operand(in.front()), operand(in.back())});
-      plan->op_node.push_back(static_cast<std::uint32_t>(id));
+      plan->ops.push_back({op, operand(in.front()), operand(in.back())});
       ++run.count;
       if (tensor[id]) {
         plan->mirrors.emplace_back(slot[id], storage.buffer(id)->data());
@@ -107,6 +114,16 @@ std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& vs, S
     plan->graph_owned.push_back(g.value(id) != nullptr);
   }
   return plan;
+}
+
+std::size_t node_of_slot(const Graph& g, const Plan& plan, std::uint32_t slot) {
+  const std::vector<char> needed = g.ancestors(plan.targets, Graph::Follow::kRead);
+  std::uint32_t at = plan.first_op_slot;
+  for (std::size_t id = 0; id < needed.size(); ++id) {
+    if (!needed[id] || g.kind(id) != NodeKind::kOp || !g.shape(id).scalar()) continue;
+    if (at++ == slot) return id;
+  }
+  throw Error("Session: no node for arena slot " + std::to_string(slot));
 }
 
 }  // namespace scg::detail

@@ -35,12 +35,11 @@ class Storage {
 /// A compiled target list. Scalar nodes (operands and output 1x1, op with a scalar kernel)
 /// read and write slots of `arena`, a contiguous array of every 1x1 value in the plan.
 /// Consecutive scalar nodes form a run whose outputs are consecutive slots, replayed as a
-/// tight loop over 24-byte records; other nodes run the op's forward on Tensor buffers.
+/// tight loop over 16-byte records; other nodes run the op's forward on Tensor buffers.
 struct Plan {
   static constexpr std::uint32_t kNone = UINT32_MAX;
   struct ScalarOp {
-    ScalarKernel fn;
-    const void* self;
+    const Op* self;      // its kernel is self->traits().scalar
     std::uint32_t a, b;  // operand slots
   };
   struct Step {
@@ -59,11 +58,11 @@ struct Plan {
   std::vector<std::size_t> targets;  // target ids, in call order
   std::vector<Step> steps;           // in topological order
   std::vector<ScalarOp> ops;
-  std::vector<std::uint32_t> op_node;  // node id of each scalar op (for error messages)
   std::vector<std::pair<std::uint32_t, double*>> mirrors;  // scalar values also needed as Tensors
   std::vector<General> general;
   std::vector<const Tensor*> in_ptrs;
   std::vector<double> arena;
+  std::uint32_t first_op_slot = 0;  // slots below hold 1x1 leaves, from here 1x1 op outputs
   std::vector<std::pair<std::uint32_t, const double*>> leaf_loads;  // 1x1 parameters and feeds
   std::vector<std::pair<std::size_t, Tensor*>> inputs;  // input nodes needed, with buffers
   std::vector<Tensor*> target_ptrs;
@@ -78,5 +77,9 @@ struct Plan {
 
 /// Compiles the plan for `targets` (non-empty Vars of `g`, checked by the caller).
 std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& targets, Storage& storage);
+
+/// The node whose 1x1 output is in arena slot `slot` (>= first_op_slot) of `plan` (recomputed
+/// when needed, for error messages, rather than stored per op).
+std::size_t node_of_slot(const Graph& g, const Plan& plan, std::uint32_t slot);
 
 }  // namespace scg::detail

@@ -68,7 +68,7 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
         double a, b;
         if (o.a == prev_slot) a = prev; else a = arena[o.a];
         if (o.b == prev_slot) b = prev; else b = arena[o.b];
-        prev = o.fn(o.self, a, b);
+        prev = o.self->traits().scalar(o.self, a, b);
         out[i] = prev;
         prev_slot = s.out + i;
       }
@@ -76,7 +76,7 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
       if (check && !Eigen::Map<const Eigen::ArrayXd>(out, s.count).allFinite()) {
         std::uint32_t i = 0;
         while (std::isfinite(out[i])) ++i;
-        ctx.node = plan.op_node[s.first + i];
+        ctx.node = detail::node_of_slot(graph_, plan, s.out + i);
         report_non_finite(ctx.node, ctx);
       }
       for (std::uint32_t m = s.first_mirror; m < s.first_mirror + s.mirror_count; ++m)

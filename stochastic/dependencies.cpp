@@ -21,7 +21,11 @@ bool same_deps(const DepList& a, const DepList& b) {
 }
 
 Dependencies::Dependencies(const Graph& g, std::size_t top)
-    : deps_(top + 1), anc_(g.ancestors(std::vector<std::size_t>{top})) {
+    : anc_(g.ancestors(std::vector<std::size_t>{top})) {
+  bool any = false;
+  for (std::size_t id = 0; id <= top && !any; ++id) any = anc_[id] && is_score_choice(g, id);
+  if (!any) return;  // a deterministic cost (or one with pathwise choices only)
+  deps_.resize(top + 1);
   std::map<std::size_t, bool> merged;
   for (std::size_t id = 0; id <= top; ++id) {
     if (!anc_[id] || g.derived(id) || g.kind(id) != NodeKind::kOp) continue;

@@ -29,14 +29,15 @@ class Dependencies {
   /// Analyses every ancestor of node `top` of `g`.
   Dependencies(const Graph& g, std::size_t top);
   /// The choices node `id` depends on (empty for non-ancestors).
-  const DepList& of(std::size_t id) const { return deps_[id]; }
+  const DepList& of(std::size_t id) const { return deps_.empty() ? kNone : deps_[id]; }
   /// True if `id` is `top` or one of its ancestors.
   bool ancestor(std::size_t id) const { return id < anc_.size() && anc_[id]; }
   /// The analysed node.
   std::size_t top() const { return anc_.size() - 1; }
 
  private:
-  std::vector<DepList> deps_;
+  static inline const DepList kNone{};
+  std::vector<DepList> deps_;  // by id; empty when no ancestor is a choice
   std::vector<char> anc_;
 };
 
