@@ -2,13 +2,14 @@
 // system: forward-mode hyper-dual numbers, written here from scratch.
 //
 // One function `model` of three 1x1 parameters (a, b, c) and one 2x2 parameter m uses every op
-// of API.md. It is a template, instantiated twice:
+// of ../shared/API.md (the binding API, kept beside the repository). It is a template,
+// instantiated twice:
 //   - with scg::Var: scg builds the graph, scg::grad gives the gradient, and scg::grad of
 //     sum(gradient * v) gives the Hessian-vector product H v;
 //   - with hd::Mat, a small matrix of hyper-dual numbers x = f + f1 e1 + f2 e2 + f12 e1 e2
 //     (e1^2 = e2^2 = 0). Seeding e1 along coordinate i and e2 along v gives, in one pass,
 //     the value f, the partial derivative df/dx_i (e1 part) and (H v)_i (e1 e2 part).
-// Only the names of API.md and the umbrella header are used. Exits 1 on any relative
+// Only the names of ../shared/API.md and the umbrella header are used. Exits 1 on any relative
 // difference above 1e-8.
 #include <algorithm>
 #include <array>
@@ -162,7 +163,7 @@ Mat log_softmax(const Mat& x) { return x - log(sum(exp(x), 1)); }
 }  // namespace hd
 
 /// The function under test, for X = scg::Var or hd::Mat; a, b, c are 1x1 and m is 2x2.
-/// Every op of API.md appears; the comments name the ones each line adds. The point is chosen
+/// Every op of ../shared/API.md appears; the comments name the ones each line adds. The point is chosen
 /// so that relu and abs are away from their kinks.
 template <class X>
 X model(const X& a, const X& b, const X& c, const X& m) {

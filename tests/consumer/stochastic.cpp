@@ -1,4 +1,4 @@
-// Written only against API.md: the seed's NOT gate as a 2-row batch. Checks, against an
+// Written only against ../shared/API.md (beside the repository): the seed's NOT gate as a 2-row batch. Checks, against an
 // independent computation, (1) the exact expected cost, its gradient and Hessian from
 // expectation() (to 1e-8, against hyper-dual numbers on the closed form
 // E = sum_x p_x (t_x - s_x)^2 + (1 - p_x) t_x^2), and (2) that Monte-Carlo means of the

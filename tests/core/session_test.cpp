@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <scg/scg.hpp>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -223,3 +224,52 @@ TEST_CASE("non-finite values throw scg::Error naming the op that made them") {
   p.set_value(scg::Tensor(2, 2, 0.0));
   CHECK(s.run(py).item() == 4.0);
 }
+
+TEST_CASE("run's result never aliases a parameter, and stays valid until the next run") {
+  scg::Graph g;
+  auto p = g.parameter("p", scg::Tensor::from_rows({{1.0, 2.0}}));
+  auto c = g.constant(scg::Tensor::from_rows({{5.0, 6.0}}));
+  auto twice = p * 2.0;
+  scg::Session s(g, 1);
+  const scg::Tensor& rp = s.run(p);
+  CHECK(rp == scg::Tensor::from_rows({{1.0, 2.0}}));
+  p.set_value(scg::Tensor::from_rows({{3.0, 4.0}}));
+  CHECK(rp == scg::Tensor::from_rows({{1.0, 2.0}}));  // not the parameter's storage
+  CHECK(&s.run(c) != &c.value());
+  // A result of run(Var) holds until this session runs again, whatever else happens.
+  const scg::Tensor& rt = s.run(twice);
+  CHECK(rt == scg::Tensor::from_rows({{6.0, 8.0}}));
+  p.set_value(scg::Tensor::from_rows({{0.0, 0.0}}));
+  scg::Session other(g, 2);
+  CHECK(other.run(twice) == scg::Tensor::from_rows({{0.0, 0.0}}));
+  CHECK(rt == scg::Tensor::from_rows({{6.0, 8.0}}));
+  // The same for run(vector) with the parameter among the targets.
+  const std::vector<scg::Tensor>& both = s.run(std::vector<scg::Var>{p, twice});
+  p.set_value(scg::Tensor::from_rows({{9.0, 9.0}}));
+  CHECK(both[0] == scg::Tensor::from_rows({{0.0, 0.0}}));
+  CHECK(both[1] == scg::Tensor::from_rows({{0.0, 0.0}}));
+  CHECK(s.run(std::vector<scg::Var>{p, twice})[1] == scg::Tensor::from_rows({{18.0, 18.0}}));
+}
+
+TEST_CASE("a Var outliving its graph throws instead of reading another graph's node") {
+  // Graphs at the same address one after the other: the second must not accept the first's
+  // Vars (a graph identity is checked, not only the address).
+  alignas(scg::Graph) unsigned char storage[sizeof(scg::Graph)];
+  auto* g1 = new (storage) scg::Graph;
+  const scg::Var old = g1->parameter("old", 1.0);
+  g1->~Graph();
+  auto* g2 = new (storage) scg::Graph;
+  const scg::Var fresh = g2->parameter("fresh", 2.0);
+  CHECK_THROWS_WITH_AS(old.shape(), doctest::Contains("no longer exists"), scg::Error);
+  CHECK_THROWS_AS(fresh + old, scg::Error);
+  scg::Session s(*g2, 1);
+  CHECK_THROWS_AS(s.run(old), scg::Error);
+  CHECK(s.run(fresh).item() == 2.0);
+  g2->~Graph();
+}
+
+// A Feed keeps a pointer to its Tensor: one made from a temporary would dangle, so it must not
+// compile (`std::vector<scg::Feed> f{{x, 2.0}}`).
+static_assert(!std::is_constructible_v<scg::Feed, scg::Var, scg::Tensor&&>);
+static_assert(!std::is_constructible_v<scg::Feed, scg::Var, double>);
+static_assert(std::is_constructible_v<scg::Feed, scg::Var, const scg::Tensor&>);

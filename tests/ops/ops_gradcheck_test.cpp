@@ -1,136 +1,14 @@
-// Every op of ops/ops.hpp against finite differences, to second order, through one table.
-// Adding an op is adding one row: a name, its inputs (shape and value domain) and the function.
-// Rows marked kAlso1x1 run a second time with every input 1x1, which takes Session's scalar
-// fast path (per-op scalar kernels, also for the gradient nodes) instead of the Eigen kernels.
+// Every op of ops.hpp against finite differences, to second order, through the one spec
+// table (tests/ops/op_specs.hpp; its value test is in ops_values_test.cpp).
 #include <doctest/doctest.h>
 
 #include <scg/core/op.hpp>
 
-#include "gradcheck.hpp"
-
-namespace {
+#include "op_specs.hpp"
 
 using scg_test::Domain;
 using scg_test::Input;
 using scg_test::Vars;
-
-enum Paths { kAsGiven, kAlso1x1 };
-
-struct Case {
-  const char* name;
-  std::vector<Input> in;
-  scg_test::Builder f;
-  Paths paths = kAsGiven;
-};
-
-constexpr Domain A = Domain::kAny, P = Domain::kPositive, N = Domain::kNonZero,
-                 L = Domain::kLarge;
-
-const std::vector<Case>& table() {
-  static const std::vector<Case> cases = {
-      // ---- binary arithmetic, same shapes and every broadcast pattern ----
-      {"add 3x4+3x4", {{3, 4, A}, {3, 4, A}}, [](const Vars& x) { return x[0] + x[1]; }, kAlso1x1},
-      {"add 3x4+1x4", {{3, 4, A}, {1, 4, A}}, [](const Vars& x) { return x[0] + x[1]; }},
-      {"add 3x4+3x1", {{3, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] + x[1]; }},
-      {"add 3x4+1x1", {{3, 4, A}, {1, 1, A}}, [](const Vars& x) { return x[0] + x[1]; }},
-      {"add 1x1+3x4", {{1, 1, A}, {3, 4, A}}, [](const Vars& x) { return x[0] + x[1]; }},
-      {"add 1x4+3x1", {{1, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] + x[1]; }},
-      {"sub 3x4-3x4", {{3, 4, A}, {3, 4, A}}, [](const Vars& x) { return x[0] - x[1]; }, kAlso1x1},
-      {"sub 3x4-1x4", {{3, 4, A}, {1, 4, A}}, [](const Vars& x) { return x[0] - x[1]; }},
-      {"sub 3x4-3x1", {{3, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] - x[1]; }},
-      {"sub 3x4-1x1", {{3, 4, A}, {1, 1, A}}, [](const Vars& x) { return x[0] - x[1]; }},
-      {"sub 1x1-3x4", {{1, 1, A}, {3, 4, A}}, [](const Vars& x) { return x[0] - x[1]; }},
-      {"sub 1x4-3x1", {{1, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] - x[1]; }},
-      {"mul 3x4*3x4", {{3, 4, A}, {3, 4, A}}, [](const Vars& x) { return x[0] * x[1]; }, kAlso1x1},
-      {"mul 3x4*1x4", {{3, 4, A}, {1, 4, A}}, [](const Vars& x) { return x[0] * x[1]; }},
-      {"mul 3x4*3x1", {{3, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] * x[1]; }},
-      {"mul 3x4*1x1", {{3, 4, A}, {1, 1, A}}, [](const Vars& x) { return x[0] * x[1]; }},
-      {"mul 1x1*3x4", {{1, 1, A}, {3, 4, A}}, [](const Vars& x) { return x[0] * x[1]; }},
-      {"mul 1x4*3x1", {{1, 4, A}, {3, 1, A}}, [](const Vars& x) { return x[0] * x[1]; }},
-      {"mul x*x (one operand twice)", {{3, 4, A}}, [](const Vars& x) { return x[0] * x[0]; }, kAlso1x1},
-      {"div 3x4/3x4", {{3, 4, A}, {3, 4, P}}, [](const Vars& x) { return x[0] / x[1]; }, kAlso1x1},
-      {"div 3x4/1x4", {{3, 4, A}, {1, 4, P}}, [](const Vars& x) { return x[0] / x[1]; }},
-      {"div 3x4/3x1", {{3, 4, A}, {3, 1, P}}, [](const Vars& x) { return x[0] / x[1]; }},
-      {"div 3x4/1x1", {{3, 4, A}, {1, 1, P}}, [](const Vars& x) { return x[0] / x[1]; }},
-      {"div 1x1/3x4", {{1, 1, A}, {3, 4, P}}, [](const Vars& x) { return x[0] / x[1]; }},
-      {"div 1x4/3x1", {{1, 4, A}, {3, 1, P}}, [](const Vars& x) { return x[0] / x[1]; }},
-      {"div x/x (one operand twice)", {{3, 4, P}}, [](const Vars& x) { return x[0] / (x[0] + 1.0); }, kAlso1x1},
-      // ---- with a double ----
-      {"add x+c", {{3, 4, A}}, [](const Vars& x) { return x[0] + 1.7; }, kAlso1x1},
-      {"add c+x", {{3, 4, A}}, [](const Vars& x) { return 1.7 + x[0]; }, kAlso1x1},
-      {"sub x-c", {{3, 4, A}}, [](const Vars& x) { return x[0] - 1.7; }, kAlso1x1},
-      {"sub c-x", {{3, 4, A}}, [](const Vars& x) { return 1.7 - x[0]; }, kAlso1x1},
-      {"mul x*c", {{3, 4, A}}, [](const Vars& x) { return x[0] * -1.7; }, kAlso1x1},
-      {"mul c*x", {{3, 4, A}}, [](const Vars& x) { return -1.7 * x[0]; }, kAlso1x1},
-      {"div x/c", {{3, 4, A}}, [](const Vars& x) { return x[0] / 1.7; }, kAlso1x1},
-      {"div c/x", {{3, 4, P}}, [](const Vars& x) { return 1.7 / x[0]; }, kAlso1x1},
-      {"neg", {{3, 4, A}}, [](const Vars& x) { return -x[0]; }, kAlso1x1},
-      // ---- elementwise functions ----
-      {"exp", {{3, 4, A}}, [](const Vars& x) { return scg::exp(x[0]); }, kAlso1x1},
-      {"log", {{3, 4, P}}, [](const Vars& x) { return scg::log(x[0]); }, kAlso1x1},
-      {"sigmoid", {{3, 4, A}}, [](const Vars& x) { return scg::sigmoid(x[0]); }, kAlso1x1},
-      {"sigmoid (saturating)", {{3, 4, L}}, [](const Vars& x) { return scg::sigmoid(x[0]); }, kAlso1x1},
-      {"log_sigmoid", {{3, 4, L}}, [](const Vars& x) { return scg::log_sigmoid(x[0]); }, kAlso1x1},
-      {"tanh", {{3, 4, A}}, [](const Vars& x) { return scg::tanh(x[0]); }, kAlso1x1},
-      {"tanh (saturating)", {{3, 4, L}}, [](const Vars& x) { return scg::tanh(x[0]); }, kAlso1x1},
-      {"softplus", {{3, 4, L}}, [](const Vars& x) { return scg::softplus(x[0]); }, kAlso1x1},
-      {"relu", {{3, 4, N}}, [](const Vars& x) { return scg::relu(x[0]); }, kAlso1x1},
-      {"square", {{3, 4, A}}, [](const Vars& x) { return scg::square(x[0]); }, kAlso1x1},
-      {"sqrt", {{3, 4, P}}, [](const Vars& x) { return scg::sqrt(x[0]); }, kAlso1x1},
-      {"abs", {{3, 4, N}}, [](const Vars& x) { return scg::abs(x[0]); }, kAlso1x1},
-      {"pow 3 (negative bases too)", {{3, 4, A}}, [](const Vars& x) { return scg::pow(x[0], 3.0); }, kAlso1x1},
-      {"pow 2", {{3, 4, A}}, [](const Vars& x) { return scg::pow(x[0], 2.0); }, kAlso1x1},
-      {"pow 1", {{3, 4, A}}, [](const Vars& x) { return scg::pow(x[0], 1.0); }, kAlso1x1},
-      {"pow 0", {{3, 4, P}}, [](const Vars& x) { return scg::pow(x[0], 0.0); }, kAlso1x1},
-      {"pow 0.5", {{3, 4, P}}, [](const Vars& x) { return scg::pow(x[0], 0.5); }, kAlso1x1},
-      {"pow -1.5", {{3, 4, P}}, [](const Vars& x) { return scg::pow(x[0], -1.5); }, kAlso1x1},
-      {"step (derivative 0)", {{3, 4, N}, {3, 4, A}}, [](const Vars& x) { return scg::step(x[0]) * x[1]; }},
-      {"sign (derivative 0)", {{3, 4, N}, {3, 4, A}}, [](const Vars& x) { return scg::sign(x[0]) * x[1]; }},
-      {"x step(x) (= relu)", {{3, 4, N}}, [](const Vars& x) { return x[0] * scg::step(x[0]); }, kAlso1x1},
-      {"x sign(x) (= abs)", {{3, 4, N}}, [](const Vars& x) { return x[0] * scg::sign(x[0]); }, kAlso1x1},
-      // ---- reductions ----
-      {"sum", {{3, 4, A}}, [](const Vars& x) { return scg::sum(x[0]); }, kAlso1x1},
-      {"sum axis 0", {{3, 4, A}}, [](const Vars& x) { return scg::sum(x[0], 0); }, kAlso1x1},
-      {"sum axis 1", {{3, 4, A}}, [](const Vars& x) { return scg::sum(x[0], 1); }, kAlso1x1},
-      {"sum axis 0 of 1x4", {{1, 4, A}}, [](const Vars& x) { return scg::sum(x[0], 0); }},
-      {"mean", {{3, 4, A}}, [](const Vars& x) { return scg::mean(x[0]); }, kAlso1x1},
-      {"mean axis 0", {{3, 4, A}}, [](const Vars& x) { return scg::mean(x[0], 0); }, kAlso1x1},
-      {"mean axis 1", {{3, 4, A}}, [](const Vars& x) { return scg::mean(x[0], 1); }, kAlso1x1},
-      // ---- matrix ops ----
-      {"matmul 3x2@2x4", {{3, 2, A}, {2, 4, A}}, [](const Vars& x) { return scg::matmul(x[0], x[1]); }, kAlso1x1},
-      {"matmul 1x3@3x1 (to 1x1)", {{1, 3, A}, {3, 1, A}}, [](const Vars& x) { return scg::matmul(x[0], x[1]); }},
-      {"matmul 4x1@1x3 (outer)", {{4, 1, A}, {1, 3, A}}, [](const Vars& x) { return scg::matmul(x[0], x[1]); }},
-      {"matmul x@x^T", {{3, 2, A}}, [](const Vars& x) { return scg::matmul(x[0], scg::transpose(x[0])); }},
-      {"matmul a^T b 2x3,2x4", {{2, 3, A}, {2, 4, A}}, [](const Vars& x) { return scg::matmul(x[0], x[1], true, false); }, kAlso1x1},
-      {"matmul a b^T 3x2,4x2", {{3, 2, A}, {4, 2, A}}, [](const Vars& x) { return scg::matmul(x[0], x[1], false, true); }, kAlso1x1},
-      {"matmul a^T b^T 2x3,4x2", {{2, 3, A}, {4, 2, A}}, [](const Vars& x) { return scg::matmul(x[0], x[1], true, true); }, kAlso1x1},
-      {"matmul x^T@x (folded)", {{3, 2, A}}, [](const Vars& x) { return scg::matmul(scg::transpose(x[0]), x[0]); }},
-      {"transpose", {{3, 4, A}}, [](const Vars& x) { return scg::transpose(x[0]); }, kAlso1x1},
-      {"softmax", {{3, 4, A}}, [](const Vars& x) { return scg::softmax(x[0]); }, kAlso1x1},
-      {"softmax (large logits)", {{3, 4, L}}, [](const Vars& x) { return scg::softmax(x[0]); }},
-      {"softmax 3x1 (one column)", {{3, 1, A}}, [](const Vars& x) { return scg::softmax(x[0]); }},
-      {"log_softmax", {{3, 4, A}}, [](const Vars& x) { return scg::log_softmax(x[0]); }, kAlso1x1},
-      {"log_softmax (large logits)", {{3, 4, L}}, [](const Vars& x) { return scg::log_softmax(x[0]); }},
-      // ---- broadcasting and its inverse ----
-      {"broadcast_to 1x4->3x4", {{1, 4, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); }},
-      {"broadcast_to 3x1->3x4", {{3, 1, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); }},
-      {"broadcast_to 1x1->3x4", {{1, 1, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); }},
-      {"broadcast_to 3x4->3x4", {{3, 4, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); }},
-      {"sum_to 3x4->1x4", {{3, 4, A}}, [](const Vars& x) { return scg::sum_to(x[0], {1, 4}); }},
-      {"sum_to 3x4->3x1", {{3, 4, A}}, [](const Vars& x) { return scg::sum_to(x[0], {3, 1}); }},
-      {"sum_to 3x4->1x1", {{3, 4, A}}, [](const Vars& x) { return scg::sum_to(x[0], {1, 1}); }},
-      {"sum_to 1x4->1x1", {{1, 4, A}}, [](const Vars& x) { return scg::sum_to(x[0], {1, 1}); }},
-      // ---- compositions (gradient rules feeding each other, accumulation over paths) ----
-      {"layer: log_softmax(tanh(x W + b))", {{3, 2, A}, {2, 4, A}, {1, 4, A}}, [](const Vars& x) { return scg::log_softmax(scg::tanh(scg::matmul(x[0], x[1]) + x[2])); }},
-      {"x / rowsum(exp x)", {{3, 4, A}}, [](const Vars& x) { return scg::exp(x[0]) / scg::sum(scg::exp(x[0]), 1); }},
-      {"sqrt(x^2 + 1) * sigmoid(x)", {{3, 4, A}}, [](const Vars& x) { return scg::sqrt(scg::square(x[0]) + 1.0) * scg::sigmoid(x[0]); }, kAlso1x1},
-      {"softplus(x) + log_sigmoid(-x) (= 0)", {{3, 4, L}}, [](const Vars& x) { return scg::softplus(x[0]) + scg::log_sigmoid(-x[0]); }, kAlso1x1},
-      {"mean(x, 0) - mean(x) (broadcast)", {{3, 4, A}}, [](const Vars& x) { return x[0] - scg::mean(x[0], 0) - scg::mean(x[0]); }},
-  };
-  return cases;
-}
-
-}  // namespace
 
 TEST_CASE("gradcheck table: every op, first and second order") {
   int runs = 0;
@@ -142,13 +20,9 @@ TEST_CASE("gradcheck table: every op, first and second order") {
     if (rep.worst_ratio > worst) worst = rep.worst_ratio, worst_case = name;
     ++runs;
   };
-  for (const Case& c : table()) {
+  for (const op_specs::Spec& c : op_specs::table()) {
     run(c.name, c.in, c.f);
-    if (c.paths == kAlso1x1) {
-      std::vector<Input> scalar = c.in;
-      for (Input& i : scalar) i.rows = i.cols = 1;
-      run(std::string(c.name) + " [1x1 fast path]", scalar, c.f);
-    }
+    if (c.paths == op_specs::kAlso1x1) run(std::string(c.name) + " [1x1 fast path]", op_specs::as_1x1(c.in), c.f);
   }
   CHECK(runs > 100);
   // Worst |analytic - numeric| as a fraction of the tolerance (below 1 passes).
@@ -157,13 +31,9 @@ TEST_CASE("gradcheck table: every op, first and second order") {
 
 TEST_CASE("the table names every op of ops.hpp") {
   // A reminder that keeps the table complete: each op name appears in some row.
-  const char* ops[] = {"add", "sub", "mul", "div", "neg", "exp", "log", "sigmoid",
-                       "log_sigmoid", "tanh", "softplus", "relu", "square", "sqrt", "abs",
-                       "pow", "step", "sign", "sum", "mean", "matmul", "transpose", "softmax",
-                       "log_softmax", "broadcast_to", "sum_to"};
-  for (const char* op : ops) {
+  for (const char* op : op_specs::op_names()) {
     bool found = false;
-    for (const Case& c : table()) found = found || std::string(c.name).find(op) != std::string::npos;
+    for (const op_specs::Spec& c : op_specs::table()) found = found || std::string(c.name).find(op) != std::string::npos;
     INFO(op);
     CHECK(found);
   }
@@ -245,7 +115,7 @@ scg::Var cube(const scg::Var& x, int mode) {
 TEST_CASE("gradcheck catches wrong first and second derivatives") {
   scg_test::GradcheckOptions measure;
   measure.assert_close = false;
-  const std::vector<Input> in = {{2, 3, A}};
+  const std::vector<Input> in = {{2, 3, Domain::kAny}};
   auto right = scg_test::gradcheck("cube", in, [](const Vars& x) { return cube(x[0], 0); }, measure);
   auto wrong1 = scg_test::gradcheck("cube", in, [](const Vars& x) { return cube(x[0], 1); }, measure);
   auto wrong2 = scg_test::gradcheck("cube", in, [](const Vars& x) { return cube(x[0], 2); }, measure);
