@@ -20,25 +20,16 @@
 #include "../examples/vae_model.hpp"
 #include "common.hpp"
 
+#include "../tests/stochastic/not_gate_exact.hpp"
 #include "../tests/alloc/count_malloc.hpp"  // counts heap allocations (malloc interposed)
 long bench::allocations() { return scg_alloc::allocations(); }
 
 namespace {
 
 // ============================ W1: the NOT gate ============================
-constexpr double kW0 = 0.3, kB0 = -0.2, kW1 = -0.7, kB1 = 0.4;
-double sig(double v) { return 1.0 / (1.0 + std::exp(-v)); }
-
+using namespace not_gate_exact;  // kW0, kB0, kW1, kB1, sig
 // Exact gradient of E[cost] (cost averaged over copies = the seed's sum over x).
-std::vector<double> not_exact() {
-  std::vector<double> g(4, 0.0);
-  for (int x = 0; x < 2; ++x) {
-    const double t = 1 - x, p = sig(kW0 * x + kB0), s = sig(kW1 * x + kB1);
-    const double dp = p * (1 - p) * ((t - s) * (t - s) - t * t), ds = p * (-2.0) * (t - s) * s * (1 - s);
-    g[0] += dp * x, g[1] += dp, g[2] += ds * x, g[3] += ds;
-  }
-  return g;
-}
+std::vector<double> not_exact() { return not_gate_exact::grad(); }
 
 // Mean of `draw` over runs vs the exact gradient: "ok (max k SE)" or "FAIL ...".
 template <class Draw>

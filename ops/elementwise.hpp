@@ -8,11 +8,13 @@
 //   static constexpr const char* kName;
 //   template <class X> auto operator()(const X& x) const;            // the value
 //   Var grad(const Var& x, const Var& out, const Var& g) const;      // g times f'(x)
-// and optionally `static constexpr CostTerms kTerms` and `std::string label() const`.
+// (without grad the derivative is 0), and optionally `static constexpr CostTerms kTerms`,
+// `static constexpr bool kReadsOperand = false` (the value ignores x: a plan does not compute
+// x for it) and `std::string label() const`.
 // A binary functor provides kName, operator()(a, b) for any mix of double and array, and
 //   std::array<Var, 2> grad(const Var& a, const Var& b, const Var& out, const Var& g,
 //                           std::span<const char> needed) const;
-// returning the gradients for the broadcast shape (BinaryOp sums them back to the operands').
+// returning the gradients for the broadcast shape (summed back to the operands' shapes).
 #include <array>
 #include <cmath>
 
@@ -45,6 +47,11 @@ template <class D> auto step(const Eigen::ArrayBase<D>& x) { return (x > 0.0).te
 /// -1, 0 or 1 by the sign of x.
 inline double sign(double x) { return static_cast<double>((x > 0.0) - (x < 0.0)); }
 template <class D> auto sign(const Eigen::ArrayBase<D>& x) { return x.sign(); }
+/// 1 in x's shape, without reading x.
+inline double ones_like(double) { return 1.0; }
+template <class D> auto ones_like(const Eigen::ArrayBase<D>& x) {
+  return Eigen::ArrayBase<D>::PlainObject::Ones(x.rows(), x.cols());
+}
 /// log(1 + y) for y >= 0, branch-free so Eigen vectorizes it (libm's log1p is scalar). With
 /// u = fl(1 + y), 1 + y = u + d exactly for d = y - (u - 1), and log(u + d) = log u + d/u to
 /// within d^2 (~1e-32).
@@ -85,73 +92,64 @@ void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f)
   }
 }
 
-template <class F>
-OpTraits elementwise_traits(const F& f, ScalarKernel scalar) {
-  OpTraits t;
-  t.rows = RowLocality::kAll;
-  t.scalar = scalar;
-  if constexpr (requires { F::kTerms; }) t.terms = F::kTerms;
-  if constexpr (requires { f.label(); }) t.label = f.label();
-  (void)f;
-  return t;
-}
+/// Elementwise op of N = 1 or 2 operands defined by the functor F (see the top of this
+/// file): output shape the operand's (N = 1) or their NumPy broadcast (N = 2), row-local.
+template <class F, int N>
+class ElementwiseOp final : public Op {
+  static_assert(N == 1 || N == 2);
 
-/// Elementwise op of one operand: output shape = operand shape, row-local.
-template <class F>
-class UnaryOp final : public Op {
  public:
-  explicit UnaryOp(F f = {}) : Op(elementwise_traits(f, &scalar)), f_(std::move(f)) {}
+  explicit ElementwiseOp(F f = {}) : Op(traits(f)), f_(std::move(f)) {}
   std::string name() const override { return F::kName; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+  Shape infer(std::span<const Shape> in) const override {
+    if constexpr (N == 1) return in[0];
+    else return broadcast_shape(F::kName, in);
+  }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    out.array() = f_(in[0]->array());
-  }
-  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
-                            std::span<const char>) const override {
-    return {f_.grad(in[0], out, g)};
-  }
-
- private:
-  static double scalar(const void* self, double a, double) {
-    return static_cast<const UnaryOp*>(static_cast<const Op*>(self))->f_(a);
-  }
-  F f_;
-};
-
-/// Elementwise op of two operands with NumPy broadcasting, row-local.
-template <class F>
-class BinaryOp final : public Op {
- public:
-  explicit BinaryOp(F f = {}) : Op(elementwise_traits(f, &scalar)), f_(std::move(f)) {}
-  std::string name() const override { return F::kName; }
-  Shape infer(std::span<const Shape> in) const override { return broadcast_shape(F::kName, in); }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    broadcast_binary(*in[0], *in[1], out, f_);
+    if constexpr (N == 1) out.array() = f_(in[0]->array());
+    else broadcast_binary(*in[0], *in[1], out, f_);
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
                             std::span<const char> needed) const override {
-    const std::array<Var, 2> d = f_.grad(in[0], in[1], out, g, needed);
-    std::vector<Var> r(2);
-    for (std::size_t i = 0; i < 2; ++i)
-      if (needed[i] && !d[i].empty()) r[i] = sum_to(d[i], in[i].shape());
-    return r;
+    if constexpr (N == 1) {
+      if constexpr (requires { f_.grad(in[0], out, g); }) return {f_.grad(in[0], out, g)};
+      else return {Var()};  // no grad member: derivative 0
+    } else {
+      const std::array<Var, 2> d = f_.grad(in[0], in[1], out, g, needed);
+      std::vector<Var> r(2);
+      for (std::size_t i = 0; i < 2; ++i)
+        if (needed[i] && !d[i].empty()) r[i] = sum_to(d[i], in[i].shape());
+      return r;
+    }
   }
 
  private:
+  static OpTraits traits(const F& f) {
+    OpTraits t;
+    t.rows = RowLocality::kAll;
+    t.scalar = &scalar;
+    if constexpr (requires { F::kTerms; }) t.terms = F::kTerms;
+    if constexpr (requires { F::kReadsOperand; }) t.reads_operands = F::kReadsOperand;
+    if constexpr (requires { f.label(); }) t.label = f.label();
+    (void)f;
+    return t;
+  }
   static double scalar(const void* self, double a, double b) {
-    return static_cast<const BinaryOp*>(static_cast<const Op*>(self))->f_(a, b);
+    const F& f = static_cast<const ElementwiseOp*>(static_cast<const Op*>(self))->f_;
+    if constexpr (N == 1) return (void)b, f(a);
+    else return f(a, b);
   }
   F f_;
 };
 
 /// x's node through the unary elementwise op F (one shared instance per stateless F).
 template <class F>
-Var unary(const Var& x) { return make_shared_op<UnaryOp<F>>({x}); }
+Var unary(const Var& x) { return make_shared_op<ElementwiseOp<F, 1>>({x}); }
 /// The same with an op holding attributes (pow's exponent).
 template <class F>
-Var unary(const Var& x, F f) { return make<UnaryOp<F>>({x}, std::move(f)); }
+Var unary(const Var& x, F f) { return make<ElementwiseOp<F, 1>>({x}, std::move(f)); }
 /// a and b through the binary elementwise op F.
 template <class F>
-Var binary(const Var& a, const Var& b) { return make_shared_op<BinaryOp<F>>({a, b}); }
+Var binary(const Var& a, const Var& b) { return make_shared_op<ElementwiseOp<F, 2>>({a, b}); }
 
 }  // namespace scg::detail

@@ -1,31 +1,16 @@
 // magic_box: DiCE's MagicBox as one op. Value 1 (t's value is never read, so a plan does not
 // compute it); d = g out, so to every order it is exactly exp(t - stop_gradient(t)).
-#include "detail.hpp"
+#include "elementwise.hpp"
 
 namespace scg {
 namespace {
-class MagicBoxOp final : public Op {
- public:
-  MagicBoxOp() : Op(traits()) {}
-  std::string name() const override { return "magic_box"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
-  void forward(std::span<const Tensor* const>, Tensor& out, const RunContext&) const override {
-    out.matrix().setOnes();
-  }
-  std::vector<Var> backward(std::span<const Var>, const Var& out, const Var& g,
-                            std::span<const char>) const override {
-    return {g * out};
-  }
-
- private:
-  static OpTraits traits() {
-    OpTraits t = detail::traits(RowLocality::kAll);
-    t.reads_operands = false;
-    t.scalar = [](const void*, double, double) { return 1.0; };
-    return t;
-  }
+struct MagicBox {
+  static constexpr const char* kName = "magic_box";
+  static constexpr bool kReadsOperand = false;
+  template <class X> auto operator()(const X& t) const { return ew::ones_like(t); }
+  Var grad(const Var&, const Var& out, const Var& g) const { return g * out; }
 };
 }  // namespace
 
-Var magic_box(const Var& t) { return detail::make_shared_op<MagicBoxOp>({t}); }
+Var magic_box(const Var& t) { return detail::unary<MagicBox>(t); }
 }  // namespace scg

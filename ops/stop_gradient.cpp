@@ -1,4 +1,4 @@
-// stop_gradient: out = x; no pathwise derivative.
+// stop_gradient: out = x; no pathwise derivative (no grad member).
 #include "elementwise.hpp"
 
 namespace scg {
@@ -6,7 +6,6 @@ namespace {
 struct StopGradient {
   static constexpr const char* kName = "stop_gradient";
   template <class X> auto operator()(const X& x) const { return x; }
-  Var grad(const Var&, const Var&, const Var&) const { return {}; }
 };
 }  // namespace
 

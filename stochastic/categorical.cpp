@@ -1,34 +1,28 @@
-// categorical: one one-hot row per row of logits, drawn from softmax(row). Score-function
-// node. log p(x) = rowsum(x * log_softmax(l)), rows x 1.
+// categorical: one one-hot row per row of logits, drawn from softmax(row). Score function,
+// finite support. log p(x) = rowsum(x * log_softmax(l)), rows x 1.
 #include <boost/random/uniform_01.hpp>
 #include <cmath>
 
-#include "../ops/detail.hpp"
+#include "distribution_op.hpp"
 #include "distributions.hpp"
 
 namespace scg {
 namespace {
-class CategoricalOp final : public Distribution {
- public:
-  CategoricalOp() : Distribution(GradientPath::kScore, Support::kFinite, detail::traits(RowLocality::kAll)) {}
-  std::string name() const override { return "categorical"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
+struct Categorical {
+  static constexpr const char* kName = "categorical";
+  static constexpr GradientPath kPath = GradientPath::kScore;
+  static constexpr Support kSupport = Support::kFinite;
+  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine, const RunContext& ctx) const {
     const Tensor& l = *in[0];
+    detail::require_finite(l, kName, "logit", ctx);
     boost::random::uniform_01<double> u;
     out.matrix().setZero();
     for (Eigen::Index r = 0; r < l.rows(); ++r) {
-      double m = -INFINITY;
-      for (Eigen::Index c = 0; c < l.cols(); ++c) {
-        if (!std::isfinite(l(r, c)))
-          ctx.fail("categorical: logit (" + std::to_string(r) + ", " + std::to_string(c) +
-                   ") is " + std::to_string(l(r, c)));
-        m = std::max(m, l(r, c));
-      }
+      const double m = l.matrix().row(r).maxCoeff();
       double total = 0.0;
       for (Eigen::Index c = 0; c < l.cols(); ++c) total += std::exp(l(r, c) - m);
       // Inverse CDF on the unnormalized weights; the last category takes any rounding slack.
-      const double target = u(*ctx.engine) * total;
+      const double target = u(engine) * total;
       double acc = 0.0;
       Eigen::Index pick = l.cols() - 1;
       for (Eigen::Index c = 0; c < l.cols(); ++c) {
@@ -38,17 +32,13 @@ class CategoricalOp final : public Distribution {
       out(r, pick) = 1.0;
     }
   }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&,
-                            std::span<const char>) const override {
-    return {Var()};
-  }
-  Var log_prob(std::span<const Var> params, const Var& x) const override {
+  Var log_prob(std::span<const Var> params, const Var& x) const {
     return sum(x * log_softmax(params[0]), 1);
   }
-  double state_count(Shape out) const override {
+  double state_count(Shape out) const {
     return std::pow(static_cast<double>(out.cols), static_cast<double>(out.rows));
   }
-  void state(std::size_t index, Tensor& value) const override {
+  void state(std::size_t index, Tensor& value) const {
     const auto k = static_cast<std::size_t>(value.cols());
     value.matrix().setZero();
     for (Eigen::Index r = 0; r < value.rows(); ++r) {
@@ -59,5 +49,7 @@ class CategoricalOp final : public Distribution {
 };
 }  // namespace
 
-Var categorical(const Var& logits) { return detail::make_shared_op<CategoricalOp>({logits}); }
+Var categorical(const Var& logits) {
+  return detail::make_shared_op<detail::DistributionOp<Categorical>>({logits});
+}
 }  // namespace scg

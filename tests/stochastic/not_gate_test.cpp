@@ -1,34 +1,16 @@
 // The seed's Bernoulli NOT gate: sampled gradient estimates against the closed form
-// (written out by hand here, independently of scg), both as one scalar subgraph per input
+// (written out by hand in not_gate_exact.hpp, independently of scg), both as one scalar subgraph per input
 // and as a 2-row batch; exact variance of the single-sample estimator.
 #include <array>
 
 #include "mc.hpp"
+#include "not_gate_exact.hpp"
 
 namespace {
 
-constexpr double kW0 = 0.3, kB0 = -0.2, kW1 = -0.7, kB1 = 0.4;
-double sig(double v) { return 1.0 / (1.0 + std::exp(-v)); }
-
-// dE[C]/d(w0, b0, w1, b1) for E[C_x] = p_x (t - s_x)^2 + (1 - p_x) t^2, t = 1 - x.
-std::vector<double> closed_form_grad() {
-  std::vector<double> g(4, 0.0);
-  for (int x = 0; x < 2; ++x) {
-    const double t = 1 - x, p = sig(kW0 * x + kB0), s = sig(kW1 * x + kB1);
-    const double dp = p * (1 - p) * ((t - s) * (t - s) - t * t);
-    const double ds = p * (-2.0) * (t - s) * s * (1 - s);
-    g[0] += dp * x, g[1] += dp, g[2] += ds * x, g[3] += ds;
-  }
-  return g;
-}
-double closed_form_cost() {
-  double e = 0;
-  for (int x = 0; x < 2; ++x) {
-    const double t = 1 - x, p = sig(kW0 * x + kB0), s = sig(kW1 * x + kB1);
-    e += p * (t - s) * (t - s) + (1 - p) * t * t;
-  }
-  return e;
-}
+using namespace not_gate_exact;  // kW0, kB0, kW1, kB1, sig
+std::vector<double> closed_form_grad() { return not_gate_exact::grad(); }
+double closed_form_cost() { return not_gate_exact::cost(); }
 
 struct NotGate {
   scg::Graph g;
