@@ -2,8 +2,10 @@
 // The one table of op specs: for each case, the inputs (shape and value domain), the builder,
 // and a reference value written independently in long double. tests/ops/ops_values_test.cpp
 // checks every row's value against its reference; ops_gradcheck_test.cpp checks every row's
-// first and second derivatives by finite differences. A new op is one row here (and one line
-// in the "names every op" list below).
+// first and second derivatives by finite differences. A new op is one row here; a test reads
+// ops/ops.hpp and fails for any declared op without a row. (Not here, each with tests of its
+// own: stop_gradient and magic_box, whose derivatives differ from their values' on purpose,
+// and moving_average, stateful without a derivative.)
 //
 // Rows marked kAlso1x1 run a second time with every input 1x1, which takes Session's scalar
 // fast path (the ops' 1x1 kernels, also for the gradient nodes) instead of the Eigen kernels.
@@ -269,18 +271,6 @@ inline const std::vector<Spec>& table() {
 
 #undef SCG_BIN
 #undef SCG_BIN_REF
-
-/// Every op of ops.hpp whose derivative finite differences can see. Not here, each with tests
-/// of its own: stop_gradient and magic_box (their derivatives differ from their values' on
-/// purpose) and moving_average (stateful, no derivative).
-inline const std::vector<const char*>& op_names() {
-  static const std::vector<const char*> names = {
-      "add", "sub", "mul", "div", "neg", "exp", "log", "sigmoid", "log_sigmoid", "tanh",
-      "softplus", "relu", "square", "sqrt", "abs", "pow", "step", "sign",
-      "sum", "mean", "group_sum", "matmul", "transpose", "softmax", "log_softmax",
-      "broadcast_to", "sum_to"};
-  return names;
-}
 
 /// The spec's inputs, each made 1x1 (for the scalar path).
 inline std::vector<Input> as_1x1(std::vector<Input> in) {
