@@ -27,6 +27,10 @@ inline double exp(double x) { return std::exp(x); }
 template <class D> auto exp(const Eigen::ArrayBase<D>& x) { return x.exp(); }
 inline double log(double x) { return std::log(x); }
 template <class D> auto log(const Eigen::ArrayBase<D>& x) { return x.log(); }
+inline double log1p(double x) { return std::log1p(x); }
+template <class D> auto log1p(const Eigen::ArrayBase<D>& x) { return x.log1p(); }
+inline double expm1(double x) { return std::expm1(x); }
+template <class D> auto expm1(const Eigen::ArrayBase<D>& x) { return x.expm1(); }
 inline double tanh(double x) { return std::tanh(x); }
 template <class D> auto tanh(const Eigen::ArrayBase<D>& x) { return x.tanh(); }
 inline double sqrt(double x) { return std::sqrt(x); }

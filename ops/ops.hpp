@@ -31,6 +31,10 @@ Var operator/(double c, const Var& a);  ///< c / a
 Var exp(const Var& x);
 /// Natural log. d = g / x.
 Var log(const Var& x);
+/// log(1 + x), accurate for x near 0. d = g / (1 + x).
+Var log1p(const Var& x);
+/// e^x - 1, accurate for x near 0. d = g (out + 1).
+Var expm1(const Var& x);
 /// 1 / (1 + e^-x). d = g s (1 - s).
 Var sigmoid(const Var& x);
 /// log sigmoid(x) = -softplus(-x), finite for any finite x. d = g sigmoid(-x).

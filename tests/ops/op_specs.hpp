@@ -166,6 +166,13 @@ inline const std::vector<Spec>& table() {
       // ---- elementwise functions ----
       {"exp", {{3, 4, A}}, [](const Vars& x) { return scg::exp(x[0]); }, ew1([](LD a) { return std::exp(a); }), kAlso1x1},
       {"log", {{3, 4, P}}, [](const Vars& x) { return scg::log(x[0]); }, ew1([](LD a) { return std::log(a); }), kAlso1x1},
+      {"log1p", {{3, 4, P}}, [](const Vars& x) { return scg::log1p(x[0] - 0.49); },
+       ew1([](LD a) { return std::log1p(a - 0.49L); }), kAlso1x1},
+      {"log1p (tiny x)", {{3, 4, A}}, [](const Vars& x) { return scg::log1p(x[0] * 1e-12); },
+       ew1([](LD a) { return std::log1p(a * 1e-12L); }), kAlso1x1},
+      {"expm1", {{3, 4, A}}, [](const Vars& x) { return scg::expm1(x[0]); }, ew1([](LD a) { return std::expm1(a); }), kAlso1x1},
+      {"expm1 (tiny x)", {{3, 4, A}}, [](const Vars& x) { return scg::expm1(x[0] * 1e-12); },
+       ew1([](LD a) { return std::expm1(a * 1e-12L); }), kAlso1x1},
       {"sigmoid", {{3, 4, A}}, [](const Vars& x) { return scg::sigmoid(x[0]); }, ew1(sigmoid), kAlso1x1},
       {"sigmoid (saturating)", {{3, 4, L}}, [](const Vars& x) { return scg::sigmoid(x[0]); }, ew1(sigmoid), kAlso1x1},
       {"log_sigmoid", {{3, 4, L}}, [](const Vars& x) { return scg::log_sigmoid(x[0]); },
