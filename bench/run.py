@@ -113,6 +113,7 @@ def write_markdown(rows, problems):
                 w, c, impl, r["median_s"], "1 (scg)" if impl == "scg" else "%.2f" % r["ratio"],
                 r["peak_rss_kib"] / 1024, allocs, r["check"].replace("|", "/")))
     ratio = lambda w, c, impl: by[(w, c)][impl]["ratio"]
+    rss = lambda w, c, impl: by[(w, c)][impl]["peak_rss_kib"] / 1024
     goals = [
         ("W1: >= 20x PyTorch's estimates/s at N = 2", ratio("not_gate", "N=2", "pytorch") >= 20,
          "%.0fx" % ratio("not_gate", "N=2", "pytorch")),
@@ -122,6 +123,9 @@ def write_markdown(rows, problems):
          "%.2fx" % (1 / ratio("chain", "100000 ops", "plain"))),
         ("W2: faster than ADOL-C", ratio("chain", "100000 ops", "adolc") > 1,
          "ADOL-C takes %.2fx scg's time" % ratio("chain", "100000 ops", "adolc")),
+        ("W2: peak memory within 3x of ADOL-C's", rss("chain", "100000 ops", "scg") <= 3 * rss("chain", "100000 ops", "adolc"),
+         "%.1f MiB vs %.1f MiB (%.1fx)" % (rss("chain", "100000 ops", "scg"), rss("chain", "100000 ops", "adolc"),
+                                          rss("chain", "100000 ops", "scg") / rss("chain", "100000 ops", "adolc"))),
         ("W3: within 1.2x of hand-written Eigen", 1 / ratio("dense", "X 64x512, W 512x512", "eigen") <= 1.2,
          "%.2fx" % (1 / ratio("dense", "X 64x512, W 512x512", "eigen"))),
         ("W3: faster than PyTorch", ratio("dense", "X 64x512, W 512x512", "pytorch") > 1,

@@ -39,6 +39,9 @@ inline OpTraits traits(RowLocality rows, CostTerms terms = CostTerms::kWhole) {
 /// matmul can fold the transpose into a flag).
 bool transposed_operand(const Var& v, Var& operand);
 
+/// True if `op` is magic_box's op.
+bool is_magic_box(const Op* op);
+
 /// NumPy broadcast of two shapes; throws ShapeError naming `op`.
 Shape broadcast_shape(const std::string& op, std::span<const Shape> in);
 

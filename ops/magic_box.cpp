@@ -13,4 +13,6 @@ struct MagicBox {
 }  // namespace
 
 Var magic_box(const Var& t) { return detail::unary<MagicBox>(t); }
+
+bool detail::is_magic_box(const Op* op) { return dynamic_cast<const ElementwiseOp<MagicBox, 1>*>(op) != nullptr; }
 }  // namespace scg
