@@ -8,7 +8,7 @@
 namespace scg {
 
 std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<Var>& wrt,
-                              const Accumulate& add) {
+                              const Accumulate& add, const Blocked& blocked) {
   Graph& g = y.graph();
   if (seed.shape() != y.shape())
     throw ShapeError("reverse_mode: seed " + seed.shape().str() + " for " + y.describe());
@@ -25,7 +25,7 @@ std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<V
       low = std::min(low, w.id());
     }
   for (std::size_t id = low; id <= top && low <= top; ++id) {
-    if (!anc[id] || on_path[id]) continue;
+    if (!anc[id] || on_path[id] || (blocked && blocked(id))) continue;
     for (std::size_t in : g.inputs(id))
       if (on_path[in]) { on_path[id] = 1; break; }
   }
@@ -37,7 +37,7 @@ std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<V
   for (std::size_t id = top + 1; id-- > low;) {
     if (!on_path[id] || adj[id].empty()) continue;
     const Op* op = g.op(id);
-    if (!op) continue;
+    if (!op || (blocked && blocked(id))) continue;
     operands.clear();
     needed.clear();
     for (std::size_t in : g.inputs(id)) {

@@ -13,9 +13,13 @@ namespace scg {
 /// Adds two gradient contributions of the same shape (supplied by ops/, so core names no op).
 using Accumulate = std::function<Var(const Var&, const Var&)>;
 
+/// Says which nodes pass no gradient to their operands (treated as constants).
+using Blocked = std::function<bool(std::size_t)>;
+
 /// Nodes computing sum_k seed_k * d y_k / d wrt_i, one per `wrt` (zeros where `y` does not
-/// depend on it). `seed` has y's shape. Every node built is marked derived.
+/// depend on it). `seed` has y's shape. Every node built is marked derived. Nodes for which
+/// `blocked` (if given) returns true pass no gradient on.
 std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<Var>& wrt,
-                              const Accumulate& add);
+                              const Accumulate& add, const Blocked& blocked = {});
 
 }  // namespace scg

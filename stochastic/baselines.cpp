@@ -7,7 +7,7 @@
 
 namespace scg::detail {
 
-Var baseline_terms(Graph& g, const Var& surrogate, const DepList& choices, Surrogate& builder,
+Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices, Surrogate& builder,
                    const GradOptions& options) {
   if (choices.empty()) return {};
   // c_s = d surrogate / d rho_s: per row, the part of the cost that multiplies s's score.

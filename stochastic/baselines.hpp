@@ -12,7 +12,7 @@ namespace scg::detail {
 
 /// The sum of the baseline terms (and learned baselines' regression losses) for the choices
 /// `surrogate` depends on, or an empty Var when no choice gets a baseline.
-Var baseline_terms(Graph& g, const Var& surrogate, const DepList& choices, Surrogate& builder,
+Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices, Surrogate& builder,
                    const GradOptions& options);
 
 }  // namespace scg::detail

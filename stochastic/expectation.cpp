@@ -1,15 +1,22 @@
 // expectation: E[cost] = sum over the joint states of the discrete ancestors of
 // p(state) cost(state), by cloning the part of the graph the choices affect once per state.
+// MagicBox nodes built by grad are frozen in the clones (constant 1): a node built by grad is
+// a function of the parameters and the choices it read, and its expectation differentiates as
+// such (docs/higher_order.md).
 #include "expectation.hpp"
 
 #include "../core/distribution.hpp"
 #include "../core/error.hpp"
 #include "../ops/ops.hpp"
+#include "dependencies.hpp"
 
 namespace scg {
 
 Var expectation(const Var& cost, const ExpectationOptions& options) {
   if (cost.empty()) throw Error("expectation: the cost is an empty Var");
+  if (!(options.max_states >= 1.0))
+    throw Error("expectation: ExpectationOptions::max_states is " + std::to_string(options.max_states) +
+                "; it must be a number >= 1");
   Graph& g = cost.graph();
   const std::size_t top = cost.id();
   const std::vector<char> anc = g.ancestors(std::vector<std::size_t>{top});
@@ -19,6 +26,7 @@ Var expectation(const Var& cost, const ExpectationOptions& options) {
   for (std::size_t id = 0; id <= top; ++id) {
     if (!anc[id]) continue;
     for (std::size_t in : g.inputs(id)) affected[id] |= affected[in];
+    if (detail::is_frozen_box(g, id)) affected[id] = 1;
     const auto* op = dynamic_cast<const Distribution*>(g.op(id));
     if (!op) continue;
     if (op->support() != Support::kFinite)
@@ -48,6 +56,10 @@ Var expectation(const Var& cost, const ExpectationOptions& options) {
         clone[id] = g.var(id);
         continue;
       }
+      if (detail::is_frozen_box(g, id)) {
+        clone[id] = g.constant(Tensor(g.shape(id), 1.0));
+        continue;
+      }
       std::vector<Var> in;
       for (std::size_t i : g.inputs(id)) in.push_back(clone[i]);
       if (const auto* op = dynamic_cast<const Distribution*>(g.op(id))) {
@@ -63,7 +75,7 @@ Var expectation(const Var& cost, const ExpectationOptions& options) {
         clone[id] = g.apply(g.shared_op(id), in);
       }
     }
-    const Var term = exp(logp) * clone[top];
+    const Var term = logp.empty() ? clone[top] : exp(logp) * clone[top];
     result = result.empty() ? term : result + term;
   }
   return result;

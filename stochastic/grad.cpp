@@ -2,11 +2,15 @@
 //   1. the dependency analysis (dependencies.cpp): which choices each node depends on;
 //   2. the MagicBox surrogate (surrogate.cpp), plus baseline terms (baselines.cpp);
 //   3. plain reverse mode of the surrogate (core/reverse.cpp); its nodes are derived.
+// MagicBox nodes of earlier grads are frozen in step 3 (derivative 0; see dependencies.hpp),
+// and so is the sample path of a pathwise node given the score estimator.
 #include "grad.hpp"
+
+#include <cmath>
 
 #include "../core/error.hpp"
 #include "../core/reverse.hpp"
-#include "../ops/ops.hpp"
+#include "../ops/detail.hpp"
 #include "baselines.hpp"
 #include "dependencies.hpp"
 #include "distributions.hpp"
@@ -14,30 +18,70 @@
 
 namespace scg {
 
+namespace {
+void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t>& score_nodes) {
+  if (!(options.decay >= 0.0 && options.decay < 1.0))
+    throw Error("grad: GradOptions::decay is " + std::to_string(options.decay) +
+                "; the moving average needs a decay in [0, 1)");
+  for (const auto& [s, b] : options.learned) {
+    g.check_own(s, "grad", "a learned baseline's stochastic node");
+    g.check_own(b, "grad", "a learned baseline's node");
+    if (!stochastic_op(s)) throw Error("grad: learned baseline for " + s.describe() + ", which is not a stochastic node");
+  }
+  for (const auto& [node, estimator] : options.estimators) {
+    g.check_own(node, "grad", "a GradOptions::estimators node");
+    const Distribution* d = stochastic_op(node);
+    if (!d) throw Error("grad: estimator for " + node.describe() + ", which is not a stochastic node");
+    switch (estimator) {
+      case Estimator::kScore:
+        if (d->gradient_path() == GradientPath::kPathwise) score_nodes.push_back(node.id());
+        break;
+      case Estimator::kPathwise:
+        if (d->gradient_path() != GradientPath::kPathwise)
+          throw Error("grad: Estimator::kPathwise for " + node.describe() +
+                      ", whose samples are not differentiable in its parameters");
+        break;
+      case Estimator::kDisarm:
+      case Estimator::kEnumerate:
+        throw Error("grad: Estimator::" + std::string(estimator == Estimator::kDisarm ? "kDisarm" : "kEnumerate") +
+                    " for " + node.describe() + " is not available yet (issue 10); use kScore");
+    }
+  }
+}
+}  // namespace
+
 std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOptions& options) {
   if (cost.empty()) throw Error("grad: the cost is an empty Var");
   if (!cost.shape().scalar())
     throw ShapeError("grad: the cost " + cost.describe() + " must be 1x1 (reduce it with sum or mean)");
   Graph& g = cost.graph();
   for (const Var& w : wrt) g.check_own(w, "grad", "a wrt entry");
-  for (const auto& [s, b] : options.learned) {
-    g.check_own(s, "grad", "a learned baseline's stochastic node");
-    g.check_own(b, "grad", "a learned baseline's node");
-    if (!stochastic_op(s)) throw Error("grad: learned baseline for " + s.describe() + ", which is not a stochastic node");
-  }
+  std::vector<std::size_t> score_nodes;
+  check_options(g, options, score_nodes);
   g.mark_cost(cost.id());
+  const std::size_t fresh = g.size();  // nodes from here on are this grad's own
   const bool any_baseline = options.baseline != Baseline::kNone || !options.learned.empty();
-  const detail::Dependencies deps(g, cost.id());
+  const detail::Dependencies deps(g, cost.id(), score_nodes);
   detail::Surrogate builder(g, deps, any_baseline);
   builder.prepare_log_probs();
   Graph::DerivedScope derived(g);
   Var surrogate = builder.transform(cost);
   if (any_baseline) {
-    const Var extra = detail::baseline_terms(g, surrogate, deps.of(cost.id()), builder, options);
+    const Var extra = detail::baseline_terms(g, surrogate, deps.list(cost.id()), builder, options);
     if (!extra.empty()) surrogate = surrogate + extra;
   }
-  return reverse_mode(surrogate, g.constant(1.0), wrt,
-                      [](const Var& a, const Var& b) { return a + b; });
+  // A wrt the transform rebuilt is differentiated through its rebuilt node (same value), so
+  // d cost / d cost is 1, not 0, when the cost depends on choices.
+  std::vector<Var> targets;
+  targets.reserve(wrt.size());
+  for (const Var& w : wrt) targets.push_back(builder.transformed(w));
+  const auto blocked = [&](std::size_t id) {
+    if (id >= fresh) return false;
+    return detail::is_frozen_box(g, id) ||
+           std::find(score_nodes.begin(), score_nodes.end(), id) != score_nodes.end();
+  };
+  return reverse_mode(surrogate, g.constant(1.0), targets,
+                      [](const Var& a, const Var& b) { return a + b; }, blocked);
 }
 
 }  // namespace scg

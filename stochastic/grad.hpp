@@ -20,8 +20,23 @@ enum class Baseline {
   kLeaveOneOut,    ///< per row: the mean cost of the other rows (of its group) this run
 };
 
+/// How grad estimates the gradient's part that comes through one stochastic node.
+enum class Estimator {
+  kScore,      ///< score function (REINFORCE) with MagicBox: unbiased at every order. The
+               ///< default for discrete nodes; for a continuous node (normal) it is the
+               ///< right choice when the cost is not differentiable in the sample (step,
+               ///< stop_gradient, a comparison): the pathwise gradient is then 0 or wrong.
+  kPathwise,   ///< along the sample (reparameterization); the default for normal
+  kDisarm,     ///< DisARM on antithetic pairs of rows of a bernoulli_pairs node (issue 10)
+  kEnumerate,  ///< exact sum over the node's states, others sampled (issue 10)
+};
+
 /// Options of grad.
 struct GradOptions {
+  /// Per-node estimators: {stochastic node, estimator}. Nodes not listed use their
+  /// distribution's own gradient path (score for bernoulli and categorical, pathwise for
+  /// normal).
+  std::vector<std::pair<Var, Estimator>> estimators;
   /// Baseline applied to every score-function node without a learned baseline.
   Baseline baseline = Baseline::kNone;
   /// Decay of the moving-average baseline (weight of the past), in [0, 1).

@@ -14,39 +14,25 @@ Surrogate::Surrogate(Graph& g, const Dependencies& deps, bool distinct_rho)
 
 void Surrogate::prepare_log_probs() {
   for (std::size_t id = 0; id <= deps_.top(); ++id)
-    if (deps_.ancestor(id) && is_score_choice(g_, id)) log_prob(g_.var(id));
+    if (deps_.ancestor(id) && deps_.is_choice(id)) log_prob(g_.var(id));
 }
 
-Var Surrogate::transform(const Var& v) {
-  if (deps_.of(v.id()).empty()) return v;
-  if (auto it = memo_.find(v.id()); it != memo_.end()) return it->second;
-  std::vector<Var> in;
-  for (std::size_t i : g_.inputs(v.id())) in.push_back(g_.var(i));
-  Var out;
-  if (splits(v.id())) {
-    for (Var& x : in) x = transform(x);
-    out = g_.apply(g_.shared_op(v.id()), in);
-  } else {
-    out = v * magic_box(tau(deps_.of(v.id())));
-  }
-  memo_.emplace(v.id(), out);
-  return out;
-}
-
-// True if the cost term at `id` is a linear combination of parts with other weights than
-// its own (so T recurses into it); false: it is boxed whole (equivalent then, and one box at
-// the highest point is cheapest).
-bool Surrogate::splits(std::size_t id) {
-  if (auto it = splits_.find(id); it != splits_.end()) return it->second;
-  bool result = false;
-  const DepList& own = deps_.of(id);
-  if (g_.kind(id) == NodeKind::kOp && !is_score_choice(g_, id) && !own.empty()) {
+// split[v]: the term at v is a linear combination of parts with other weights than its own
+// (so the transform rebuilds it from its operands' transforms); otherwise it is boxed whole
+// (equivalent then, and one box at the highest point is cheapest). One forward sweep: an
+// operand's answer is known before its consumer's.
+std::vector<char> Surrogate::splits() const {
+  std::vector<char> split(deps_.top() + 1, 0);
+  for (std::size_t id = 0; id <= deps_.top(); ++id) {
+    if (!deps_.ancestor(id) || deps_.none(id) || deps_.is_choice(id) || g_.kind(id) != NodeKind::kOp)
+      continue;
     const auto in = g_.inputs(id);
     std::size_t dependent = 0;
-    for (std::size_t i : in) dependent += deps_.of(i).empty() ? 0 : 1;
+    for (std::size_t i : in) dependent += deps_.none(i) ? 0 : 1;
     // An operand splits the node if it is a term with other weights, or splits itself.
-    auto splits_node = [&](std::size_t i) { return !same_deps(deps_.of(i), own) || splits(i); };
-    auto dep_splits = [&](std::size_t i) { return !deps_.of(i).empty() && splits_node(i); };
+    auto splits_node = [&](std::size_t i) { return !deps_.same(i, id) || split[i]; };
+    auto dep_splits = [&](std::size_t i) { return !deps_.none(i) && splits_node(i); };
+    bool result = false;
     switch (g_.op(id)->traits().terms) {
       case CostTerms::kSumOfOperands:  // every operand is a term (a deterministic one too)
         result = std::any_of(in.begin(), in.end(), splits_node);
@@ -55,13 +41,46 @@ bool Surrogate::splits(std::size_t id) {
         result = dependent == 1 && std::any_of(in.begin(), in.end(), dep_splits);
         break;
       case CostTerms::kScaledFirst:
-        result = dependent == 1 && !deps_.of(in[0]).empty() && splits_node(in[0]);
+        result = dependent == 1 && !deps_.none(in[0]) && splits_node(in[0]);
         break;
       case CostTerms::kWhole: break;
     }
+    split[id] = result;
   }
-  splits_.emplace(id, result);
-  return result;
+  return split;
+}
+
+Var Surrogate::transform(const Var& cost) {
+  const std::size_t top = cost.id();
+  if (deps_.none(top)) return cost;
+  const std::vector<char> split = splits();
+  // The nodes the transform visits: the cost, and the choice-dependent operands of visited
+  // nodes that split (a reverse sweep), then T of each in a forward sweep.
+  std::vector<char> visit(top + 1, 0);
+  visit[top] = 1;
+  for (std::size_t id = top + 1; id-- > 0;)
+    if (visit[id] && split[id])
+      for (std::size_t i : g_.inputs(id))
+        if (!deps_.none(i)) visit[i] = 1;
+  std::vector<Var> in;
+  for (std::size_t id = 0; id <= top; ++id) {
+    if (!visit[id]) continue;
+    Var out;
+    if (split[id]) {
+      in.clear();
+      for (std::size_t i : g_.inputs(id)) in.push_back(transformed(g_.var(i)));
+      out = g_.apply(g_.shared_op(id), in);
+    } else {
+      out = g_.var(id) * magic_box(tau(id));
+    }
+    memo_.emplace(id, out);
+  }
+  return memo_.at(top);
+}
+
+Var Surrogate::transformed(const Var& v) const {
+  const auto it = memo_.find(v.id());
+  return it == memo_.end() ? v : it->second;
 }
 
 Var Surrogate::rho(std::size_t s) {
@@ -74,17 +93,23 @@ Var Surrogate::rho(std::size_t s) {
   return r;
 }
 
-Var Surrogate::tau(const DepList& d) {
-  Var rows, total;
-  for (const Dep& x : d) {
-    if (x.row_local) {
-      rows = rows.empty() ? rho(x.choice) : rows + rho(x.choice);
-    } else {
-      full_.insert(x.choice);
-      const Var t = sum(rho(x.choice));
-      total = total.empty() ? t : total + t;
-    }
+// The sum of rho (rows) or sum(rho) (total) over the set s, built as tau(rest) + term(head)
+// and memoized per set, so sets that share a tail share its partial sum.
+Var Surrogate::tau_sum(DepSet s, bool rows) {
+  auto& memo = rows ? tau_rows_ : tau_total_;
+  std::vector<DepSet> pending;
+  for (DepSet c = s; c && !memo.count(c); c = c->rest) pending.push_back(c);
+  for (std::size_t k = pending.size(); k-- > 0;) {
+    const DepSet c = pending[k];
+    if (!rows) full_.insert(c->choice);
+    const Var term = rows ? rho(c->choice) : sum(rho(c->choice));
+    memo.emplace(c, c->rest ? memo.at(c->rest) + term : term);
   }
+  return s ? memo.at(s) : Var();
+}
+
+Var Surrogate::tau(std::size_t id) {
+  const Var rows = tau_sum(deps_.local(id), true), total = tau_sum(deps_.full(id), false);
   if (rows.empty()) return total;
   return total.empty() ? rows : rows + total;
 }
