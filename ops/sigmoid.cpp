@@ -1,25 +1,28 @@
-// sigmoid: out = 1 / (1 + e^-x) (e^-x = inf gives 0, never NaN). d = sigmoid_backward(out, g)
-// = g out (1 - out), one fused node whose own derivatives are d/dout = g (1 - 2 out) and
-// d/dg = out (1 - out).
+// sigmoid: out = 1 / (1 + e^-x) (e^-x = inf gives 0, never NaN).
+// d = sigmoid_backward(x, g) = g sigmoid(x) sigmoid(-x) = g e / (1 + e)^2 with e = e^-|x|: one
+// fused node, accurate to a few ulps in both tails (g out (1 - out) loses every digit once out
+// rounds to 1, from x = 37). Its own derivatives: d/dx = g sigmoid'(x) (-tanh(x / 2)),
+// d/dg = sigmoid'(x).
 #include "elementwise.hpp"
 
 namespace scg {
 namespace {
 struct SigmoidBackward {
   static constexpr const char* kName = "sigmoid_backward";
-  template <class S, class G> auto operator()(const S& s, const G& g) const { return g * (s * (1.0 - s)); }
-  std::array<Var, 2> grad(const Var& s, const Var& g, const Var&, const Var& gg,
+  template <class X, class G> auto operator()(const X& x, const G& g) const {
+    const auto e = ew::exp(-ew::abs(x));
+    return g * (e / ((1.0 + e) * (1.0 + e)));
+  }
+  std::array<Var, 2> grad(const Var& x, const Var& g, const Var& out, const Var& gg,
                           std::span<const char> needed) const {
-    return {needed[0] ? gg * g * (1.0 - 2.0 * s) : Var(), needed[1] ? gg * (s * (1.0 - s)) : Var()};
+    return {needed[0] ? gg * out * -tanh(0.5 * x) : Var(), needed[1] ? detail::binary<SigmoidBackward>(x, gg) : Var()};
   }
 };
 
 struct Sigmoid {
   static constexpr const char* kName = "sigmoid";
   template <class X> auto operator()(const X& x) const { return 1.0 / (1.0 + ew::exp(-x)); }
-  Var grad(const Var&, const Var& out, const Var& g) const {
-    return detail::binary<SigmoidBackward>(out, g);
-  }
+  Var grad(const Var& x, const Var&, const Var& g) const { return detail::binary<SigmoidBackward>(x, g); }
 };
 }  // namespace
 

@@ -1,6 +1,7 @@
 // bernoulli: x = 1 with probability sigmoid(l), else 0. Score function, finite support.
-// log p(x) = x log sig(l) + (1 - x) log sig(-l) = x l - softplus(l) for x in {0, 1}: finite
-// for any finite l, one transcendental per element.
+// log p(x) = x log sig(l) + (1 - x) log sig(-l) = -softplus((1 - 2x) l) for x in {0, 1}: one
+// transcendental per element, finite for any finite l, and accurate to a few ulps in both
+// tails (x l - softplus(l), the same in exact arithmetic, cancels for x = 1 and large l).
 #include <boost/random/uniform_01.hpp>
 #include <cmath>
 
@@ -27,8 +28,7 @@ struct Bernoulli {
     for (Eigen::Index i = 0; i < n; ++i) o[i] = o[i] < 1.0 ? 1.0 : 0.0;
   }
   Var log_prob(std::span<const Var> params, const Var& x) const {
-    const Var& l = params[0];
-    return x * l - softplus(l);
+    return -softplus((1.0 - 2.0 * x) * params[0]);
   }
   double state_count(Shape out) const { return std::pow(2.0, static_cast<double>(out.size())); }
   void state(std::size_t index, Tensor& value) const {
