@@ -90,3 +90,17 @@ TEST_CASE("write_dot: an empty graph is valid too, and dot rejects garbage (the 
   std::filesystem::remove(good);
   std::filesystem::remove(bad);
 }
+
+TEST_CASE("write_dot draws small and large constants with their value, not 0") {
+  scg::Graph g;
+  auto x = g.parameter("x", 1.0);
+  auto y = (x * 1e-7 + 0.5) * 1234567.0;
+  (void)y;
+  std::ostringstream os;
+  scg::write_dot(g, os);
+  const std::string dot = os.str();
+  CHECK(dot.find("label=\"1e-07\\n#") != std::string::npos);
+  CHECK(dot.find("label=\"0.5\\n#") != std::string::npos);
+  CHECK(dot.find("label=\"1.23457e+06\\n#") != std::string::npos);
+  CHECK(dot.find("label=\"0\\n#") == std::string::npos);
+}
