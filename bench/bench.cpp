@@ -13,7 +13,9 @@
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/uniform_01.hpp>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
+#include <sstream>
 #include <scg/scg.hpp>
 #include <string>
 
@@ -304,11 +306,49 @@ int vae_step(const std::string& impl, const std::string& data) {
   return 0;
 }
 
+// ============================ Scaling: graphs grown by loops ============================
+// One-shot figures (grad is called once per model, not per step): seconds for grad, for the
+// first run (plan compilation included), for write_dot into memory, and the peak RSS.
+//   running_sum N: cost = sum_i w_i b_i over N Bernoulli choices (a running sum built in a loop)
+//   chain N:       x = (b + 1) k^N by N multiplications above one Bernoulli (grad of grad too)
+int scale(const std::string& what, int n) {
+  using clock = std::chrono::steady_clock;
+  auto secs = [](clock::time_point a, clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+  scg::Graph g;
+  auto l = g.parameter("l", 0.1);
+  scg::Var cost;
+  if (what == "running_sum") {
+    for (int i = 0; i < n; ++i) {
+      const scg::Var term = scg::bernoulli(l) * static_cast<double>(1 + i % 7);
+      cost = cost.empty() ? term : cost + term;
+    }
+  } else {
+    cost = scg::bernoulli(l) + 1.0;
+    for (int i = 0; i < n; ++i) cost = cost * 1.00001;
+  }
+  const std::size_t built = g.size();
+  const auto t0 = clock::now();
+  std::vector<scg::Var> targets = scg::grad(cost, {l});
+  if (what == "chain") targets.push_back(scg::grad(targets[0], {l})[0]);
+  const auto t1 = clock::now();
+  scg::Session s(g, 1);
+  const double v = s.run(targets)[0].item();
+  const auto t2 = clock::now();
+  std::ostringstream dot;
+  scg::write_dot(g, dot);
+  const auto t3 = clock::now();
+  std::printf("{\"workload\":\"scale\",\"case\":\"%s\",\"n\":%d,\"nodes_built\":%zu,\"nodes\":%zu,"
+              "\"grad_s\":%.6f,\"run_s\":%.6f,\"dot_s\":%.6f,\"dot_bytes\":%zu,\"peak_rss_kib\":%ld,\"value\":%.6g}\n",
+              what.c_str(), n, built, g.size(), secs(t0, t1), secs(t1, t2), secs(t2, t3), dot.str().size(),
+              bench::peak_rss_kib(), v);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: bench {not_gate IMPL N | chain IMPL | dense IMPL | vae IMPL [DATA]}\n");
+    std::fprintf(stderr, "usage: bench {not_gate IMPL N | chain IMPL | dense IMPL | vae IMPL [DATA] | scale {running_sum|chain} N}\n");
     return 2;
   }
   const std::string w = argv[1], impl = argv[2];
@@ -317,6 +357,7 @@ int main(int argc, char** argv) {
     if (w == "chain") return chain_bench(impl);
     if (w == "dense") return dense(impl);
     if (w == "vae") return vae_step(impl, argc > 3 ? argv[3] : "/usr/share/datasets/fashion-mnist");
+    if (w == "scale" && argc > 3) return scale(impl, std::atoi(argv[3]));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench: %s\n", e.what());
     return 1;

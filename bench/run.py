@@ -67,7 +67,14 @@ def main():
             rows.append(r)
         print("%-9s %-22s" % (workload, scg["config"]) + "  ".join(
             "%s %.3g s (%.2fx)" % (r["impl"], r["median_s"], r["ratio"]) for r in results), flush=True)
-    write_markdown(rows, problems)
+    scaling = []
+    for case, ns in (("running_sum", (1000, 10000, 100000)), ("chain", (10000, 100000, 1000000))):
+        for n in ns:
+            r = run([BENCH, "scale", case, str(n)])
+            scaling.append(r)
+            print("scale     %-12s n=%-8d grad %.3f s  run %.3f s  dot %.3f s  peak %.1f MiB" % (
+                case, n, r["grad_s"], r["run_s"], r["dot_s"], r["peak_rss_kib"] / 1024), flush=True)
+    write_markdown(rows, problems, scaling)
     if problems:
         print("\n".join(["PROBLEMS:"] + problems))
         return 1
@@ -86,7 +93,24 @@ def machine():
     return "%s, %d cores, %s" % (cpu, os.cpu_count() or 0, platform.platform())
 
 
-def write_markdown(rows, problems):
+def scaling_lines(scaling):
+    lines = ["", "## Scaling", "",
+             "One-shot costs of graphs grown by loops (`bench scale CASE N`, one process each): `grad`",
+             "once, the first run (plan compilation included), `write_dot` into memory. running_sum: a",
+             "running sum of N Bernoulli terms (each term weighted by its own choice); chain: N",
+             "multiplications above one Bernoulli, with `grad` of `grad`. Linear growth shows as a",
+             "constant time per node.", "",
+             "| case | N | nodes | grad | first run | write_dot | per node (grad + run + dot) | peak RSS |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in scaling:
+        total = r["grad_s"] + r["run_s"] + r["dot_s"]
+        lines.append("| %s | %d | %d | %.3f s | %.3f s | %.3f s | %.2f us | %.1f MiB |" % (
+            r["case"], r["n"], r["nodes"], r["grad_s"], r["run_s"], r["dot_s"], 1e6 * total / r["nodes"],
+            r["peak_rss_kib"] / 1024))
+    return lines
+
+
+def write_markdown(rows, problems, scaling):
     by = {}
     for r in rows:
         by.setdefault((r["workload"], r["config"]), {})[r["impl"]] = r
@@ -135,6 +159,7 @@ def write_markdown(rows, problems):
     ]
     lines += ["", "## Goals", "", "| goal | met | measured |", "| --- | --- | --- |"]
     lines += ["| %s | %s | %s |" % (g, "yes" if ok else "**no**", m) for g, ok, m in goals]
+    lines += scaling_lines(scaling)
     if problems:
         lines += ["", "## Problems", ""] + ["- " + p for p in problems]
     notes = os.path.join(ROOT, "bench", "NOTES.md")
