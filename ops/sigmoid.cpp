@@ -13,7 +13,7 @@ struct SigmoidBackward {
     const auto e = ew::exp(-ew::abs(x));
     return g * (e / ((1.0 + e) * (1.0 + e)));
   }
-  std::array<Var, 2> grad(const Var& x, const Var& g, const Var& out, const Var& gg,
+  std::array<Var, 2> grad(const Var& x, const Var&, const Var& out, const Var& gg,
                           std::span<const char> needed) const {
     return {needed[0] ? gg * out * -tanh(0.5 * x) : Var(), needed[1] ? detail::binary<SigmoidBackward>(x, gg) : Var()};
   }
