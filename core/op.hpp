@@ -4,6 +4,8 @@
 /// declare. Core never names a concrete op.
 
 #include <boost/random/mersenne_twister.hpp>
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -38,13 +40,15 @@ enum class CostTerms {
   kScaledFirst,     ///< linear in operand 0 while the others are fixed (div by operand 1)
 };
 
-/// Which operands the output's rows follow one to one (row i of the output depends only on
-/// row i of such an operand when it has as many rows as the output). Rows of a batch are
+/// Which operands the output's rows follow one to one, one bit per operand: bit i set means
+/// row i of the output depends only on row i of operand i (when that operand has as many rows
+/// as the output). Bit 31 stands for operand 31 and every later one. Rows of a batch are
 /// independent samples where every path from a choice to the cost keeps rows apart.
-enum class RowLocality {
-  kNone,   ///< rows mix (sum down the rows, transpose, ...)
-  kAll,    ///< every operand (elementwise ops, row-wise softmax, sum across columns)
-  kFirst,  ///< operand 0 only (matmul: row i of a b is row i of a times b)
+struct RowLocality {
+  static constexpr std::uint32_t kNone = 0;    ///< rows mix (sum down the rows, transpose)
+  static constexpr std::uint32_t kAll = ~0u;   ///< every operand (elementwise, row-wise softmax)
+  /// Only operand i (matmul: operand 0; gather_rows: the indices, operand 1).
+  static constexpr std::uint32_t only(unsigned i) { return 1u << (i < 31 ? i : 31); }
 };
 
 /// Scalar kernel: the value of a node whose operands (at most two) and output are all 1x1,
@@ -55,7 +59,7 @@ using ScalarKernel = double (*)(const void* self, double a, double b);
 /// Everything an op may declare besides its four essentials; every field has a default.
 struct OpTraits {
   CostTerms terms = CostTerms::kWhole;       ///< how a cost splits into terms through it
-  RowLocality rows = RowLocality::kNone;     ///< which operands' rows it keeps apart
+  std::uint32_t rows = RowLocality::kNone;   ///< which operands' rows it keeps apart (bits)
   bool reads_operands = true;  ///< false: forward reads only shapes (magic_box), so a plan
                                ///< does not compute the operands for it
   Shape state{0, 0};           ///< per-session state of this shape (size 0: stateless)
@@ -90,7 +94,7 @@ class Op : public std::enable_shared_from_this<Op> {
   /// True if row i of the output depends only on row i of operand `input` (when that operand
   /// has as many rows as the output).
   bool row_local(std::size_t input) const {
-    return traits_.rows == RowLocality::kAll || (traits_.rows == RowLocality::kFirst && input == 0);
+    return (traits_.rows & RowLocality::only(static_cast<unsigned>(std::min<std::size_t>(input, 31)))) != 0;
   }
   /// Label for pictures.
   std::string label() const { return traits_.label.empty() ? name() : traits_.label; }

@@ -28,7 +28,7 @@ Var make_shared_op(const std::vector<Var>& in) {
 }
 
 /// Traits of an op whose output rows follow `rows`, splitting cost terms as `terms`.
-inline OpTraits traits(RowLocality rows, CostTerms terms = CostTerms::kWhole) {
+inline OpTraits traits(std::uint32_t rows, CostTerms terms = CostTerms::kWhole) {
   OpTraits t;
   t.rows = rows;
   t.terms = terms;
@@ -44,6 +44,10 @@ bool is_magic_box(const Op* op);
 
 /// NumPy broadcast of two shapes; throws ShapeError naming `op`.
 Shape broadcast_shape(const std::string& op, std::span<const Shape> in);
+
+/// The shape of a reduction of x along `axis` (0: 1 x cols, 1: rows x 1); throws scg::Error
+/// naming `fn` for any other axis.
+Shape axis_shape(const Var& x, int axis, const char* fn);
 
 /// A constant of `x`'s graph.
 inline Var constant_like(const Var& x, Tensor v) { return x.graph().constant(std::move(v)); }

@@ -42,9 +42,13 @@ template <class D> auto pow(const Eigen::ArrayBase<D>& x, double p) { return x.p
 /// max(x, c) elementwise.
 inline double max(double x, double c) { return x > c ? x : c; }
 template <class D> auto max(const Eigen::ArrayBase<D>& x, double c) { return x.max(c); }
+template <class D1, class D2> auto max(const Eigen::ArrayBase<D1>& a, const Eigen::ArrayBase<D2>& b) { return a.max(b); }
+template <class D> auto max(double c, const Eigen::ArrayBase<D>& x) { return x.max(c); }
 /// min(x, c) elementwise.
 inline double min(double x, double c) { return x < c ? x : c; }
 template <class D> auto min(const Eigen::ArrayBase<D>& x, double c) { return x.min(c); }
+template <class D1, class D2> auto min(const Eigen::ArrayBase<D1>& a, const Eigen::ArrayBase<D2>& b) { return a.min(b); }
+template <class D> auto min(double c, const Eigen::ArrayBase<D>& x) { return x.min(c); }
 /// 1 where x > 0, else 0.
 inline double step(double x) { return x > 0.0 ? 1.0 : 0.0; }
 template <class D> auto step(const Eigen::ArrayBase<D>& x) { return (x > 0.0).template cast<double>(); }

@@ -56,7 +56,7 @@ class MatmulOp final : public Op {
  private:
   static OpTraits traits(bool ta, bool tb) {
     // Row i of a b (or a b^T) is row i of a times b.
-    OpTraits t = detail::traits(ta ? RowLocality::kNone : RowLocality::kFirst, CostTerms::kScaledOperand);
+    OpTraits t = detail::traits(ta ? RowLocality::kNone : RowLocality::only(0), CostTerms::kScaledOperand);
     t.scalar = [](const void*, double a, double b) { return a * b; };
     if (ta || tb) t.label = std::string("matmul") + (ta ? " a^T" : " a") + (tb ? " b^T" : " b");
     return t;

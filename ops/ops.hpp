@@ -3,6 +3,8 @@
 /// kernel and gradient rule together); this header declares them. All broadcast on two axes
 /// like NumPy where they take two operands, and differentiate to any order.
 
+#include <vector>
+
 #include "../core/graph.hpp"
 
 namespace scg {
@@ -81,6 +83,37 @@ Var log_softmax(const Var& x);
 /// Identity in value; no pathwise derivative. (A cost still depends, in expectation, on the
 /// stochastic choices that fed it: grad still adds their score terms.)
 Var stop_gradient(const Var& x);
+
+/// log sum e^v over every element, 1x1, stable. d = g e^(v - out).
+Var logsumexp(const Var& v);
+/// log sum e^v along `axis` (0: down the rows, 1 x cols; 1: across the columns, rows x 1).
+Var logsumexp(const Var& v, int axis);
+/// The largest entry along `axis` (as sum). d = g at the first largest entry, 0 elsewhere.
+Var max(const Var& v, int axis);
+/// The smallest entry along `axis`. d = g at the first smallest entry, 0 elsewhere.
+Var min(const Var& v, int axis);
+/// Elementwise larger of a and b (broadcast). d goes to the larger; at ties to b.
+Var maximum(const Var& a, const Var& b);
+/// Elementwise smaller of a and b (broadcast). d goes to the smaller; at ties to b.
+Var minimum(const Var& a, const Var& b);
+/// min(max(v, lo), hi) elementwise (lo <= hi). d = g where lo < v < hi, else 0.
+Var clamp(const Var& v, double lo, double hi);
+/// a where cond is 1, b where cond is 0 (all three broadcast; cond must hold 0/1, checked at
+/// run time). d/da = g cond, d/db = g (1 - cond); none to cond.
+Var where(const Var& cond, const Var& a, const Var& b);
+/// The parts stacked along `axis` (0: rows one after another, 1: columns side by side); the
+/// other axis must agree. d = the matching slice of g for each part.
+Var concat(const std::vector<Var>& parts, int axis);
+/// Rows [start, start + count) of v. d = g put back into zeros of v's shape.
+Var slice_rows(const Var& v, Eigen::Index start, Eigen::Index count);
+/// Columns [start, start + count) of v. d = g put back into zeros of v's shape.
+Var slice_cols(const Var& v, Eigen::Index start, Eigen::Index count);
+/// Row indices(i) of table for each i (indices: n x 1 of integer values; result n x
+/// table.cols), for embeddings. d/dtable = g's rows added back at their indices. A bad index
+/// (out of range, not an integer) throws scg::Error naming the node at run time.
+Var gather_rows(const Var& table, const Var& indices);
+/// n x k rows with a 1 at column indices(i) (indices: n x 1 integers in [0, k)). No derivative.
+Var one_hot(const Var& indices, Eigen::Index k);
 
 /// Stretches x to `shape` along axes of length 1. d = sum_to(g, x's shape).
 Var broadcast_to(const Var& x, Shape shape);

@@ -2,14 +2,7 @@
 #include "detail.hpp"
 
 namespace scg {
-namespace {
-Shape axis_shape(const Var& x, int axis, const char* fn) {
-  if (axis == 0) return {1, x.cols()};
-  if (axis == 1) return {x.rows(), 1};
-  throw Error(std::string(fn) + "(" + x.describe() + ", axis " + std::to_string(axis) +
-              "): axis must be 0 (down the rows) or 1 (across the columns)");
-}
-}  // namespace
+using detail::axis_shape;
 
 Var sum(const Var& x) { return sum_to(x, {1, 1}); }
 Var sum(const Var& x, int axis) { return sum_to(x, axis_shape(x, axis, "sum")); }

@@ -117,6 +117,67 @@ inline scg::Tensor group_sums(const scg::Tensor& a, Eigen::Index k) {
   return out;
 }
 
+inline scg::Tensor lse(const scg::Tensor& a, int axis) {  // -1: everything
+  scg::Tensor out(axis == 1 ? a.rows() : 1, axis == 0 ? a.cols() : 1);
+  for (Eigen::Index r = 0; r < out.rows(); ++r)
+    for (Eigen::Index c = 0; c < out.cols(); ++c) {
+      LD s = 0;
+      for (Eigen::Index i = 0; i < a.rows(); ++i)
+        for (Eigen::Index j = 0; j < a.cols(); ++j)
+          if ((axis == 1 ? i == r : true) && (axis == 0 ? j == c : true)) s += std::exp(static_cast<LD>(a(i, j)));
+      out(r, c) = static_cast<double>(std::log(s));
+    }
+  return out;
+}
+inline scg::Tensor extreme(const scg::Tensor& a, int axis, bool largest) {
+  scg::Tensor out(axis == 1 ? a.rows() : 1, axis == 0 ? a.cols() : 1);
+  for (Eigen::Index r = 0; r < out.rows(); ++r)
+    for (Eigen::Index c = 0; c < out.cols(); ++c) {
+      double m = largest ? -INFINITY : INFINITY;
+      for (Eigen::Index i = 0; i < a.rows(); ++i)
+        for (Eigen::Index j = 0; j < a.cols(); ++j)
+          if ((axis == 1 ? i == r : true) && (axis == 0 ? j == c : true)) m = largest ? std::max(m, a(i, j)) : std::min(m, a(i, j));
+      out(r, c) = m;
+    }
+  return out;
+}
+inline scg::Tensor pattern(Eigen::Index rows, Eigen::Index cols) {  // a fixed 0/1 pattern
+  scg::Tensor t(rows, cols);
+  for (Eigen::Index r = 0; r < rows; ++r)
+    for (Eigen::Index c = 0; c < cols; ++c) t(r, c) = (r * 7 + c * 3) % 2;
+  return t;
+}
+inline scg::Tensor stack(const Tensors& parts, int axis) {
+  Eigen::Index rows = 0, cols = 0;
+  for (const auto& p : parts) axis == 0 ? (rows += p.rows(), cols = p.cols()) : (cols += p.cols(), rows = p.rows());
+  scg::Tensor out(rows, cols);
+  Eigen::Index at = 0;
+  for (const auto& p : parts) {
+    for (Eigen::Index r = 0; r < p.rows(); ++r)
+      for (Eigen::Index c = 0; c < p.cols(); ++c) out(axis == 0 ? at + r : r, axis == 0 ? c : at + c) = p(r, c);
+    at += axis == 0 ? p.rows() : p.cols();
+  }
+  return out;
+}
+inline scg::Tensor block(const scg::Tensor& a, Eigen::Index r0, Eigen::Index c0, Eigen::Index rows, Eigen::Index cols) {
+  scg::Tensor out(rows, cols);
+  for (Eigen::Index r = 0; r < rows; ++r)
+    for (Eigen::Index c = 0; c < cols; ++c) out(r, c) = a(r0 + r, c0 + c);
+  return out;
+}
+inline scg::Tensor indices() { return scg::Tensor::from_rows({{2}, {0}, {3}, {2}, {1}}); }
+inline scg::Tensor identity(Eigen::Index k) {
+  scg::Tensor t(k, k);
+  for (Eigen::Index i = 0; i < k; ++i) t(i, i) = 1.0;
+  return t;
+}
+inline scg::Tensor gathered(const scg::Tensor& table, const scg::Tensor& idx) {
+  scg::Tensor out(idx.rows(), table.cols());
+  for (Eigen::Index i = 0; i < idx.rows(); ++i)
+    for (Eigen::Index c = 0; c < table.cols(); ++c) out(i, c) = table(static_cast<Eigen::Index>(idx(i, 0)), c);
+  return out;
+}
+
 constexpr Domain A = Domain::kAny, P = Domain::kPositive, N = Domain::kNonZero, L = Domain::kLarge;
 
 #define SCG_BIN(op) [](const Vars& x) { return x[0] op x[1]; }
@@ -241,6 +302,49 @@ inline const std::vector<Spec>& table() {
        [](const Tensors& x) { return row_log_softmax(x[0]); }, kAlso1x1},
       {"log_softmax (large logits)", {{3, 4, L}}, [](const Vars& x) { return scg::log_softmax(x[0]); },
        [](const Tensors& x) { return row_log_softmax(x[0]); }},
+      // ---- model-building ops ----
+      {"logsumexp", {{3, 4, A}}, [](const Vars& x) { return scg::logsumexp(x[0]); },
+       [](const Tensors& x) { return lse(x[0], -1); }, kAlso1x1},
+      {"logsumexp axis 0", {{3, 4, L}}, [](const Vars& x) { return scg::logsumexp(x[0], 0); },
+       [](const Tensors& x) { return lse(x[0], 0); }, kAlso1x1},
+      {"logsumexp axis 1", {{3, 4, A}}, [](const Vars& x) { return scg::logsumexp(x[0], 1); },
+       [](const Tensors& x) { return lse(x[0], 1); }, kAlso1x1},
+      {"max axis 0", {{3, 4, A}}, [](const Vars& x) { return scg::max(x[0], 0); },
+       [](const Tensors& x) { return extreme(x[0], 0, true); }, kAlso1x1},
+      {"max axis 1", {{3, 4, A}}, [](const Vars& x) { return scg::max(x[0], 1); },
+       [](const Tensors& x) { return extreme(x[0], 1, true); }},
+      {"min axis 0", {{3, 4, A}}, [](const Vars& x) { return scg::min(x[0], 0); },
+       [](const Tensors& x) { return extreme(x[0], 0, false); }},
+      {"min axis 1", {{3, 4, A}}, [](const Vars& x) { return scg::min(x[0], 1); },
+       [](const Tensors& x) { return extreme(x[0], 1, false); }, kAlso1x1},
+      {"maximum 3x4,3x4", {{3, 4, A}, {3, 4, A}}, [](const Vars& x) { return scg::maximum(x[0], x[1]); },
+       ew2([](LD a, LD b) { return std::max(a, b); }), kAlso1x1},
+      {"maximum 3x4,1x4", {{3, 4, A}, {1, 4, A}}, [](const Vars& x) { return scg::maximum(x[0], x[1]); },
+       ew2([](LD a, LD b) { return std::max(a, b); })},
+      {"minimum 1x1,3x4", {{1, 1, A}, {3, 4, A}}, [](const Vars& x) { return scg::minimum(x[0], x[1]); },
+       ew2([](LD a, LD b) { return std::min(a, b); }), kAlso1x1},
+      {"minimum 3x1,3x4", {{3, 1, A}, {3, 4, A}}, [](const Vars& x) { return scg::minimum(x[0], x[1]); },
+       ew2([](LD a, LD b) { return std::min(a, b); })},
+      {"clamp", {{3, 4, A}}, [](const Vars& x) { return scg::clamp(x[0], -0.7, 0.9); },
+       ew1([](LD a) { return std::min(std::max(a, -0.7L), 0.9L); }), kAlso1x1},
+      {"where 3x4 (cond 3x4)", {{3, 4, A}, {3, 4, A}},
+       [](const Vars& x) { return scg::where(x[0].graph().constant(pattern(3, 4)), x[0], x[1]); },
+       [](const Tensors& x) { return map2(map2(pattern(3, 4), x[0], [](LD c, LD a) { return c * a; }), map2(pattern(3, 4), x[1], [](LD c, LD b) { return (1 - c) * b; }), [](LD a, LD b) { return a + b; }); }},
+      {"where 3x4 (cond 3x1, b 1x1)", {{3, 4, A}, {1, 1, A}},
+       [](const Vars& x) { return scg::where(x[0].graph().constant(pattern(3, 1)), x[0], x[1]); },
+       [](const Tensors& x) { return map2(map2(pattern(3, 1), x[0], [](LD c, LD a) { return c * a; }), map2(pattern(3, 1), x[1], [](LD c, LD b) { return (1 - c) * b; }), [](LD a, LD b) { return a + b; }); }},
+      {"concat axis 0", {{2, 3, A}, {1, 3, A}, {3, 3, A}}, [](const Vars& x) { return scg::concat({x[0], x[1], x[2]}, 0); },
+       [](const Tensors& x) { return stack(x, 0); }},
+      {"concat axis 1", {{3, 2, A}, {3, 1, A}}, [](const Vars& x) { return scg::concat({x[0], x[1], x[0]}, 1); },
+       [](const Tensors& x) { return stack({x[0], x[1], x[0]}, 1); }},
+      {"slice_rows 1+2 of 4x3", {{4, 3, A}}, [](const Vars& x) { return scg::slice_rows(x[0], 1, 2); },
+       [](const Tensors& x) { return block(x[0], 1, 0, 2, 3); }},
+      {"slice_cols 2+2 of 3x4", {{3, 4, A}}, [](const Vars& x) { return scg::slice_cols(x[0], 2, 2); },
+       [](const Tensors& x) { return block(x[0], 0, 2, 3, 2); }},
+      {"gather_rows 5 of a 4x3 table (repeats)", {{4, 3, A}}, [](const Vars& x) { return scg::gather_rows(x[0], x[0].graph().constant(indices())); },
+       [](const Tensors& x) { return gathered(x[0], indices()); }},
+      {"one_hot times x", {{5, 4, A}}, [](const Vars& x) { return scg::one_hot(x[0].graph().constant(indices()), 4) * x[0]; },
+       [](const Tensors& x) { return map2(gathered(identity(4), indices()), x[0], [](LD a, LD b) { return a * b; }); }},
       // ---- broadcasting and its inverse ----
       {"broadcast_to 1x4->3x4", {{1, 4, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); },
        [](const Tensors& x) { return stretched(x[0], {3, 4}); }},
