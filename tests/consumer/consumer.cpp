@@ -60,6 +60,11 @@ Num abs(Num x) { return x.f < 0 ? -x : x; }
 Num pow(Num x, double p) {
   return apply(x, std::pow(x.f, p), p * std::pow(x.f, p - 1), p * (p - 1) * std::pow(x.f, p - 2));
 }
+Num log1p(Num x) { return apply(x, std::log1p(x.f), 1 / (1 + x.f), -1 / ((1 + x.f) * (1 + x.f))); }
+Num expm1(Num x) { const double e = std::exp(x.f); return apply(x, std::expm1(x.f), e, e); }
+Num maximum(Num a, Num b) { return a.f > b.f ? a : b; }  // ties: b, as scg
+Num minimum(Num a, Num b) { return a.f < b.f ? a : b; }
+Num clamp(Num x, double lo, double hi) { return x.f < lo ? Num{lo} : x.f > hi ? Num{hi} : x; }
 
 /// A rows x cols matrix of hyper-dual numbers with the API's semantics: elementwise ops
 /// broadcast 1-long axes NumPy-style, reductions by axis, row-wise softmax.
@@ -155,12 +160,84 @@ Mat transpose(const Mat& x) {
     for (int c = 0; c < x.cols; ++c) y(c, r) = x(r, c);
   return y;
 }
+Mat log1p(const Mat& x) { return map(x, [](Num n) { return log1p(n); }); }
+Mat expm1(const Mat& x) { return map(x, [](Num n) { return expm1(n); }); }
+Mat maximum(const Mat& a, const Mat& b) { return zip(a, b, [](Num x, Num y) { return maximum(x, y); }); }
+Mat minimum(const Mat& a, const Mat& b) { return zip(a, b, [](Num x, Num y) { return minimum(x, y); }); }
+Mat clamp(const Mat& x, double lo, double hi) { return map(x, [=](Num n) { return clamp(n, lo, hi); }); }
+/// cond a constant 0/1 matrix.
+Mat where(const Mat& cond, const Mat& a, const Mat& b) { return cond * a + (1.0 - cond) * b; }
+Mat concat(const std::vector<Mat>& parts, int axis) {
+  int rows = 0, cols = 0;
+  for (const Mat& p : parts) axis == 0 ? (rows += p.rows, cols = p.cols) : (cols += p.cols, rows = p.rows);
+  Mat y(rows, cols);
+  int at = 0;
+  for (const Mat& p : parts) {
+    for (int r = 0; r < p.rows; ++r)
+      for (int c = 0; c < p.cols; ++c) y(axis == 0 ? at + r : r, axis == 0 ? c : at + c) = p(r, c);
+    at += axis == 0 ? p.rows : p.cols;
+  }
+  return y;
+}
+Mat block(const Mat& x, int r0, int c0, int rows, int cols) {
+  Mat y(rows, cols);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) y(r, c) = x(r0 + r, c0 + c);
+  return y;
+}
+Mat slice_rows(const Mat& x, int start, int count) { return block(x, start, 0, count, x.cols); }
+Mat slice_cols(const Mat& x, int start, int count) { return block(x, 0, start, x.rows, count); }
+Mat logsumexp(const Mat& x, int axis) { return log(sum(exp(x), axis)); }
+Mat logsumexp(const Mat& x) { return log(sum(exp(x))); }
+/// The first largest (smallest) entry along `axis`, with its derivatives.
+Mat extreme(const Mat& x, int axis, bool largest) {
+  Mat y(axis == 0 ? 1 : x.rows, axis == 0 ? x.cols : 1);
+  for (int k = 0; k < (axis == 0 ? x.cols : x.rows); ++k) {
+    Num best = axis == 0 ? x(0, k) : x(k, 0);
+    for (int i = 1; i < (axis == 0 ? x.rows : x.cols); ++i) {
+      const Num n = axis == 0 ? x(i, k) : x(k, i);
+      if (largest ? n.f > best.f : n.f < best.f) best = n;
+    }
+    (axis == 0 ? y(0, k) : y(k, 0)) = best;
+  }
+  return y;
+}
+Mat max(const Mat& x, int axis) { return extreme(x, axis, true); }
+Mat min(const Mat& x, int axis) { return extreme(x, axis, false); }
+/// indices: a constant n x 1 matrix.
+Mat gather_rows(const Mat& table, const Mat& indices) {
+  Mat y(indices.rows, table.cols);
+  for (int i = 0; i < indices.rows; ++i)
+    for (int c = 0; c < table.cols; ++c) y(i, c) = table(static_cast<int>(indices(i, 0).f), c);
+  return y;
+}
+Mat one_hot(const Mat& indices, int k) {
+  Mat y(indices.rows, k);
+  for (int i = 0; i < indices.rows; ++i) y(i, static_cast<int>(indices(i, 0).f)).f = 1.0;
+  return y;
+}
+/// A constant of `rows` (for the model: scg makes a graph constant).
+Mat constant_like(const Mat&, const std::vector<std::vector<double>>& rows) {
+  Mat y(static_cast<int>(rows.size()), static_cast<int>(rows[0].size()));
+  for (int r = 0; r < y.rows; ++r)
+    for (int c = 0; c < y.cols; ++c) y(r, c).f = rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)];
+  return y;
+}
+
 /// Row-wise: softmax(x)_rc = exp(x_rc) / sum_k exp(x_rk) (no shift: the values here are small).
 Mat softmax(const Mat& x) { return exp(x) / sum(exp(x), 1); }
 /// Row-wise: x_rc - log sum_k exp(x_rk).
 Mat log_softmax(const Mat& x) { return x - log(sum(exp(x), 1)); }
 
 }  // namespace hd
+
+/// A graph constant of `rows`.
+scg::Var constant_like(const scg::Var& like, const std::vector<std::vector<double>>& rows) {
+  scg::Tensor t(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows[0].size()));
+  for (Eigen::Index r = 0; r < t.rows(); ++r)
+    for (Eigen::Index c = 0; c < t.cols(); ++c) t(r, c) = rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)];
+  return like.graph().constant(t);
+}
 
 /// The function under test, for X = scg::Var or hd::Mat; a, b, c are 1x1 and m is 2x2.
 /// Every op of ../shared/API.md appears; the comments name the ones each line adds. The point is chosen
@@ -178,7 +255,17 @@ X model(const X& a, const X& b, const X& c, const X& m) {
               + pow(abs(m - 0.1) + 0.2, 1.5);              // abs, pow, Var - double
   const X q = -log(e) + 3.0 - 2.0 / (c * c + 1.0);         // unary -, log, double / Var
   const X t = 1.5 - mean(q, 0) * stop_gradient(w + a);     // double - Var, stop_gradient (2x2 * 1x2)
-  return sum(e * stop_gradient(k)) / 4.0 + mean(t) * sum(q) - 0.25;  // sum, mean, Var - double
+  // The model-building ops (the point keeps clear of ties, kinks and clamp bounds).
+  const X n = concat(std::vector<X>{u, w}, 1);                                        // concat side by side: 2x4
+  const X z = slice_cols(n, 1, 2) + slice_rows(concat(std::vector<X>{m, h}, 0), 1, 2);  // slices, concat stacked
+  const X l = logsumexp(z, 1) + logsumexp(z) - max(z, 0) + min(z, 1);   // logsumexp, max, min: 2x2
+  const X mm = maximum(z, w) + minimum(z, 0.3 * m) + clamp(z, -0.4, 0.6);  // maximum, minimum, clamp
+  const X lx = log1p(square(z)) + expm1(0.5 * z);                       // log1p, expm1
+  const X wh = where(constant_like(a, {{1, 0}, {0, 1}}), lx, mm);       // where
+  const X gr = gather_rows(n, constant_like(a, {{1}, {0}, {1}}));       // gather_rows: 3x4 (a repeat)
+  const X oh = one_hot(constant_like(a, {{2}, {0}}), 3);                // one_hot: 2x3
+  const X extra = sum(l * wh) + sum(matmul(oh, gr) * slice_cols(n, 0, 4)) / 8.0;
+  return sum(e * stop_gradient(k)) / 4.0 + mean(t) * sum(q) - 0.25 + 0.1 * extra;  // sum, mean, Var - double
 }
 
 namespace {
