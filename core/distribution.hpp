@@ -43,6 +43,19 @@ class Distribution : public Op {
     (void)out;
     throw Error(name() + ": the support is not finite; it has no enumerable states");
   }
+  /// Entropy of the distribution with parameter nodes `params`, built from ops with
+  /// log_prob's shape; throws scg::Error where there is no closed form.
+  virtual Var entropy(std::span<const Var> params) const {
+    (void)params;
+    throw Error(name() + ": entropy has no closed form here");
+  }
+  /// KL(this || p) for parameter nodes `q_params` (this one's) and `p_params` (p's), built from
+  /// ops with log_prob's shape; throws scg::Error unless p is of the same family and a closed
+  /// form exists.
+  virtual Var kl(std::span<const Var> q_params, const Distribution& p, std::span<const Var> p_params) const {
+    (void)q_params, (void)p_params;
+    throw Error("kl_divergence: no closed form for " + name() + " against " + p.name());
+  }
   /// Writes joint state number `index` (0 <= index < state_count) into `value` (finite
   /// support only).
   virtual void state(std::size_t index, Tensor& value) const {

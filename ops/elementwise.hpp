@@ -55,6 +55,10 @@ template <class D> auto step(const Eigen::ArrayBase<D>& x) { return (x > 0.0).te
 /// -1, 0 or 1 by the sign of x.
 inline double sign(double x) { return static_cast<double>((x > 0.0) - (x < 0.0)); }
 template <class D> auto sign(const Eigen::ArrayBase<D>& x) { return x.sign(); }
+/// f(x) elementwise for a scalar function f (Boost.Math's special functions: no vector
+/// kernels, so the tensor path calls f per element, as the 1x1 path does).
+template <class F> double map(double x, F f) { return f(x); }
+template <class D, class F> auto map(const Eigen::ArrayBase<D>& x, F f) { return x.unaryExpr(f); }
 /// 1 in x's shape, without reading x.
 inline double ones_like(double) { return 1.0; }
 template <class D> auto ones_like(const Eigen::ArrayBase<D>& x) {

@@ -37,6 +37,10 @@ Var log(const Var& x);
 Var log1p(const Var& x);
 /// e^x - 1, accurate for x near 0. d = g (out + 1).
 Var expm1(const Var& x);
+/// log |Gamma(x)| (Boost.Math). d = g digamma(x).
+Var lgamma(const Var& x);
+/// digamma(x) = d/dx lgamma(x) (Boost.Math). d = g trigamma(x), and so on to any order.
+Var digamma(const Var& x);
 /// 1 / (1 + e^-x). d = g s (1 - s).
 Var sigmoid(const Var& x);
 /// log sigmoid(x) = -softplus(-x), finite for any finite x. d = g sigmoid(-x).

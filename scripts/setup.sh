@@ -9,6 +9,7 @@ packages=(
   cmake                   # 3.25; ctest comes with it
   libboost-graph-dev      # the graph store (header-only part)
   libboost-random-dev     # the samplers' engines and distributions
+  libboost-math-dev       # special functions: lgamma, polygamma, incomplete gamma and beta
   libboost-iostreams-dev
   zlib1g-dev              # examples/discrete_vae reads gzipped IDX files
   libeigen3-dev           # tensors

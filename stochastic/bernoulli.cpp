@@ -30,6 +30,16 @@ struct Bernoulli {
   Var log_prob(std::span<const Var> params, const Var& x) const {
     return -softplus((1.0 - 2.0 * x) * params[0]);
   }
+  // H = -(s log s + (1 - s) log(1 - s)), s = sigmoid(l), with log s = log_sigmoid(l) and
+  // 1 - s = sigmoid(-l); KL(q || p) = s_q (log s_q - log s_p) + (1 - s_q) (log(1 - s_q) - log(1 - s_p)).
+  Var entropy(std::span<const Var> p) const {
+    const Var& l = p[0];
+    return -(sigmoid(l) * log_sigmoid(l) + sigmoid(-l) * log_sigmoid(-l));
+  }
+  Var kl(std::span<const Var> q, std::span<const Var> p) const {
+    const Var &lq = q[0], &lp = p[0];
+    return sigmoid(lq) * (log_sigmoid(lq) - log_sigmoid(lp)) + sigmoid(-lq) * (log_sigmoid(-lq) - log_sigmoid(-lp));
+  }
   double state_count(Shape out) const { return std::pow(2.0, static_cast<double>(out.size())); }
   void state(std::size_t index, Tensor& value) const {
     for (Eigen::Index i = 0; i < value.shape().size(); ++i)

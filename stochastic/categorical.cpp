@@ -35,6 +35,11 @@ struct Categorical {
   Var log_prob(std::span<const Var> params, const Var& x) const {
     return sum(x * log_softmax(params[0]), 1);
   }
+  // Per row: H = -sum softmax(l) log_softmax(l); KL(q || p) = sum softmax(l_q) (log_softmax(l_q) - log_softmax(l_p)).
+  Var entropy(std::span<const Var> p) const { return -sum(softmax(p[0]) * log_softmax(p[0]), 1); }
+  Var kl(std::span<const Var> q, std::span<const Var> p) const {
+    return sum(softmax(q[0]) * (log_softmax(q[0]) - log_softmax(p[0])), 1);
+  }
   double state_count(Shape out) const {
     return std::pow(static_cast<double>(out.cols), static_cast<double>(out.rows));
   }

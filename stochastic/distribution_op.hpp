@@ -10,6 +10,7 @@
 //                                                        // shape (one), NumPy broadcast (two)
 //   std::vector<Var> grad(params, x, g) const;           // kPathwise: d/dparams along the sample
 //   double state_count(Shape) const; void state(std::size_t, Tensor&) const;   // kFinite
+//   Var entropy(params) const;  Var kl(q_params, p_params) const;   // closed forms
 // The op is row-local in every parameter: row i of a sample depends on row i of each.
 #include "../core/distribution.hpp"
 #include "../ops/detail.hpp"
@@ -38,6 +39,16 @@ class DistributionOp final : public Distribution {
   Var log_prob(std::span<const Var> params, const Var& x) const override {
     return d_.log_prob(params, x);
   }
+  Var entropy(std::span<const Var> params) const override {
+    if constexpr (requires { d_.entropy(params); }) return d_.entropy(params);
+    else return Distribution::entropy(params);
+  }
+  Var kl(std::span<const Var> q, const Distribution& p, std::span<const Var> pp) const override {
+    if constexpr (requires { d_.kl(q, pp); }) {
+      if (dynamic_cast<const DistributionOp*>(&p)) return d_.kl(q, pp);
+    }
+    return Distribution::kl(q, p, pp);
+  }
   double state_count(Shape out) const override {
     if constexpr (D::kSupport == Support::kFinite) return d_.state_count(out);
     else return Distribution::state_count(out);
@@ -53,5 +64,20 @@ class DistributionOp final : public Distribution {
 
 /// Throws (through ctx) naming the first non-finite element of parameter `t`, called `what`.
 void require_finite(const Tensor& t, const char* dist, const char* what, const RunContext& ctx);
+/// The same for the first element that is not finite and > 0.
+void require_positive(const Tensor& t, const char* dist, const char* what, const RunContext& ctx);
+/// Element (r, c) of a parameter broadcast to the sample's shape.
+inline double at(const Tensor& t, Eigen::Index r, Eigen::Index c) {
+  return t(t.rows() == 1 ? 0 : r, t.cols() == 1 ? 0 : c);
+}
+/// The shape of a sample from parameters `p` (their NumPy broadcast).
+inline Shape value_shape(std::span<const Var> p) {
+  Shape s = p[0].shape();
+  for (std::size_t i = 1; i < p.size(); ++i) s = {std::max(s.rows, p[i].rows()), std::max(s.cols, p[i].cols())};
+  return s;
+}
+/// Pathwise gradients of a location-scale sample x = loc + scale * eps, from the sample
+/// itself: d/dloc = g, d/dscale = g (x - loc) / scale (summed back to each parameter's shape).
+std::vector<Var> location_scale_grad(const Var& loc, const Var& scale, const Var& x, const Var& g);
 
 }  // namespace scg::detail

@@ -17,6 +17,31 @@ Var categorical(const Var& logits);
 /// stddev along the sample); continuous. stddev <= 0 or non-finite parameters throw at run
 /// time.
 Var normal(const Var& mean, const Var& stddev);
+/// Gamma(shape, rate) (density b^a x^(a-1) e^(-b x) / Gamma(a)), broadcast shape; pathwise by
+/// implicit reparameterization (first order only: a second derivative through the sample throws).
+Var gamma(const Var& shape, const Var& rate);
+/// Beta(a, b) on (0, 1), broadcast shape; pathwise by implicit reparameterization (first order
+/// only).
+Var beta(const Var& a, const Var& b);
+/// Poisson(rate): counts 0, 1, 2, ...; score function; countable support (expectation refuses
+/// it). log_prob has the rate's shape.
+Var poisson(const Var& rate);
+/// Exponential(rate): -log(u) / rate; pathwise.
+Var exponential(const Var& rate);
+/// Uniform(lo, hi): lo + (hi - lo) u, broadcast shape; pathwise. lo >= hi throws at run time.
+Var uniform(const Var& lo, const Var& hi);
+/// Laplace(loc, scale): loc + scale eps, eps with density e^-|e| / 2; broadcast shape; pathwise.
+Var laplace(const Var& loc, const Var& scale);
+
+/// KL(q || p) of two stochastic nodes of the same family (normal, bernoulli, categorical,
+/// gamma, beta, poisson, exponential, uniform, laplace), in closed form built from ops of
+/// their parameters (the samples are not read), with log_prob(q)'s shape. Throws scg::Error for
+/// different families or shapes.
+Var kl_divergence(const Var& q, const Var& p);
+/// The entropy of stochastic node x's distribution, in closed form built from ops of its
+/// parameters, with log_prob(x)'s shape (every family above but poisson, which throws).
+Var entropy(const Var& x);
+
 /// log p(x | parents) of the sampled value of stochastic node `x`, built from ops (so it is
 /// differentiable to any order); throws scg::Error if `x` is not a stochastic node.
 Var log_prob(const Var& x);

@@ -58,6 +58,15 @@ inline Reference ew1(std::function<LD(LD)> f) {
 inline Reference ew2(std::function<LD(LD, LD)> f) {
   return [f](const Tensors& x) { return map2(x[0], x[1], f); };
 }
+/// digamma by the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 20, then the asymptotic
+/// series (error below 1e-19 there): independent of Boost.Math.
+inline LD digamma_ref(LD x) {
+  LD acc = 0;
+  for (; x < 20; x += 1) acc -= 1 / x;
+  const LD x2 = 1 / (x * x);
+  return acc + std::log(x) - 1 / (2 * x) -
+         x2 * (1.0L / 12 - x2 * (1.0L / 120 - x2 * (1.0L / 252 - x2 * (1.0L / 240 - x2 / 132))));
+}
 inline LD sigmoid(LD x) { return 1.0L / (1.0L + std::exp(-x)); }
 inline LD softplus(LD x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 inline scg::Tensor sum_axis(const scg::Tensor& a, int axis) {  // -1: everything
@@ -234,6 +243,10 @@ inline const std::vector<Spec>& table() {
       {"expm1", {{3, 4, A}}, [](const Vars& x) { return scg::expm1(x[0]); }, ew1([](LD a) { return std::expm1(a); }), kAlso1x1},
       {"expm1 (tiny x)", {{3, 4, A}}, [](const Vars& x) { return scg::expm1(x[0] * 1e-12); },
        ew1([](LD a) { return std::expm1(a * 1e-12L); }), kAlso1x1},
+      {"lgamma", {{3, 4, P}}, [](const Vars& x) { return scg::lgamma(x[0]); }, ew1([](LD a) { return std::lgamma(a); }), kAlso1x1},
+      {"lgamma (large)", {{3, 4, P}}, [](const Vars& x) { return scg::lgamma(x[0] * 20.0); },
+       ew1([](LD a) { return std::lgamma(20 * a); }), kAlso1x1},
+      {"digamma", {{3, 4, P}}, [](const Vars& x) { return scg::digamma(x[0]); }, ew1(digamma_ref), kAlso1x1},
       {"sigmoid", {{3, 4, A}}, [](const Vars& x) { return scg::sigmoid(x[0]); }, ew1(sigmoid), kAlso1x1},
       {"sigmoid (saturating)", {{3, 4, L}}, [](const Vars& x) { return scg::sigmoid(x[0]); }, ew1(sigmoid), kAlso1x1},
       {"log_sigmoid", {{3, 4, L}}, [](const Vars& x) { return scg::log_sigmoid(x[0]); },
