@@ -2,6 +2,8 @@
 // and buffers, in topological (id) order.
 #include "plan.hpp"
 
+#include <algorithm>
+
 #include "distribution.hpp"
 #include "error.hpp"
 
@@ -24,6 +26,13 @@ const Tensor* Storage::find(std::size_t id) const {
   if (const Tensor* v = graph_.value(id)) return v;
   const auto it = buffers_.find(id);
   return it == buffers_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::pair<std::size_t, Tensor>> Storage::states() const {
+  std::vector<std::pair<std::size_t, Tensor>> out;
+  for (const auto& [id, t] : states_) out.emplace_back(id, *t);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
 }
 
 std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& vs, Storage& storage) {

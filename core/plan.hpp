@@ -26,6 +26,8 @@ class Storage {
   Tensor* state(std::size_t id, Shape shape);
   /// The buffer of node `id` if one exists (for error reports), else nullptr.
   const Tensor* find(std::size_t id) const;
+  /// Every state made so far, by node id (increasing).
+  std::vector<std::pair<std::size_t, Tensor>> states() const;
 
  private:
   const Graph& graph_;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "error.hpp"
 #include "plan.hpp"
@@ -109,6 +110,37 @@ void Session::report_non_finite(std::size_t node, const RunContext& ctx) const {
   std::string operands;
   for (std::size_t in : graph_.inputs(node)) operands += (operands.empty() ? "" : ", ") + graph_.describe(in);
   ctx.fail("produced a non-finite value (NaN or infinity) from finite operands " + operands);
+}
+
+std::string Session::random_state() const {
+  std::ostringstream os;
+  os << engine_;
+  return os.str();
+}
+
+void Session::set_random_state(const std::string& state) {
+  std::istringstream is(state);
+  Engine e;
+  is >> e;
+  // Boost's reader stops at the end of the text with failbit set; the state is valid when it
+  // writes back as the same text.
+  std::ostringstream back;
+  back << e;
+  if (back.str() != state) throw Error("Session::set_random_state: not a random stream's state");
+  engine_ = e;
+}
+
+std::vector<std::pair<std::size_t, Tensor>> Session::op_states() const { return storage_->states(); }
+
+void Session::set_op_states(const std::vector<std::pair<std::size_t, Tensor>>& states) {
+  for (const auto& [id, state] : states) {
+    if (id >= graph_.size() || !graph_.op(id) || graph_.op(id)->traits().state.size() == 0)
+      throw Error("Session::set_op_states: node #" + std::to_string(id) + " has no session state");
+    if (state.shape() != graph_.op(id)->traits().state)
+      throw ShapeError("Session::set_op_states: a " + state.shape().str() + " state for " + graph_.describe(id) +
+                       ", which keeps " + graph_.op(id)->traits().state.str());
+  }
+  for (const auto& [id, state] : states) *storage_->state(id, state.shape()) = state;
 }
 
 const Tensor& Session::run(const Var& v, const std::vector<Feed>& feeds) {

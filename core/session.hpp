@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "graph.hpp"
@@ -54,6 +56,14 @@ class Session {
   const std::vector<Tensor>& run(const std::vector<Var>& vs, const std::vector<Feed>& feeds = {});
   /// The random stream (e.g. to reseed it).
   Engine& engine() { return engine_; }
+  /// The random stream's state as text (Boost.Random's engine format), for checkpoints.
+  std::string random_state() const;
+  /// Restores a state from random_state(); throws scg::Error (changing nothing) if malformed.
+  void set_random_state(const std::string& state);
+  /// The per-session states of stateful ops run so far (moving averages), by node id.
+  std::vector<std::pair<std::size_t, Tensor>> op_states() const;
+  /// Restores states from op_states(): every node and shape is checked before any is set.
+  void set_op_states(const std::vector<std::pair<std::size_t, Tensor>>& states);
   /// Number of compiled plans (one per distinct target list).
   std::size_t plan_count() const { return plans_.size(); }
 

@@ -15,6 +15,10 @@ class Sgd {
   Sgd(std::vector<Var> params, double lr, double momentum = 0.0);
   /// One step; `grads[i]` has the shape of `params[i]`. Allocates nothing.
   void step(const std::vector<Tensor>& grads);
+  /// The optimizer's state (one velocity per parameter), for checkpoints.
+  std::vector<Tensor> state() const { return velocity_; }
+  /// Restores a state from state(); throws scg::Error (changing nothing) if it does not fit.
+  void set_state(const std::vector<Tensor>& state);
 
  private:
   std::vector<Var> params_;
@@ -30,6 +34,11 @@ class Adam {
        double eps = 1e-8);
   /// One step; `grads[i]` has the shape of `params[i]`. Allocates nothing.
   void step(const std::vector<Tensor>& grads);
+  /// The optimizer's state (the step count as a 1x1 tensor, then the first and the second
+  /// moments of each parameter), for checkpoints.
+  std::vector<Tensor> state() const;
+  /// Restores a state from state(); throws scg::Error (changing nothing) if it does not fit.
+  void set_state(const std::vector<Tensor>& state);
 
  private:
   std::vector<Var> params_;

@@ -4,4 +4,5 @@
 #include "distributions.hpp"
 #include "expectation.hpp"
 #include "grad.hpp"
+#include "checkpoint.hpp"
 #include "optim.hpp"
