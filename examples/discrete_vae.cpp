@@ -3,6 +3,13 @@
 // baseline over K samples per image. The model is in vae_model.hpp.
 //
 // Usage: discrete_vae [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR]
+//                     [--kl sampled|analytic] [--variance R] [--train-images N] [--test-images N]
+//                     [--checkpoint FILE] [--resume FILE]
+//   --kl analytic    the KL to the prior in closed form (scg::kl_divergence) instead of sampled
+//   --variance R     first measures the gradient estimator's variance over R runs on one batch,
+//                    with the KL sampled and analytic
+//   --checkpoint F   saves the whole training state to F after every epoch (atomically)
+//   --resume F       continues from F, bit-identically to a run that was never stopped
 #include <unistd.h>
 #include <zlib.h>
 
@@ -12,11 +19,15 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iomanip>
+#include <sstream>
 #include <numeric>
 #include <random>
 #include <scg/scg.hpp>
 #include <string>
 #include <vector>
+
+#include <boost/crc.hpp>
 
 #include "vae_model.hpp"
 
@@ -63,11 +74,40 @@ void fill_batch(const std::vector<unsigned char>& images, const std::vector<int>
   }
 }
 
+/// Total variance (summed over elements) of the encoder's gradient estimates (We1, be1, We2,
+/// be2) over `runs` runs on one batch, for a freshly built model.
+double encoder_variance(int B, int K, bool analytic_kl, const scg::Tensor& xb, int runs) {
+  scg::Graph g;
+  const vae::Model m = vae::build(g, B, K, 1, analytic_kl);
+  scg::Session s(g, 11);
+  std::vector<scg::Tensor> sum, sum2;
+  for (int r = 0; r < runs; ++r) {
+    const auto& v = s.run(m.grads, {{m.x, xb}});
+    for (std::size_t i = 0; i < 4; ++i) {
+      if (r == 0) sum.emplace_back(v[i].shape()), sum2.emplace_back(v[i].shape());
+      sum[i].array() += v[i].array();
+      sum2[i].array() += v[i].array().square();
+    }
+  }
+  double total = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    total += ((sum2[i].array() - sum[i].array().square() / runs) / (runs - 1)).sum();
+  return total;
+}
+
+/// CRC-32 of every parameter's bytes: equal runs give equal CRCs.
+unsigned params_crc(const std::vector<scg::Var>& params) {
+  boost::crc_32_type crc;
+  for (const auto& p : params)
+    crc.process_bytes(p.value().data(), static_cast<std::size_t>(p.value().shape().size()) * sizeof(double));
+  return crc.checksum();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int epochs = 10, B = 100, K = 4, train_limit = 0, test_limit = 0;
-  std::string data = "/usr/share/datasets/fashion-mnist", out = ".";
+  int epochs = 10, B = 100, K = 4, train_limit = 0, test_limit = 0, variance_runs = 0;
+  std::string data = "/usr/share/datasets/fashion-mnist", out = ".", kl = "sampled", checkpoint, resume;
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -78,11 +118,20 @@ int main(int argc, char** argv) {
     else if (a == "--samples") K = std::stoi(next());
     else if (a == "--data") data = next();
     else if (a == "--out") out = next();
+    else if (a == "--kl") kl = next();
+    else if (a == "--variance") variance_runs = std::stoi(next());
+    else if (a == "--train-images") train_limit = std::stoi(next());
+    else if (a == "--test-images") test_limit = std::stoi(next());
+    else if (a == "--checkpoint") checkpoint = next();
+    else if (a == "--resume") resume = next();
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR] "
+                   "[--kl sampled|analytic] [--variance R] [--train-images N] [--test-images N] "
+                   "[--checkpoint FILE] [--resume FILE]\n", argv[0]);
       return 2;
     }
   }
+  if (kl != "sampled" && kl != "analytic") { std::fprintf(stderr, "discrete_vae: --kl sampled or analytic\n"); return 2; }
   if (K < 2 || B < 1 || epochs < 0) { std::fprintf(stderr, "discrete_vae: need --samples >= 2, --batch >= 1\n"); return 2; }
 
   std::vector<unsigned char> train, test;
@@ -99,7 +148,7 @@ int main(int argc, char** argv) {
 
   // ---- the model and its gradient estimator, built once ----
   scg::Graph g;
-  const vae::Model model = vae::build(g, B, K);
+  const vae::Model model = vae::build(g, B, K, 1, kl == "analytic");
   const auto& params = model.params;
   const auto x = model.x;
   const auto mean_elbo = model.mean_elbo;
@@ -123,17 +172,46 @@ int main(int argc, char** argv) {
     return total / (n_test / B);
   };
 
-  std::ofstream csv(out + "/discrete_vae_curves.csv");
-  csv << "epoch,train_elbo,test_elbo,seconds\n";
-  const double initial = test_elbo();
-  csv << 0 << ',' << "" << ',' << initial << ",0\n";
-  std::printf("discrete VAE: %d train / %d test images, batch %d x K = %d samples, %d latent units\n",
-              n_train, n_test, B, K, kLatent);
-  std::printf("epoch 0: test ELBO %.2f nats\n", initial);
+  double variance_sampled = 0, variance_analytic = 0;
+  if (variance_runs > 1) {
+    fill_batch(train, order, 0, K, xb);
+    variance_sampled = encoder_variance(B, K, false, xb, variance_runs);
+    variance_analytic = encoder_variance(B, K, true, xb, variance_runs);
+    std::printf("encoder gradient variance over %d runs on one batch: KL sampled %.4g, analytic %.4g (%.1fx lower)\n",
+                variance_runs, variance_sampled, variance_analytic, variance_sampled / variance_analytic);
+  }
+
+  std::printf("discrete VAE: %d train / %d test images, batch %d x K = %d samples, %d latent units, KL %s\n",
+              n_train, n_test, B, K, kLatent, kl.c_str());
   const bool tty = isatty(fileno(stderr));
-  double last = initial, total_seconds = 0;
   std::vector<int> shuffled(order.begin(), order.begin() + n_train);
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
+  double initial = 0, total_seconds = 0;
+  int first_epoch = 1;
+  std::ofstream csv;
+  if (resume.empty()) {
+    csv.open(out + "/discrete_vae_curves.csv");
+    csv << "epoch,train_elbo,test_elbo,seconds\n";
+    initial = test_elbo();
+    csv << 0 << ',' << "" << ',' << initial << ",0\n";
+    std::printf("epoch 0: test ELBO %.2f nats\n", initial);
+  } else {
+    // Everything the run's future depends on: parameters, Adam's moments, the session's random
+    // stream, the data order's generator and its current order, the epoch.
+    const scg::Checkpoint c = scg::Checkpoint::load(resume);
+    c.restore_parameters(g);
+    c.restore("adam", adam);
+    c.restore("session", s);
+    std::istringstream(c.bytes("data_rng")) >> rng;
+    std::istringstream state(c.bytes("progress"));
+    state >> first_epoch >> initial >> total_seconds;
+    for (int& i : shuffled) state >> i;
+    if (!state) { std::fprintf(stderr, "discrete_vae: %s: malformed progress entry\n", resume.c_str()); return 2; }
+    ++first_epoch;
+    csv.open(out + "/discrete_vae_curves.csv", std::ios::app);
+    std::printf("resumed from %s at epoch %d\n", resume.c_str(), first_epoch - 1);
+  }
+  double last = initial;
+  for (int epoch = first_epoch; epoch <= epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     std::shuffle(shuffled.begin(), shuffled.end(), rng);
     double train_sum = 0;
@@ -156,6 +234,19 @@ int main(int argc, char** argv) {
     std::printf("epoch %d: train ELBO %.2f, test ELBO %.2f nats, %.1f s\n", epoch, train_sum / batches, last, seconds);
     csv << epoch << ',' << train_sum / batches << ',' << last << ',' << seconds << '\n';
     std::fflush(stdout);
+    if (!checkpoint.empty()) {
+      scg::Checkpoint c;
+      c.add_parameters(g);
+      c.add("adam", adam);
+      c.add("session", s);
+      std::ostringstream r, progress;
+      r << rng;
+      progress << epoch << ' ' << std::setprecision(17) << initial << ' ' << total_seconds;
+      for (int i : shuffled) progress << ' ' << i;
+      c.add("data_rng", r.str());
+      c.add("progress", progress.str());
+      c.save(checkpoint);
+    }
   }
   // Learning happened if the test ELBO rose well above its starting value.
   const double need = quick ? 150.0 : 250.0;
@@ -163,9 +254,11 @@ int main(int argc, char** argv) {
   std::printf("verdict: test ELBO %.2f -> %.2f nats (%s; needs a rise of %.0f)\n", initial, last,
               learned ? "learned" : "did NOT learn", need);
   std::printf("{\"example\":\"discrete_vae\",\"epochs\":%d,\"batch\":%d,\"samples\":%d,\"train_images\":%d,"
-              "\"test_images\":%d,\"initial_test_elbo\":%.3f,\"final_test_elbo\":%.3f,\"seconds\":%.2f,"
-              "\"seconds_per_epoch\":%.2f,\"learned\":%s}\n",
-              epochs, B, K, n_train, n_test, initial, last, total_seconds,
-              epochs ? total_seconds / epochs : 0.0, learned ? "true" : "false");
+              "\"test_images\":%d,\"kl\":\"%s\",\"initial_test_elbo\":%.3f,\"final_test_elbo\":%.3f,\"seconds\":%.2f,"
+              "\"seconds_per_epoch\":%.2f,\"encoder_grad_variance_sampled_kl\":%.6g,"
+              "\"encoder_grad_variance_analytic_kl\":%.6g,\"params_crc\":\"%08x\",\"learned\":%s}\n",
+              epochs, B, K, n_train, n_test, kl.c_str(), initial, last, total_seconds,
+              epochs ? total_seconds / epochs : 0.0, variance_sampled, variance_analytic, params_crc(params),
+              learned ? "true" : "false");
   return learned ? 0 : 1;
 }

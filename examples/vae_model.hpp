@@ -6,6 +6,8 @@
 //   decoder  p(x|z):  d = tanh(z Wd1 + bd1),  x ~ Bernoulli(sigmoid(d Wd2 + bd2))
 //   prior    p(z):    Bernoulli(1/2) per unit
 //   ELBO(x) = E_q[ log p(x|z) + log p(z) - log q(z|x) ],  cost = -mean ELBO over the rows.
+//   With analytic_kl: ELBO(x) = E_q[ log p(x|z) ] - KL(q(z|x) || p(z)), the KL in closed form
+//   (scg::kl_divergence), so only log p(x|z) carries score terms.
 //
 // Rows are B images x K samples (K consecutive rows per image). grad weights each row's
 // choice z only by its own row's ELBO, with the mean of the image's other K-1 samples as
@@ -36,7 +38,7 @@ inline scg::Tensor init(std::mt19937_64& rng, int rows, int cols) {
 }
 
 /// Builds the model for batches of B images x K samples, and its gradient estimator.
-inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1) {
+inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, bool analytic_kl = false) {
   std::mt19937_64 rng(seed);
   Model m;
   auto weight = [&](const char* name, int rows, int cols) {
@@ -55,9 +57,15 @@ inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1) {
   auto z = scg::bernoulli(scg::matmul(scg::tanh(scg::matmul(m.x, We1) + be1), We2) + be2);
   auto logits = scg::matmul(scg::tanh(scg::matmul(z, Wd1) + bd1), Wd2) + bd2;
   auto log_px = scg::sum(m.x * logits - scg::softplus(logits), 1);  // Bernoulli log-likelihood
-  auto log_pz = -kLatent * std::log(2.0);
-  auto log_qz = scg::sum(scg::log_prob(z), 1);
-  m.mean_elbo = scg::mean(log_px + log_pz - log_qz);
+  if (analytic_kl) {
+    // The prior as a node of its own (its samples are never used: KL reads parameters only).
+    const auto prior = scg::bernoulli(g.constant(scg::Tensor(B * K, kLatent, 0.0)));
+    m.mean_elbo = scg::mean(log_px - scg::sum(scg::kl_divergence(z, prior), 1));
+  } else {
+    auto log_pz = -kLatent * std::log(2.0);
+    auto log_qz = scg::sum(scg::log_prob(z), 1);
+    m.mean_elbo = scg::mean(log_px + log_pz - log_qz);
+  }
   scg::GradOptions opt;
   opt.baseline = scg::Baseline::kLeaveOneOut;
   opt.group_size = static_cast<std::size_t>(K);
