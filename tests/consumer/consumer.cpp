@@ -12,6 +12,9 @@
 // Only the names of ../shared/API.md and the umbrella header are used. Exits 1 on any relative
 // difference above 1e-8.
 #include <algorithm>
+#include <boost/math/special_functions/digamma.hpp>
+#include <boost/math/special_functions/polygamma.hpp>
+#include <boost/math/special_functions/trigamma.hpp>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -62,6 +65,13 @@ Num pow(Num x, double p) {
 }
 Num log1p(Num x) { return apply(x, std::log1p(x.f), 1 / (1 + x.f), -1 / ((1 + x.f) * (1 + x.f))); }
 Num expm1(Num x) { const double e = std::exp(x.f); return apply(x, std::expm1(x.f), e, e); }
+// lgamma and digamma with their derivatives from Boost.Math (digamma, trigamma, polygamma(2)).
+Num lgamma(Num x) {
+  return apply(x, std::lgamma(x.f), boost::math::digamma(x.f), boost::math::trigamma(x.f));
+}
+Num digamma(Num x) {
+  return apply(x, boost::math::digamma(x.f), boost::math::trigamma(x.f), boost::math::polygamma(2, x.f));
+}
 Num maximum(Num a, Num b) { return a.f > b.f ? a : b; }  // ties: b, as scg
 Num minimum(Num a, Num b) { return a.f < b.f ? a : b; }
 Num clamp(Num x, double lo, double hi) { return x.f < lo ? Num{lo} : x.f > hi ? Num{hi} : x; }
@@ -161,6 +171,8 @@ Mat transpose(const Mat& x) {
   return y;
 }
 Mat log1p(const Mat& x) { return map(x, [](Num n) { return log1p(n); }); }
+Mat lgamma(const Mat& x) { return map(x, [](Num n) { return lgamma(n); }); }
+Mat digamma(const Mat& x) { return map(x, [](Num n) { return digamma(n); }); }
 Mat expm1(const Mat& x) { return map(x, [](Num n) { return expm1(n); }); }
 Mat maximum(const Mat& a, const Mat& b) { return zip(a, b, [](Num x, Num y) { return maximum(x, y); }); }
 Mat minimum(const Mat& a, const Mat& b) { return zip(a, b, [](Num x, Num y) { return minimum(x, y); }); }
@@ -260,7 +272,8 @@ X model(const X& a, const X& b, const X& c, const X& m) {
   const X z = slice_cols(n, 1, 2) + slice_rows(concat(std::vector<X>{m, h}, 0), 1, 2);  // slices, concat stacked
   const X l = logsumexp(z, 1) + logsumexp(z) - max(z, 0) + min(z, 1);   // logsumexp, max, min: 2x2
   const X mm = maximum(z, w) + minimum(z, 0.3 * m) + clamp(z, -0.4, 0.6);  // maximum, minimum, clamp
-  const X lx = log1p(square(z)) + expm1(0.5 * z);                       // log1p, expm1
+  const X lx = log1p(square(z)) + expm1(0.5 * z)                        // log1p, expm1,
+               + 0.1 * (lgamma(square(z) + 0.5) + digamma(abs(z) + 1.5));  // lgamma, digamma
   const X wh = where(constant_like(a, {{1, 0}, {0, 1}}), lx, mm);       // where
   const X gr = gather_rows(n, constant_like(a, {{1}, {0}, {1}}));       // gather_rows: 3x4 (a repeat)
   const X oh = one_hot(constant_like(a, {{2}, {0}}), 3);                // one_hot: 2x3
