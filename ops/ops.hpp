@@ -119,6 +119,10 @@ Var gather_rows(const Var& table, const Var& indices);
 /// n x k rows with a 1 at column indices(i) (indices: n x 1 integers in [0, k)). No derivative.
 Var one_hot(const Var& indices, Eigen::Index k);
 
+/// Rows in consecutive pairs (2i, 2i + 1) mixed by the 2x2 matrix m: out_2i = m00 x_2i + m01
+/// x_2i+1, out_2i+1 = m10 x_2i + m11 x_2i+1 (rows must be even). d = pair_mix(g, m^T).
+Var pair_mix(const Var& x, double m00, double m01, double m10, double m11);
+
 /// Stretches x to `shape` along axes of length 1. d = sum_to(g, x's shape).
 Var broadcast_to(const Var& x, Shape shape);
 /// Sums x over the axes where `shape` has length 1 (inverse of broadcast_to). Returns x

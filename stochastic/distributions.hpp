@@ -10,6 +10,11 @@ namespace scg {
 /// Each element 1 with probability sigmoid(logit), else 0. Score function; finite support.
 /// log_prob has the logits' shape. A non-finite logit throws scg::Error at run time.
 Var bernoulli(const Var& logits);
+/// Bernoulli drawn in antithetic pairs of rows: rows 2i and 2i+1 share one uniform u per element
+/// (x = [u < sigmoid(l)], x' = [1 - u < sigmoid(l)]); each row alone is Bernoulli(sigmoid(l)).
+/// The logits' rows must be even, each pair's two rows equal (checked at run time). For
+/// Estimator::kDisarm; the score estimator works too, where the cost keeps rows apart.
+Var bernoulli_pairs(const Var& logits);
 /// One one-hot row per row of logits (rows x k), drawn from softmax(row). Score function;
 /// finite support. log_prob: rows x 1.
 Var categorical(const Var& logits);

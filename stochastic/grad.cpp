@@ -13,6 +13,7 @@
 #include "../ops/detail.hpp"
 #include "baselines.hpp"
 #include "dependencies.hpp"
+#include "estimators.hpp"
 #include "distributions.hpp"
 #include "surrogate.hpp"
 
@@ -20,6 +21,8 @@ namespace scg {
 
 namespace {
 void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t>& score_nodes) {
+  if (!(options.max_enumerated >= 1.0))
+    throw Error("grad: GradOptions::max_enumerated is " + std::to_string(options.max_enumerated) + "; it must be >= 1");
   if (!(options.decay >= 0.0 && options.decay < 1.0))
     throw Error("grad: GradOptions::decay is " + std::to_string(options.decay) +
                 "; the moving average needs a decay in [0, 1)");
@@ -43,8 +46,10 @@ void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t
         break;
       case Estimator::kDisarm:
       case Estimator::kEnumerate:
-        throw Error("grad: Estimator::" + std::string(estimator == Estimator::kDisarm ? "kDisarm" : "kEnumerate") +
-                    " for " + node.describe() + " is not available yet (issue 10); use kScore");
+        if (d->gradient_path() != GradientPath::kScore || d->support() != Support::kFinite)
+          throw Error("grad: Estimator::" + std::string(estimator == Estimator::kDisarm ? "kDisarm" : "kEnumerate") +
+                      " for " + node.describe() + ": discrete nodes only");
+        break;
     }
   }
 }
@@ -66,10 +71,16 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
   builder.prepare_log_probs();
   Graph::DerivedScope derived(g);
   Var surrogate = builder.transform(cost);
+  std::vector<std::size_t> handled;  // nodes with their own estimator: no baseline
+  const Var estimators = detail::estimator_terms(g, surrogate, deps, builder, options, handled);
   if (any_baseline) {
-    const Var extra = detail::baseline_terms(g, surrogate, deps.list(cost.id()), builder, options);
+    std::vector<detail::Dep> rest;
+    for (const detail::Dep& d : deps.list(cost.id()))
+      if (std::find(handled.begin(), handled.end(), d.choice) == handled.end()) rest.push_back(d);
+    const Var extra = detail::baseline_terms(g, surrogate, rest, builder, options);
     if (!extra.empty()) surrogate = surrogate + extra;
   }
+  if (!estimators.empty()) surrogate = surrogate + estimators;
   // A wrt the transform rebuilt is differentiated through its rebuilt node (same value), so
   // d cost / d cost is 1, not 0, when the cost depends on choices.
   std::vector<Var> targets;

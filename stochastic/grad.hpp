@@ -27,8 +27,11 @@ enum class Estimator {
                ///< right choice when the cost is not differentiable in the sample (step,
                ///< stop_gradient, a comparison): the pathwise gradient is then 0 or wrong.
   kPathwise,   ///< along the sample (reparameterization); the default for normal
-  kDisarm,     ///< DisARM on antithetic pairs of rows of a bernoulli_pairs node (issue 10)
-  kEnumerate,  ///< exact sum over the node's states, others sampled (issue 10)
+  kDisarm,     ///< DisARM (Dong, Mnih and Tucker 2020) over the antithetic pairs of rows of a
+               ///< bernoulli_pairs node; first order
+  kEnumerate,  ///< the exact sum over the node's states (per row; per element for bernoulli),
+               ///< other choices sampled: no variance from this node, one evaluation of what
+               ///< depends on it per state; first order
 };
 
 /// Options of grad.
@@ -44,6 +47,9 @@ struct GradOptions {
   /// Leave-one-out: rows form consecutive groups of this size (0: all rows one group).
   /// With K samples per example stacked as K consecutive rows, set it to K.
   std::size_t group_size = 0;
+  /// Estimator::kEnumerate: the most evaluations per run (states x elements) grad builds; above
+  /// it grad throws scg::Error naming the count.
+  double max_enumerated = 1024;
   /// Learned baselines: {stochastic node, baseline node}. The baseline node (1x1 or rows x 1)
   /// must not depend on the stochastic node; grad also adds the regression loss
   /// (cost - baseline)^2 so the baseline's parameters train through the same grad.

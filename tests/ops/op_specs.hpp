@@ -358,6 +358,16 @@ inline const std::vector<Spec>& table() {
        [](const Tensors& x) { return gathered(x[0], indices()); }},
       {"one_hot times x", {{5, 4, A}}, [](const Vars& x) { return scg::one_hot(x[0].graph().constant(indices()), 4) * x[0]; },
        [](const Tensors& x) { return map2(gathered(identity(4), indices()), x[0], [](LD a, LD b) { return a * b; }); }},
+      {"pair_mix of 4x3", {{4, 3, A}}, [](const Vars& x) { return scg::pair_mix(x[0], 0.5, -1.5, 2.0, 0.25); },
+       [](const Tensors& x) {
+         scg::Tensor out(4, 3);
+         for (Eigen::Index r = 0; r < 4; r += 2)
+           for (Eigen::Index c = 0; c < 3; ++c) {
+             out(r, c) = static_cast<double>(0.5L * x[0](r, c) - 1.5L * x[0](r + 1, c));
+             out(r + 1, c) = static_cast<double>(2.0L * x[0](r, c) + 0.25L * x[0](r + 1, c));
+           }
+         return out;
+       }},
       // ---- broadcasting and its inverse ----
       {"broadcast_to 1x4->3x4", {{1, 4, A}}, [](const Vars& x) { return scg::broadcast_to(x[0], {3, 4}); },
        [](const Tensors& x) { return stretched(x[0], {3, 4}); }},
