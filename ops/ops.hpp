@@ -84,6 +84,9 @@ Var transpose(const Var& x);
 Var softmax(const Var& x);
 /// Log-softmax of each row, stable. d = g - softmax(x) rowsum(g).
 Var log_softmax(const Var& x);
+/// The value of `value` with the gradient of `surrogate` (one shape): straight-through
+/// estimators. d/dvalue = 0, d/dsurrogate = g.
+Var straight_through(const Var& value, const Var& surrogate);
 /// Identity in value; no pathwise derivative. (A cost still depends, in expectation, on the
 /// stochastic choices that fed it: grad still adds their score terms.)
 Var stop_gradient(const Var& x);

@@ -38,6 +38,16 @@ Var uniform(const Var& lo, const Var& hi);
 /// Laplace(loc, scale): loc + scale eps, eps with density e^-|e| / 2; broadcast shape; pathwise.
 Var laplace(const Var& loc, const Var& scale);
 
+/// Binary Concrete sample sigmoid((l + L) / temperature), L logistic noise: a relaxation of
+/// bernoulli(l), reparameterized, and biased for it (the bias vanishes as the temperature goes
+/// to 0, while the gradient's variance grows). hard: the value is [y > 1/2] with y's gradient
+/// (straight-through). The returned node is the stochastic node itself unless hard.
+Var relaxed_bernoulli(const Var& logits, double temperature, bool hard = false);
+/// Gumbel-softmax rows softmax((l + G) / temperature), G Gumbel noise: a relaxation of
+/// categorical(l), reparameterized and biased for it. hard: one-hot argmax rows with the
+/// relaxed rows' gradient (straight-through).
+Var relaxed_categorical(const Var& logits, double temperature, bool hard = false);
+
 /// KL(q || p) of two stochastic nodes of the same family (normal, bernoulli, categorical,
 /// gamma, beta, poisson, exponential, uniform, laplace), in closed form built from ops of
 /// their parameters (the samples are not read), with log_prob(q)'s shape. Throws scg::Error for

@@ -2,9 +2,12 @@
 #include "estimators.hpp"
 
 #include <algorithm>
+#include <boost/random/uniform_01.hpp>
+#include <cmath>
 
 #include "../core/error.hpp"
 #include "../core/reverse.hpp"
+#include "../ops/detail.hpp"
 #include "../ops/ops.hpp"
 #include "distributions.hpp"
 
@@ -54,19 +57,102 @@ void require_no_downstream_choice(Graph& g, const Dependencies& deps, std::size_
   }
 }
 
+// d zeta / d l of the conditional sample below, with the uniform v behind it held fixed:
+// 1 - b sigma(-l) / u - (1 - b) sigma(l) / (1 - u), u = sigma(zeta - l). Operands (zeta, l, b).
+// First order only (RELAX is a first-order estimator).
+class RelaxedSlopeOp final : public Op {
+ public:
+  RelaxedSlopeOp() : Op(detail::traits(RowLocality::kAll)) {}
+  std::string name() const override { return "relaxed_given_slope"; }
+  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    const Tensor &z = *in[0], &l = *in[1], &b = *in[2];
+    for (Eigen::Index c = 0; c < out.cols(); ++c)
+      for (Eigen::Index r = 0; r < out.rows(); ++r) {
+        const double u = 1.0 / (1.0 + std::exp(l(r, c) - z(r, c)));
+        out(r, c) = b(r, c) == 1.0 ? 1.0 - 1.0 / (1.0 + std::exp(l(r, c))) / u
+                                   : 1.0 - 1.0 / (1.0 + std::exp(-l(r, c))) / (1.0 - u);
+      }
+  }
+  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&, std::span<const char>) const override {
+    throw Error("RELAX is a first-order estimator: its estimate cannot be differentiated again");
+  }
+};
+
+// The logistic relaxation zeta = l + log u - log(1 - u) of b = [zeta > 0], drawn given b (u
+// uniform on the side of sigma(-l) that b says). Operands (l, b). d zeta / d l with u held
+// fixed is 1 (conditional = false: the unconditional reparameterization, as if b came from
+// zeta); with the uniform behind u held fixed it is RelaxedSlopeOp's (conditional = true).
+class RelaxedGivenOp final : public Op {
+ public:
+  explicit RelaxedGivenOp(bool conditional) : Op(detail::traits(RowLocality::kAll)), conditional_(conditional) {}
+  std::string name() const override { return conditional_ ? "relaxed_given_conditional" : "relaxed_given"; }
+  Shape infer(std::span<const Shape> in) const override {
+    if (in[0] != in[1]) shape_error(name(), in, "logits and choice must have one shape");
+    return in[0];
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
+    const Tensor &l = *in[0], &b = *in[1];
+    boost::random::uniform_01<double> u01;
+    for (Eigen::Index c = 0; c < out.cols(); ++c)
+      for (Eigen::Index r = 0; r < out.rows(); ++r) {
+        const double p0 = 1.0 / (1.0 + std::exp(l(r, c))), v = u01(*ctx.engine);  // p0 = sigma(-l)
+        double u = b(r, c) == 1.0 ? p0 + v * (1.0 - p0) : v * p0;
+        u = std::min(std::max(u, 1e-300), 1.0 - 1e-16);
+        out(r, c) = l(r, c) + std::log(u) - std::log1p(-u);
+      }
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
+                            std::span<const char> needed) const override {
+    if (!needed[0]) return {Var(), Var()};
+    if (!conditional_) return {g, Var()};
+    return {g * make_shared_op<RelaxedSlopeOp>({out, in[0], in[1]}), Var()};
+  }
+
+ private:
+  bool conditional_;
+};
+
+/// RELAX's terms for bernoulli node s: sum((1 - box(rho)) c(z~)) + sum(c(z)) - sum(c(z~)),
+/// whose gradient is -c(z~) d log p(b) + d c(z) - d c(z~) (the score term c_s d rho stays).
+Var relax_terms(Graph& g, std::size_t s, const Var& rho, const GradOptions& options) {
+  const ControlVariate* cv = nullptr;
+  for (const ControlVariate& c : options.control_variates)
+    if (c.node.id() == s) cv = &c;
+  if (!cv) throw Error("grad: Estimator::kRelax for " + g.describe(s) + " needs a GradOptions::control_variates entry");
+  if (g.op(s)->name() != "bernoulli") throw Error("grad: Estimator::kRelax for " + g.describe(s) + ": bernoulli nodes only");
+  const Var b = g.var(s), l = g.var(g.inputs(s)[0]);
+  const double t = cv->temperature;
+  const Var z = sigmoid(make<RelaxedGivenOp>({l, b}, false) / t);
+  const Var zt = sigmoid(make<RelaxedGivenOp>({l, b}, true) / t);
+  const Var cz = cv->build(z), czt = cv->build(zt);
+  for (const Var* c : {&cz, &czt})
+    if (c->empty() || !(c->shape().scalar() || c->shape() == rho.shape()))
+      throw ShapeError("grad: the control variate for " + g.describe(s) + " must be 1x1 or " + rho.shape().str() +
+                       (c->empty() ? " (the builder returned an empty Var)" : ", not " + c->shape().str()));
+  return sum((1.0 - magic_box(rho)) * czt) + sum(cz) - sum(czt);
+}
+
 }  // namespace
 
 Var estimator_terms(Graph& g, const Var& surrogate, const Dependencies& deps, Surrogate& builder,
                     const GradOptions& options, std::vector<std::size_t>& handled) {
   std::vector<std::pair<std::size_t, Estimator>> chosen;
   for (const auto& [node, est] : options.estimators)
-    if (est == Estimator::kDisarm || est == Estimator::kEnumerate) chosen.emplace_back(node.id(), est);
+    if (est == Estimator::kDisarm || est == Estimator::kEnumerate || est == Estimator::kRelax)
+      chosen.emplace_back(node.id(), est);
   if (chosen.empty()) return {};
   Var extra;
   auto add_term = [&](const Var& x) { extra = extra.empty() ? x : extra + x; };
   for (const auto& [s, est] : chosen) {
-    const std::string who = est == Estimator::kDisarm ? "Estimator::kDisarm" : "Estimator::kEnumerate";
+    const std::string who = est == Estimator::kDisarm ? "Estimator::kDisarm"
+                            : est == Estimator::kEnumerate ? "Estimator::kEnumerate" : "Estimator::kRelax";
     if (!deps.is_choice(s)) continue;  // the cost does not depend on it: nothing to estimate
+    if (est == Estimator::kRelax) {
+      handled.push_back(s);
+      add_term(relax_terms(g, s, builder.rho(s), options));
+      continue;
+    }
     if (builder.full_somewhere(s))
       throw Error("grad: " + who + " for " + g.describe(s) + ": it reaches the cost through ops that mix rows; "
                   "it needs each row's cost to depend on that row's choice only");

@@ -31,6 +31,13 @@ void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t
     g.check_own(b, "grad", "a learned baseline's node");
     if (!stochastic_op(s)) throw Error("grad: learned baseline for " + s.describe() + ", which is not a stochastic node");
   }
+  for (const ControlVariate& cv : options.control_variates) {
+    g.check_own(cv.node, "grad", "a control variate's node");
+    if (!cv.build) throw Error("grad: the control variate for " + cv.node.describe() + " has no builder");
+    if (!(cv.temperature > 0.0 && std::isfinite(cv.temperature)))
+      throw Error("grad: the control variate for " + cv.node.describe() + " has temperature " +
+                  std::to_string(cv.temperature) + "; it must be finite and > 0");
+  }
   for (const auto& [node, estimator] : options.estimators) {
     g.check_own(node, "grad", "a GradOptions::estimators node");
     const Distribution* d = stochastic_op(node);
@@ -44,10 +51,12 @@ void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t
           throw Error("grad: Estimator::kPathwise for " + node.describe() +
                       ", whose samples are not differentiable in its parameters");
         break;
+      case Estimator::kRelax:
       case Estimator::kDisarm:
       case Estimator::kEnumerate:
         if (d->gradient_path() != GradientPath::kScore || d->support() != Support::kFinite)
-          throw Error("grad: Estimator::" + std::string(estimator == Estimator::kDisarm ? "kDisarm" : "kEnumerate") +
+          throw Error(std::string("grad: Estimator::") +
+                    (estimator == Estimator::kDisarm ? "kDisarm" : estimator == Estimator::kEnumerate ? "kEnumerate" : "kRelax") +
                       " for " + node.describe() + ": discrete nodes only");
         break;
     }

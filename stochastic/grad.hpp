@@ -2,6 +2,7 @@
 /// \file grad: the gradient of an expected cost, as a graph transformation.
 
 #include <cstddef>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,21 @@ enum class Estimator {
   kEnumerate,  ///< the exact sum over the node's states (per row; per element for bernoulli),
                ///< other choices sampled: no variance from this node, one evaluation of what
                ///< depends on it per state; first order
+  kRelax,      ///< RELAX (Grathwohl et al. 2018) for a bernoulli node, with a control variate
+               ///< from GradOptions::control_variates; first order
+};
+
+/// RELAX's control variate for one bernoulli node b: c(z), built by `build` from a relaxed
+/// sample z (b's shape, values in (0, 1), z = sigmoid(zeta / temperature) with zeta the logistic
+/// relaxation of b's logit given b). grad adds [f(b) - c(z~)] d log p(b) + d c(z) - d c(z~), z~ a
+/// second relaxed sample given b (conditional reparameterization): unbiased for any c. c returns
+/// 1x1, or rows x 1 with row r computed from row r of z only. REBAR is c(z) = eta f(z). Train
+/// c's parameters (never in grad's wrt) by minimizing the estimate's variance:
+/// grad(sum(square(estimate)), their parameters).
+struct ControlVariate {
+  Var node;                                   ///< the bernoulli node (Estimator::kRelax)
+  std::function<Var(const Var& z)> build;     ///< c(z)
+  double temperature = 0.5;                   ///< of the relaxation (> 0)
 };
 
 /// Options of grad.
@@ -47,6 +63,8 @@ struct GradOptions {
   /// Leave-one-out: rows form consecutive groups of this size (0: all rows one group).
   /// With K samples per example stacked as K consecutive rows, set it to K.
   std::size_t group_size = 0;
+  /// Control variates for the nodes given Estimator::kRelax.
+  std::vector<ControlVariate> control_variates;
   /// Estimator::kEnumerate: the most evaluations per run (states x elements) grad builds; above
   /// it grad throws scg::Error naming the count.
   double max_enumerated = 1024;

@@ -4,7 +4,8 @@
 // checks every row's value against its reference; ops_gradcheck_test.cpp checks every row's
 // first and second derivatives by finite differences. A new op is one row here; a test reads
 // ops/ops.hpp and fails for any declared op without a row. (Not here, each with tests of its
-// own: stop_gradient and magic_box, whose derivatives differ from their values' on purpose,
+// own: stop_gradient, magic_box and straight_through, whose derivatives differ from their
+// values' on purpose,
 // and moving_average, stateful without a derivative.)
 //
 // Rows marked kAlso1x1 run a second time with every input 1x1, which takes Session's scalar
