@@ -56,6 +56,44 @@ def main():
     if os.path.exists(p(src, "discrete_vae_curves.csv")):
         plot(p(src, "discrete_vae_curves.csv"), p(dst, "discrete_vae.png"), "Discrete VAE on Fashion-MNIST",
              "epoch", [("train_elbo", "train ELBO"), ("test_elbo", "test ELBO")], "nats per image")
+    if os.path.exists(p(src, "estimators_curves.csv")):
+        rows, col = read(p(src, "estimators_curves.csv"))
+        names = [n for n in rows[0] if n != "step"]
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=110, sharey=True)
+        for ax, t in zip(axes, ("0.45", "0.499")):
+            for n in names:
+                if n.startswith("t%s " % t):
+                    pts = col(n)
+                    ax.plot([q[0] for q in pts], [q[1] for q in pts], label=n.split(" ", 1)[1])
+            ax.set_title("E[(b - %s)^2]: theta under Adam" % t)
+            ax.set_xlabel("step")
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel("theta (lower is better)")
+        axes[1].legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(p(dst, "estimators.png"))
+        plt.close(fig)
+        print("wrote", p(dst, "estimators.png"))
+    if os.path.exists(p(src, "discrete_vae_estimators.csv")):
+        rows, col = read(p(src, "discrete_vae_estimators.csv"))
+        names = sorted({n.split(":")[0] for n in rows[0] if ":" in n})
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=110)
+        for n in names:
+            for ax, what in zip(axes, ("elbo", "variance")):
+                pts = col("%s:%s" % (n, what))
+                ax.plot([q[0] for q in pts], [q[1] for q in pts], label=n)
+        axes[0].set_title("Discrete VAE: train ELBO")
+        axes[0].set_ylabel("nats per image")
+        axes[1].set_title("encoder gradient variance")
+        axes[1].set_yscale("log")
+        for ax in axes:
+            ax.set_xlabel("Adam step")
+            ax.grid(alpha=0.3)
+        axes[1].legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(p(dst, "discrete_vae_estimators.png"))
+        plt.close(fig)
+        print("wrote", p(dst, "discrete_vae_estimators.png"))
     dot = p(src, "bernoulli_not.dot")
     if os.path.exists(dot):
         subprocess.run(["dot", "-Tpng", "-Gdpi=60", dot, "-o", p(dst, "bernoulli_not_graph.png")], check=True)
