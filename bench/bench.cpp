@@ -249,7 +249,7 @@ int dense(const std::string& impl) {
 }
 
 // ============================ W4: a discrete-VAE training step ============================
-int vae_step(const std::string& impl, const std::string& data) {
+int vae_step(const std::string& impl, const std::string& data, const std::string& estimator = "score") {
   if (impl != "scg") return 2;
   constexpr int B = 100, K = 4;
   // The first 100 training images, binarized at 128, each repeated K times.
@@ -264,7 +264,9 @@ int vae_step(const std::string& impl, const std::string& data) {
     for (int k = 0; k < K; ++k)
       for (int p = 0; p < vae::kPixels; ++p) xb(i * K + k, p) = img[16 + i * vae::kPixels + p] >= 128 ? 1.0 : 0.0;
   scg::Graph g;
-  const vae::Model m = vae::build(g, B, K);
+  vae::Options opts;
+  opts.estimator = estimator;
+  const vae::Model m = vae::build(g, B, K, 1, opts);
   // Parameters from the formula the PyTorch twin uses too: identical starting points.
   for (std::size_t i = 0; i < m.params.size(); ++i) {
     const scg::Var& p = m.params[i];
@@ -293,16 +295,19 @@ int vae_step(const std::string& impl, const std::string& data) {
     off += std::snprintf(check + off, sizeof check - off, "%s%s=%.6e+-%.3e", j ? " " : "", names[j], mu, se);
   }
   std::vector<scg::Var> targets(m.grads);
-  scg::Adam adam(m.params, 1e-3);
+  targets.insert(targets.end(), m.control_grads.begin(), m.control_grads.end());  // relax: train c too
+  std::vector<scg::Var> all_params(m.params);
+  all_params.insert(all_params.end(), m.control.begin(), m.control.end());
+  scg::Adam adam(all_params, 1e-3);
   std::vector<scg::Tensor> gr;
   gr.reserve(m.params.size());
-  for (const auto& p : m.params) gr.emplace_back(p.shape());
+  for (const auto& p : all_params) gr.emplace_back(p.shape());
   const auto t = bench::time_it([&] {
     const auto& v = s.run(targets, feeds);
     for (std::size_t i = 0; i < v.size(); ++i) gr[i].matrix() = v[i].matrix();
     adam.step(gr);
   }, 3, 9, 3);
-  bench::report("vae", "scg", "batch 100 x K=4", t, check);
+  bench::report(estimator == "score" ? "vae" : "vae_" + estimator, "scg", "batch 100 x K=4", t, check);
   return 0;
 }
 
@@ -357,6 +362,8 @@ int main(int argc, char** argv) {
     if (w == "chain") return chain_bench(impl);
     if (w == "dense") return dense(impl);
     if (w == "vae") return vae_step(impl, argc > 3 ? argv[3] : "/usr/share/datasets/fashion-mnist");
+    if (w == "vae_disarm" || w == "vae_relax")
+      return vae_step(impl, argc > 3 ? argv[3] : "/usr/share/datasets/fashion-mnist", w.substr(4));
     if (w == "scale" && argc > 3) return scale(impl, std::atoi(argv[3]));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench: %s\n", e.what());

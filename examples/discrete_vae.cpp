@@ -1,33 +1,40 @@
-// A variational autoencoder with 200 Bernoulli latent units on binarized Fashion-MNIST,
-// trained by the score-function estimator that scg::grad builds, with a leave-one-out
-// baseline over K samples per image. The model is in vae_model.hpp.
+// A variational autoencoder with 200 Bernoulli latent units on Fashion-MNIST, trained by the
+// gradient estimator scg::grad builds; the model and the estimators are in vae_model.hpp.
 //
 // Usage: discrete_vae [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR]
-//                     [--kl sampled|analytic] [--variance R] [--train-images N] [--test-images N]
-//                     [--checkpoint FILE] [--resume FILE]
+//                     [--estimator score|disarm|relax|gumbel|st] [--model mlp|linear]
+//                     [--binarize static|dynamic] [--kl sampled|analytic] [--variance R]
+//                     [--train-images N] [--test-images N] [--checkpoint FILE] [--resume FILE]
+//                     [--study STEPS]
+//   --estimator E    how the gradient reaches the encoder (vae_model.hpp); default score
+//   --model linear   the DisARM paper's linear encoder and decoder (784 -> 200 -> 784)
+//   --binarize dynamic  pixels drawn Bernoulli(intensity) every time an image is used
+//                    (as in the DisARM and RELAX papers); static: intensity >= 128
 //   --kl analytic    the KL to the prior in closed form (scg::kl_divergence) instead of sampled
-//   --variance R     first measures the gradient estimator's variance over R runs on one batch,
+//   --variance R     first measures the encoder gradient's variance over R runs on one batch,
 //                    with the KL sampled and analytic
 //   --checkpoint F   saves the whole training state to F after every epoch (atomically)
 //   --resume F       continues from F, bit-identically to a run that was never stopped
+//   --study STEPS    trains every estimator for STEPS Adam steps from the same start on the
+//                    same batches, measuring the encoder gradient's variance along the way;
+//                    writes discrete_vae_estimators.csv and a table
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <boost/crc.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iomanip>
-#include <sstream>
 #include <numeric>
 #include <random>
 #include <scg/scg.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
-
-#include <boost/crc.hpp>
 
 #include "vae_model.hpp"
 
@@ -36,7 +43,7 @@ namespace {
 using vae::kLatent;
 using vae::kPixels;
 
-// Reads an IDX image file (gzip): n images of 28 x 28 bytes, binarized at 128.
+// Reads an IDX image file (gzip): n images of 28 x 28 bytes (intensities 0..255).
 // Returns false with a message in `err` when the file is missing or malformed.
 bool read_images(const std::string& path, std::vector<unsigned char>& out, int& n, std::string& err) {
   gzFile f = gzopen(path.c_str(), "rb");
@@ -59,38 +66,43 @@ bool read_images(const std::string& path, std::vector<unsigned char>& out, int& 
   }
   gzclose(f);
   if (!ok) { err = path + ": truncated or corrupt (expected " + std::to_string(n) + " images)"; return false; }
-  for (auto& p : out) p = p >= 128 ? 1 : 0;
   return true;
 }
 
-// Fills x with images idx[first .. first+B), each repeated K times in consecutive rows.
-void fill_batch(const std::vector<unsigned char>& images, const std::vector<int>& idx, int first,
-                int K, scg::Tensor& x) {
-  const int B = static_cast<int>(x.rows()) / K;
-  for (int b = 0; b < B; ++b) {
-    const unsigned char* img = &images[static_cast<std::size_t>(idx[first + b]) * kPixels];
-    for (int k = 0; k < K; ++k)
-      for (int p = 0; p < kPixels; ++p) x(b * K + k, p) = img[p];
+/// Binary pixels from intensities: at 128 (static), or drawn Bernoulli(intensity / 255) from
+/// `rng` each time (dynamic; the K copies of an image share one draw).
+struct Binarizer {
+  bool dynamic = false;
+  std::mt19937_64 rng{2};
+  /// Fills x with images idx[first .. first+B), each repeated K times in consecutive rows.
+  void fill(const std::vector<unsigned char>& images, const std::vector<int>& idx, int first, int K, scg::Tensor& x) {
+    const int B = static_cast<int>(x.rows()) / K;
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (int b = 0; b < B; ++b) {
+      const unsigned char* img = &images[static_cast<std::size_t>(idx[first + b]) * kPixels];
+      for (int p = 0; p < kPixels; ++p) {
+        const double v = dynamic ? (u(rng) < img[p] / 255.0 ? 1.0 : 0.0) : (img[p] >= 128 ? 1.0 : 0.0);
+        for (int k = 0; k < K; ++k) x(b * K + k, p) = v;
+      }
+    }
   }
-}
+};
 
-/// Total variance (summed over elements) of the encoder's gradient estimates (We1, be1, We2,
-/// be2) over `runs` runs on one batch, for a freshly built model.
-double encoder_variance(int B, int K, bool analytic_kl, const scg::Tensor& xb, int runs) {
-  scg::Graph g;
-  const vae::Model m = vae::build(g, B, K, 1, analytic_kl);
-  scg::Session s(g, 11);
+/// Total variance (summed over elements) of the encoder's gradient estimates over `runs` runs
+/// on the batch xb, at the model's current parameters.
+double encoder_variance(scg::Session& s, const vae::Model& m, const scg::Tensor& xb, int runs) {
   std::vector<scg::Tensor> sum, sum2;
+  const std::vector<scg::Var> enc(m.grads.begin(), m.grads.begin() + static_cast<long>(m.encoder_params));
   for (int r = 0; r < runs; ++r) {
-    const auto& v = s.run(m.grads, {{m.x, xb}});
-    for (std::size_t i = 0; i < 4; ++i) {
+    const auto& v = s.run(enc, {{m.x, xb}});
+    for (std::size_t i = 0; i < enc.size(); ++i) {
       if (r == 0) sum.emplace_back(v[i].shape()), sum2.emplace_back(v[i].shape());
       sum[i].array() += v[i].array();
       sum2[i].array() += v[i].array().square();
     }
   }
   double total = 0;
-  for (std::size_t i = 0; i < 4; ++i)
+  for (std::size_t i = 0; i < enc.size(); ++i)
     total += ((sum2[i].array() - sum[i].array().square() / runs) / (runs - 1)).sum();
   return total;
 }
@@ -103,11 +115,37 @@ unsigned params_crc(const std::vector<scg::Var>& params) {
   return crc.checksum();
 }
 
+/// A model, its session and optimizers: one training step at a time.
+struct Trainer {
+  scg::Graph g;
+  vae::Model m;
+  scg::Session s;
+  scg::Adam adam;
+  scg::Adam control_adam;  // relax: the control variate's parameters
+  std::vector<scg::Var> targets;
+  Trainer(int B, int K, const vae::Options& o)
+      : m(vae::build(g, B, K, 1, o)), s(g, 7), adam(m.params, 1e-3), control_adam(m.control, 1e-2) {
+    targets = m.grads;
+    targets.push_back(m.mean_elbo);
+    targets.insert(targets.end(), m.control_grads.begin(), m.control_grads.end());
+  }
+  /// One Adam step on the batch xb; returns the batch's mean ELBO.
+  double step(const scg::Tensor& xb) {
+    const auto& v = s.run(targets, {{m.x, xb}});
+    const std::size_t n = m.grads.size();
+    adam.step(std::vector<scg::Tensor>(v.begin(), v.begin() + static_cast<long>(n)));
+    if (!m.control.empty()) control_adam.step(std::vector<scg::Tensor>(v.begin() + static_cast<long>(n) + 1, v.end()));
+    return v[n].item();
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int epochs = 10, B = 100, K = 4, train_limit = 0, test_limit = 0, variance_runs = 0;
+  int epochs = 10, B = 100, K = 4, train_limit = 0, test_limit = 0, variance_runs = 0, study = 0;
   std::string data = "/usr/share/datasets/fashion-mnist", out = ".", kl = "sampled", checkpoint, resume;
+  std::string binarize = "static", model_kind = "mlp";
+  vae::Options opt;
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -119,20 +157,29 @@ int main(int argc, char** argv) {
     else if (a == "--data") data = next();
     else if (a == "--out") out = next();
     else if (a == "--kl") kl = next();
+    else if (a == "--estimator") opt.estimator = next();
+    else if (a == "--model") model_kind = next();
+    else if (a == "--binarize") binarize = next();
     else if (a == "--variance") variance_runs = std::stoi(next());
     else if (a == "--train-images") train_limit = std::stoi(next());
     else if (a == "--test-images") test_limit = std::stoi(next());
     else if (a == "--checkpoint") checkpoint = next();
     else if (a == "--resume") resume = next();
+    else if (a == "--study") study = std::stoi(next());
     else {
       std::fprintf(stderr, "usage: %s [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR] "
+                   "[--estimator score|disarm|relax|gumbel|st] [--model mlp|linear] [--binarize static|dynamic] "
                    "[--kl sampled|analytic] [--variance R] [--train-images N] [--test-images N] "
-                   "[--checkpoint FILE] [--resume FILE]\n", argv[0]);
+                   "[--checkpoint FILE] [--resume FILE] [--study STEPS]\n", argv[0]);
       return 2;
     }
   }
   if (kl != "sampled" && kl != "analytic") { std::fprintf(stderr, "discrete_vae: --kl sampled or analytic\n"); return 2; }
+  if (binarize != "static" && binarize != "dynamic") { std::fprintf(stderr, "discrete_vae: --binarize static or dynamic\n"); return 2; }
+  if (model_kind != "mlp" && model_kind != "linear") { std::fprintf(stderr, "discrete_vae: --model mlp or linear\n"); return 2; }
   if (K < 2 || B < 1 || epochs < 0) { std::fprintf(stderr, "discrete_vae: need --samples >= 2, --batch >= 1\n"); return 2; }
+  opt.analytic_kl = kl == "analytic";
+  opt.linear = model_kind == "linear";
 
   std::vector<unsigned char> train, test;
   int n_train = 0, n_test = 0;
@@ -145,44 +192,109 @@ int main(int argc, char** argv) {
   if (train_limit) n_train = std::min(n_train, train_limit);
   if (test_limit) n_test = std::min(n_test, test_limit);
   n_train -= n_train % B, n_test -= n_test % B;
-
-  // ---- the model and its gradient estimator, built once ----
-  scg::Graph g;
-  const vae::Model model = vae::build(g, B, K, 1, kl == "analytic");
-  const auto& params = model.params;
-  const auto x = model.x;
-  const auto mean_elbo = model.mean_elbo;
-  std::vector<scg::Var> train_targets(model.grads);
-  train_targets.push_back(mean_elbo);
-  std::mt19937_64 rng(1);
-
-  scg::Session s(g, 7);
-  scg::Adam adam(params, 1e-3);
-  scg::Tensor xb(B * K, kPixels);
-  std::vector<scg::Feed> feeds{{x, xb}};
+  if (n_train < B) { std::fprintf(stderr, "discrete_vae: fewer than one batch of training images\n"); return 2; }
   std::vector<int> order(static_cast<std::size_t>(std::max(n_train, n_test)));
   std::iota(order.begin(), order.end(), 0);
+  scg::Tensor xb(B * K, kPixels);
+  Binarizer bin;
+  bin.dynamic = binarize == "dynamic";
+
+  // ---- the estimator study: every estimator from one start on the same batches ----
+  if (study > 0) {
+    const std::vector<std::string> names = {"score", "disarm", "relax", "gumbel", "st"};
+    const int every = std::max(1, study / 20), measure_runs = quick ? 4 : 16;
+    Binarizer fixed;  // the batch the variances are measured on: the first images, static
+    scg::Tensor probe(B * K, kPixels);
+    fixed.fill(train, order, 0, K, probe);
+    std::vector<std::vector<double>> elbo_col, var_col;
+    std::vector<double> seconds;
+    std::vector<int> at;
+    for (const std::string& name : names) {
+      vae::Options o = opt;
+      o.estimator = name;
+      Trainer t(B, K, o);
+      Binarizer b = bin;  // the same data for every estimator
+      std::mt19937_64 rng(1);
+      std::vector<int> shuffled(order.begin(), order.begin() + n_train);
+      std::vector<double> elbos, vars;
+      double window = 0;
+      int batch = n_train / B;
+      const auto t0 = std::chrono::steady_clock::now();
+      double measuring = 0;
+      for (int k = 0; k < study; ++k) {
+        if (batch == n_train / B) std::shuffle(shuffled.begin(), shuffled.end(), rng), batch = 0;
+        b.fill(train, shuffled, batch++ * B, K, xb);
+        window += t.step(xb);
+        if ((k + 1) % every == 0) {
+          const auto m0 = std::chrono::steady_clock::now();
+          elbos.push_back(window / every), window = 0;
+          vars.push_back(encoder_variance(t.s, t.m, probe, measure_runs));
+          measuring += std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+          if (name == names[0]) at.push_back(k + 1);
+        }
+      }
+      seconds.push_back((std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - measuring) / study);
+      std::printf("%-7s steps %d: train ELBO %.1f, encoder gradient variance %.4g, %.1f ms per step\n", name.c_str(),
+                  study, elbos.back(), vars.back(), 1e3 * seconds.back());
+      std::fflush(stdout);
+      elbo_col.push_back(elbos), var_col.push_back(vars);
+    }
+    std::ofstream csv(out + "/discrete_vae_estimators.csv");
+    csv << "step";
+    for (const auto& n : names) csv << ',' << n << ":elbo," << n << ":variance";
+    csv << '\n';
+    for (std::size_t r = 0; r < at.size(); ++r) {
+      csv << at[r];
+      for (std::size_t e = 0; e < names.size(); ++e) csv << ',' << elbo_col[e][r] << ',' << var_col[e][r];
+      csv << '\n';
+    }
+    std::string json = "{\"example\":\"discrete_vae_study\",\"steps\":" + std::to_string(study) + ",\"model\":\"" +
+                       model_kind + "\",\"binarize\":\"" + binarize + "\",\"results\":[";
+    for (std::size_t e = 0; e < names.size(); ++e) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "%s{\"estimator\":\"%s\",\"final_train_elbo\":%.3f,\"final_variance\":%.6g,\"ms_per_step\":%.3f}",
+                    e ? "," : "", names[e].c_str(), elbo_col[e].back(), var_col[e].back(), 1e3 * seconds[e]);
+      json += buf;
+    }
+    std::printf("%s]}\n", json.c_str());
+    return 0;
+  }
+
+  // ---- training with one estimator ----
+  Trainer tr(B, K, opt);
+  auto& g = tr.g;
+  auto& s = tr.s;
+  const vae::Model& model = tr.m;
+  std::mt19937_64 rng(1);
+  Binarizer test_bin;  // the test set: static, or drawn once per evaluation from its own stream
+  test_bin.dynamic = bin.dynamic;
 
   auto test_elbo = [&] {
     double total = 0;
+    Binarizer tb = test_bin;  // the same draws at every evaluation
     for (int first = 0; first < n_test; first += B) {
-      fill_batch(test, order, first, K, xb);
-      total += s.run(mean_elbo, feeds).item();
+      tb.fill(test, order, first, K, xb);
+      total += s.run(model.mean_elbo, {{model.x, xb}}).item();
     }
     return total / (n_test / B);
   };
 
   double variance_sampled = 0, variance_analytic = 0;
   if (variance_runs > 1) {
-    fill_batch(train, order, 0, K, xb);
-    variance_sampled = encoder_variance(B, K, false, xb, variance_runs);
-    variance_analytic = encoder_variance(B, K, true, xb, variance_runs);
+    bin.fill(train, order, 0, K, xb);
+    for (bool analytic : {false, true}) {
+      vae::Options o = opt;
+      o.analytic_kl = analytic;
+      Trainer fresh(B, K, o);
+      (analytic ? variance_analytic : variance_sampled) = encoder_variance(fresh.s, fresh.m, xb, variance_runs);
+    }
     std::printf("encoder gradient variance over %d runs on one batch: KL sampled %.4g, analytic %.4g (%.1fx lower)\n",
                 variance_runs, variance_sampled, variance_analytic, variance_sampled / variance_analytic);
   }
 
-  std::printf("discrete VAE: %d train / %d test images, batch %d x K = %d samples, %d latent units, KL %s\n",
-              n_train, n_test, B, K, kLatent, kl.c_str());
+  std::printf("discrete VAE (%s): %d train / %d test images, batch %d x K = %d samples, %d latent units, "
+              "estimator %s, KL %s, binarization %s\n",
+              model_kind.c_str(), n_train, n_test, B, K, kLatent, opt.estimator.c_str(), kl.c_str(), binarize.c_str());
   const bool tty = isatty(fileno(stderr));
   std::vector<int> shuffled(order.begin(), order.begin() + n_train);
   double initial = 0, total_seconds = 0;
@@ -195,13 +307,16 @@ int main(int argc, char** argv) {
     csv << 0 << ',' << "" << ',' << initial << ",0\n";
     std::printf("epoch 0: test ELBO %.2f nats\n", initial);
   } else {
-    // Everything the run's future depends on: parameters, Adam's moments, the session's random
-    // stream, the data order's generator and its current order, the epoch.
+    // Everything the run's future depends on: parameters, the optimizers' moments, the
+    // session's random stream, the data order and its generator, the binarization's
+    // generator, the epoch.
     const scg::Checkpoint c = scg::Checkpoint::load(resume);
     c.restore_parameters(g);
-    c.restore("adam", adam);
+    c.restore("adam", tr.adam);
+    if (!model.control.empty()) c.restore("control_adam", tr.control_adam);
     c.restore("session", s);
     std::istringstream(c.bytes("data_rng")) >> rng;
+    std::istringstream(c.bytes("binarize_rng")) >> bin.rng;
     std::istringstream state(c.bytes("progress"));
     state >> first_epoch >> initial >> total_seconds;
     for (int& i : shuffled) state >> i;
@@ -217,10 +332,8 @@ int main(int argc, char** argv) {
     double train_sum = 0;
     const int batches = n_train / B;
     for (int b = 0; b < batches; ++b) {
-      fill_batch(train, shuffled, b * B, K, xb);
-      const auto& v = s.run(train_targets, feeds);
-      train_sum += v.back().item();
-      adam.step(std::vector<scg::Tensor>(v.begin(), v.end() - 1));
+      bin.fill(train, shuffled, b * B, K, xb);
+      train_sum += tr.step(xb);
       if (tty && (b % 10 == 0 || b + 1 == batches)) {
         const int w = 30, done = (b + 1) * w / batches;
         std::fprintf(stderr, "\r  epoch %d [%s%s] %3d%% ELBO %.1f", epoch, std::string(done, '#').c_str(),
@@ -237,13 +350,16 @@ int main(int argc, char** argv) {
     if (!checkpoint.empty()) {
       scg::Checkpoint c;
       c.add_parameters(g);
-      c.add("adam", adam);
+      c.add("adam", tr.adam);
+      if (!model.control.empty()) c.add("control_adam", tr.control_adam);
       c.add("session", s);
-      std::ostringstream r, progress;
+      std::ostringstream r, br, progress;
       r << rng;
+      br << bin.rng;
       progress << epoch << ' ' << std::setprecision(17) << initial << ' ' << total_seconds;
       for (int i : shuffled) progress << ' ' << i;
       c.add("data_rng", r.str());
+      c.add("binarize_rng", br.str());
       c.add("progress", progress.str());
       c.save(checkpoint);
     }
@@ -254,11 +370,12 @@ int main(int argc, char** argv) {
   std::printf("verdict: test ELBO %.2f -> %.2f nats (%s; needs a rise of %.0f)\n", initial, last,
               learned ? "learned" : "did NOT learn", need);
   std::printf("{\"example\":\"discrete_vae\",\"epochs\":%d,\"batch\":%d,\"samples\":%d,\"train_images\":%d,"
-              "\"test_images\":%d,\"kl\":\"%s\",\"initial_test_elbo\":%.3f,\"final_test_elbo\":%.3f,\"seconds\":%.2f,"
+              "\"test_images\":%d,\"estimator\":\"%s\",\"model\":\"%s\",\"binarize\":\"%s\",\"kl\":\"%s\","
+              "\"initial_test_elbo\":%.3f,\"final_test_elbo\":%.3f,\"seconds\":%.2f,"
               "\"seconds_per_epoch\":%.2f,\"encoder_grad_variance_sampled_kl\":%.6g,"
               "\"encoder_grad_variance_analytic_kl\":%.6g,\"params_crc\":\"%08x\",\"learned\":%s}\n",
-              epochs, B, K, n_train, n_test, kl.c_str(), initial, last, total_seconds,
-              epochs ? total_seconds / epochs : 0.0, variance_sampled, variance_analytic, params_crc(params),
-              learned ? "true" : "false");
+              epochs, B, K, n_train, n_test, opt.estimator.c_str(), model_kind.c_str(), binarize.c_str(), kl.c_str(),
+              initial, last, total_seconds, epochs ? total_seconds / epochs : 0.0, variance_sampled, variance_analytic,
+              params_crc(model.params), learned ? "true" : "false");
   return learned ? 0 : 1;
 }

@@ -4,28 +4,48 @@
 //
 //   encoder  q(z|x):  h = tanh(x We1 + be1),  z ~ Bernoulli(sigmoid(h We2 + be2))
 //   decoder  p(x|z):  d = tanh(z Wd1 + bd1),  x ~ Bernoulli(sigmoid(d Wd2 + bd2))
+//   (linear: logits x We + be and z Wd + bd, the DisARM paper's linear model)
 //   prior    p(z):    Bernoulli(1/2) per unit
 //   ELBO(x) = E_q[ log p(x|z) + log p(z) - log q(z|x) ],  cost = -mean ELBO over the rows.
 //   With analytic_kl: ELBO(x) = E_q[ log p(x|z) ] - KL(q(z|x) || p(z)), the KL in closed form
 //   (scg::kl_divergence), so only log p(x|z) carries score terms.
 //
-// Rows are B images x K samples (K consecutive rows per image). grad weights each row's
-// choice z only by its own row's ELBO, with the mean of the image's other K-1 samples as
-// the baseline (leave-one-out).
+// Rows are B images x K samples (K consecutive rows per image). How the gradient reaches the
+// encoder, by `estimator`:
+//   score   score function, each row's choice weighted by its own row's ELBO, with the mean of
+//           the image's other K-1 samples as the baseline (leave-one-out)
+//   disarm  DisARM on antithetic pairs of rows (bernoulli_pairs; K even)
+//   relax   RELAX with the control variate c(z) = eta0 + eta1 log p(x | sigmoid(zeta / 0.5))
+//           per row (REBAR's form plus a constant), eta trained by variance minimization
+//   gumbel  binary Concrete relaxation (temperature 0.5), analytic KL: biased
+//   st      straight-through over it: biased
 #include <cmath>
+#include <functional>
 #include <random>
 #include <scg/scg.hpp>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace vae {
 
 constexpr int kPixels = 784, kLatent = 200, kHidden = 256;
 
+struct Options {
+  std::string estimator = "score";  ///< score | disarm | relax | gumbel | st
+  bool analytic_kl = false;         ///< KL to the prior in closed form (gumbel and st always)
+  bool linear = false;              ///< linear encoder and decoder (DisARM paper's model)
+  double temperature = 0.5;         ///< of the relaxations (relax, gumbel, st)
+};
+
 struct Model {
-  std::vector<scg::Var> params;  // We1, be1, We2, be2, Wd1, bd1, Wd2, bd2
-  scg::Var x;                    // input, B*K x 784, binary
-  scg::Var mean_elbo;            // mean ELBO over the rows (nats)
-  std::vector<scg::Var> grads;   // estimate of d(-E[mean ELBO]) / d params
+  std::vector<scg::Var> params;   // encoder then decoder weights and biases
+  scg::Var x;                     // input, B*K x 784, binary
+  scg::Var mean_elbo;             // mean ELBO over the rows (nats): the discrete model's
+  std::vector<scg::Var> grads;    // estimate of d(-E[mean ELBO]) / d params
+  std::vector<scg::Var> control;  // relax: the control variate's parameters
+  std::vector<scg::Var> control_grads;  // relax: d(second moment of grads) / d control
+  std::size_t encoder_params = 0;       // params[0 .. encoder_params) are the encoder's
 };
 
 /// Weights ~ N(0, 1/fan_in) from `seed`, biases 0.
@@ -38,7 +58,11 @@ inline scg::Tensor init(std::mt19937_64& rng, int rows, int cols) {
 }
 
 /// Builds the model for batches of B images x K samples, and its gradient estimator.
-inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, bool analytic_kl = false) {
+inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, const Options& o = {}) {
+  const std::string& est = o.estimator;
+  if (est != "score" && est != "disarm" && est != "relax" && est != "gumbel" && est != "st")
+    throw std::invalid_argument("vae: unknown estimator " + est);
+  if (est == "disarm" && K % 2 != 0) throw std::invalid_argument("vae: disarm needs an even K");
   std::mt19937_64 rng(seed);
   Model m;
   auto weight = [&](const char* name, int rows, int cols) {
@@ -49,27 +73,67 @@ inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, bool ana
     m.params.push_back(g.parameter(name, scg::Tensor(1, cols)));
     return m.params.back();
   };
-  auto We1 = weight("We1", kPixels, kHidden), be1 = bias("be1", kHidden);
-  auto We2 = weight("We2", kHidden, kLatent), be2 = bias("be2", kLatent);
-  auto Wd1 = weight("Wd1", kLatent, kHidden), bd1 = bias("bd1", kHidden);
-  auto Wd2 = weight("Wd2", kHidden, kPixels), bd2 = bias("bd2", kPixels);
   m.x = g.input("x", B * K, kPixels);
-  auto z = scg::bernoulli(scg::matmul(scg::tanh(scg::matmul(m.x, We1) + be1), We2) + be2);
-  auto logits = scg::matmul(scg::tanh(scg::matmul(z, Wd1) + bd1), Wd2) + bd2;
-  auto log_px = scg::sum(m.x * logits - scg::softplus(logits), 1);  // Bernoulli log-likelihood
-  if (analytic_kl) {
-    // The prior as a node of its own (its samples are never used: KL reads parameters only).
-    const auto prior = scg::bernoulli(g.constant(scg::Tensor(B * K, kLatent, 0.0)));
-    m.mean_elbo = scg::mean(log_px - scg::sum(scg::kl_divergence(z, prior), 1));
+  scg::Var logits_q;
+  if (o.linear) {
+    auto We = weight("We", kPixels, kLatent), be = bias("be", kLatent);
+    logits_q = scg::matmul(m.x, We) + be;
   } else {
-    auto log_pz = -kLatent * std::log(2.0);
-    auto log_qz = scg::sum(scg::log_prob(z), 1);
-    m.mean_elbo = scg::mean(log_px + log_pz - log_qz);
+    auto We1 = weight("We1", kPixels, kHidden), be1 = bias("be1", kHidden);
+    auto We2 = weight("We2", kHidden, kLatent), be2 = bias("be2", kLatent);
+    logits_q = scg::matmul(scg::tanh(scg::matmul(m.x, We1) + be1), We2) + be2;
   }
+  m.encoder_params = m.params.size();
+  std::function<scg::Var(const scg::Var&)> decoder;
+  if (o.linear) {
+    auto Wd = weight("Wd", kLatent, kPixels), bd = bias("bd", kPixels);
+    decoder = [=](const scg::Var& z) { return scg::matmul(z, Wd) + bd; };
+  } else {
+    auto Wd1 = weight("Wd1", kLatent, kHidden), bd1 = bias("bd1", kHidden);
+    auto Wd2 = weight("Wd2", kHidden, kPixels), bd2 = bias("bd2", kPixels);
+    decoder = [=](const scg::Var& z) { return scg::matmul(scg::tanh(scg::matmul(z, Wd1) + bd1), Wd2) + bd2; };
+  }
+  const scg::Var x = m.x;
+  auto log_px = [&](const scg::Var& z) {  // Bernoulli log-likelihood of x, rows x 1
+    const scg::Var logits = decoder(z);
+    return scg::sum(x * logits - scg::softplus(logits), 1);
+  };
+  // The prior, and q as a plain bernoulli node for the analytic KL (it reads the logits only;
+  // the node itself is never sampled by the cost).
+  const auto prior = scg::bernoulli(g.constant(scg::Tensor(B * K, kLatent, 0.0)));
+  const auto q = scg::bernoulli(logits_q);
+  const scg::Var kl = scg::sum(scg::kl_divergence(q, prior), 1);
+  auto elbo_of = [&](const scg::Var& z, bool analytic) {  // rows x 1
+    if (analytic) return log_px(z) - kl;
+    return log_px(z) - kLatent * std::log(2.0) - scg::sum(scg::log_prob(z), 1);
+  };
+
   scg::GradOptions opt;
-  opt.baseline = scg::Baseline::kLeaveOneOut;
-  opt.group_size = static_cast<std::size_t>(K);
-  m.grads = scg::grad(-m.mean_elbo, m.params, opt);
+  scg::Var z = est == "disarm" ? scg::bernoulli_pairs(logits_q) : q;
+  m.mean_elbo = scg::mean(elbo_of(z, o.analytic_kl));
+  scg::Var cost = -m.mean_elbo;
+  if (est == "score") {
+    opt.baseline = scg::Baseline::kLeaveOneOut;
+    opt.group_size = static_cast<std::size_t>(K);
+  } else if (est == "disarm") {
+    opt.estimators = {{z, scg::Estimator::kDisarm}};
+  } else if (est == "relax") {
+    auto eta0 = g.parameter("eta0", 0.0), eta1 = g.parameter("eta1", 1.0);  // c starts as log p(x|z)
+    m.control = {eta0, eta1};
+    opt.estimators = {{z, scg::Estimator::kRelax}};
+    // c(z) for row r from row r of z only; the ELBO's coefficient of the choice is -ELBO / rows.
+    const double rows = static_cast<double>(B * K);
+    opt.control_variates = {{z, [=](const scg::Var& zr) { return -(eta0 + eta1 * log_px(zr)) / rows; }, o.temperature}};
+  } else {  // a relaxation: the decoder reads the relaxed sample, the KL is analytic
+    const scg::Var y = scg::relaxed_bernoulli(logits_q, o.temperature, est == "st");
+    cost = -scg::mean(log_px(y) - kl);
+  }
+  m.grads = scg::grad(cost, m.params, opt);
+  if (!m.control.empty()) {
+    scg::Var second;
+    for (const auto& gr : m.grads) second = second.empty() ? scg::sum(scg::square(gr)) : second + scg::sum(scg::square(gr));
+    m.control_grads = scg::grad(second, m.control);
+  }
   return m;
 }
 
