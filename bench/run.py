@@ -16,6 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-bench")
 BENCH = os.path.join(BUILD, "bench", "bench")
 TWIN = [sys.executable, os.path.join(ROOT, "bench", "torch_twin.py")]
+CARTPOLE = [os.path.join(BUILD, "bench", "bench_cartpole"), "--seeds", "5", "--out", BUILD]
+CARTPOLE_TWIN = [sys.executable, os.path.join(ROOT, "bench", "cartpole_torch.py"), "--seeds", "5"]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 
 
@@ -82,7 +84,16 @@ def main():
             scaling.append(r)
             print("scale     %-12s n=%-8d grad %.3f s  run %.3f s  dot %.3f s  peak %.1f MiB" % (
                 case, n, r["grad_s"], r["run_s"], r["dot_s"], r["peak_rss_kib"] / 1024), flush=True)
-    write_markdown(rows, problems, scaling)
+    # W6: CartPole by policy gradient, the example against its PyTorch twin (same loop).
+    cartpole = {"scg": run(CARTPOLE), "pytorch": run(CARTPOLE_TWIN)}
+    for impl, r in cartpole.items():
+        if not r["ok"]:
+            problems.append("cartpole %s: solved %d of %d seeds" % (impl, r["solved"], r["seeds"]))
+    print("cartpole  5 seeds               scg %.0f us/episode, PyTorch %.0f us/episode (%.2fx); median episodes to solve %d vs %d" % (
+        cartpole["scg"]["us_per_episode"], cartpole["pytorch"]["us_per_episode"],
+        cartpole["pytorch"]["us_per_episode"] / cartpole["scg"]["us_per_episode"],
+        cartpole["scg"]["median_episodes_to_solve"], cartpole["pytorch"]["median_episodes_to_solve"]), flush=True)
+    write_markdown(rows, problems, scaling, cartpole)
     if problems:
         print("\n".join(["PROBLEMS:"] + problems))
         return 1
@@ -118,7 +129,25 @@ def scaling_lines(scaling):
     return lines
 
 
-def write_markdown(rows, problems, scaling):
+def cartpole_lines(cartpole):
+    lines = ["", "## Policy gradient: CartPole (W6)", "",
+             "`examples/cartpole.cpp` (built as `bench_cartpole` with these flags) and its PyTorch twin",
+             "`bench/cartpole_torch.py` (the same loop: policy 4 -> 32 tanh -> 2, 8 episodes per batch,",
+             "reward-to-go with a leave-one-out baseline, Adam 0.01; the surrogate by hand; one thread),",
+             "5 seeds each, every seed until solved (average return >= 195 over 100 consecutive episodes).",
+             "Time per episode covers acting (the policy run once per step), the environment and the",
+             "update. **Ratio = PyTorch time / scg time.**", "",
+             "| implementation | seeds solved | median episodes to solve | episodes | total time | per episode | ratio |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    base = cartpole["scg"]["us_per_episode"]
+    for impl, r in cartpole.items():
+        lines.append("| %s | %d of %d | %d | %d | %.2f s | %.0f us | %s |" % (
+            impl, r["solved"], r["seeds"], r["median_episodes_to_solve"], r["episodes"], r["seconds"],
+            r["us_per_episode"], "1 (scg)" if impl == "scg" else "%.2f" % (r["us_per_episode"] / base)))
+    return lines
+
+
+def write_markdown(rows, problems, scaling, cartpole):
     by = {}
     for r in rows:
         by.setdefault((r["workload"], r["config"]), {})[r["impl"]] = r
@@ -170,8 +199,12 @@ def write_markdown(rows, problems, scaling):
          "%.2fx (RELAX with its control variate trained each step: %.2fx)" % (
              ratio("vae_disarm", "batch 100 x K=4", "scg"), ratio("vae_relax", "batch 100 x K=4", "scg"))),
     ]
+    cp = cartpole["pytorch"]["us_per_episode"] / cartpole["scg"]["us_per_episode"]
+    goals.append(("W6: CartPole faster per episode than PyTorch, both solving", cp > 1 and cartpole["scg"]["ok"] and cartpole["pytorch"]["ok"],
+                  "PyTorch takes %.2fx scg's time per episode" % cp))
     lines += ["", "## Goals", "", "| goal | met | measured |", "| --- | --- | --- |"]
     lines += ["| %s | %s | %s |" % (g, "yes" if ok else "**no**", m) for g, ok, m in goals]
+    lines += cartpole_lines(cartpole)
     lines += scaling_lines(scaling)
     if problems:
         lines += ["", "## Problems", ""] + ["- " + p for p in problems]

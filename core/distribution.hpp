@@ -43,6 +43,13 @@ class Distribution : public Op {
     (void)out;
     throw Error(name() + ": the support is not finite; it has no enumerable states");
   }
+  /// Throws (through ctx, naming the node) unless `value` is a possible sample given the
+  /// parameter values `params` (a fed value replaces the sample: a Bernoulli 0.5 or a
+  /// categorical row that is not one-hot is refused). Default: every element finite.
+  virtual void check_value(std::span<const Tensor* const> params, const Tensor& value, const RunContext& ctx) const {
+    (void)params;
+    if (!value.all_finite()) ctx.fail(name() + ": a fed value holds NaN or infinity");
+  }
   /// Entropy of the distribution with parameter nodes `params`, built from ops with
   /// log_prob's shape; throws scg::Error where there is no closed form.
   virtual Var entropy(std::span<const Var> params) const {

@@ -65,6 +65,9 @@ struct OpTraits {
   Shape state{0, 0};           ///< per-session state of this shape (size 0: stateless)
   ScalarKernel scalar = nullptr;  ///< 1x1 fast path (every operand and the output 1x1)
   std::string label;           ///< picture label (empty: the name)
+  /// Bit i set: the output does not inherit operand i's dependence on random choices (the
+  /// value of a black_box, whose choices are declared instead). Bit 31: operand 31 and later.
+  std::uint32_t opaque_operands = 0;
 };
 
 /// One op. Instances are immutable, made by std::make_shared, and shared by every node (and

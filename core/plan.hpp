@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "graph.hpp"
+#include "distribution.hpp"
 #include "op.hpp"
 #include "tensor.hpp"
 
@@ -56,6 +57,8 @@ struct Plan {
     Tensor* state;
     const Op* op;
     std::size_t node;
+    const Distribution* random = nullptr;  // the op as a distribution (its value may be fed)
+    const Tensor* fed = nullptr;           // this run's fed value instead of a sample
   };
   std::vector<std::size_t> targets;  // target ids, in call order
   std::vector<Step> steps;           // in topological order
@@ -67,6 +70,7 @@ struct Plan {
   std::uint32_t first_op_slot = 0;  // slots below hold 1x1 leaves, from here 1x1 op outputs
   std::vector<std::pair<std::uint32_t, const double*>> leaf_loads;  // 1x1 parameters and feeds
   std::vector<std::pair<std::size_t, Tensor*>> inputs;  // input nodes needed, with buffers
+  std::vector<std::pair<std::size_t, std::uint32_t>> random;  // stochastic nodes: (id, general index), by id
   std::vector<Tensor*> target_ptrs;
   std::vector<Tensor> results;
   // Per target: swap storage with its buffer instead of copying (large results the plan

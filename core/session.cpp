@@ -34,22 +34,42 @@ Plan& Session::plan_for(const std::vector<Var>& vs) {
 }
 
 void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
+  // Feeds: inputs (required where the plan reads them) and stochastic nodes (their value for
+  // this run replaces the sample). Sorted by node id once, then matched by binary search.
+  fed_.clear();
   for (const Feed& f : feeds) {
     graph_.check_own(f.input, "Session::run", "a feed's node");
     const std::size_t id = f.input.id();
-    if (graph_.kind(id) != NodeKind::kInput)
-      throw Error("Session::run: feed for " + f.input.describe() + ", which is not an input");
+    const NodeKind kind = graph_.kind(id);
+    if (kind != NodeKind::kInput && !dynamic_cast<const Distribution*>(graph_.op(id)))
+      throw Error("Session::run: feed for " + f.input.describe() + ", which is neither an input nor a stochastic node");
     if (f.value->shape() != graph_.shape(id))
       throw ShapeError("Session::run: feed for " + f.input.describe() + " has shape " +
                        f.value->shape().str() + ", expected " + graph_.shape(id).str());
+    fed_.emplace_back(id, f.value);
   }
+  std::sort(fed_.begin(), fed_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 1; i < fed_.size(); ++i)
+    if (fed_[i].first == fed_[i - 1].first)
+      throw Error("Session::run: two feeds for " + graph_.describe(fed_[i].first));
+  auto find = [&](std::size_t id) -> const Tensor* {
+    const auto it = std::lower_bound(fed_.begin(), fed_.end(), id, [](const auto& e, std::size_t k) { return e.first < k; });
+    return it != fed_.end() && it->first == id ? it->second : nullptr;
+  };
   for (auto& [id, buf] : plan.inputs) {
-    const Feed* found = nullptr;
-    for (const Feed& f : feeds)
-      if (f.input.id() == id) found = &f;
-    if (!found) throw Error("Session::run: no feed for " + graph_.describe(id));
-    buf->matrix() = found->value->matrix();
+    const Tensor* value = find(id);
+    if (!value) throw Error("Session::run: no feed for " + graph_.describe(id));
+    buf->matrix() = value->matrix();
   }
+  // Fed stochastic nodes: marked for this run only (cleared below, also when a step throws).
+  struct Unmark {
+    Plan& plan;
+    ~Unmark() {
+      for (const auto& [id, g] : plan.random) plan.general[g].fed = nullptr;
+    }
+  } unmark{plan};
+  if (!fed_.empty())
+    for (const auto& [id, g] : plan.random) plan.general[g].fed = find(id);
   for (auto [slot, value] : plan.leaf_loads) plan.arena[slot] = *value;
   RunContext ctx;
   ctx.engine = &engine_;
@@ -87,8 +107,13 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
     const Plan::General& gs = plan.general[s.general];
     ctx.node = gs.node;
     ctx.state = gs.state;
-    gs.op->forward(std::span<const Tensor* const>(plan.in_ptrs.data() + gs.first_in, gs.n_in),
-                   *gs.out, ctx);
+    const std::span<const Tensor* const> in(plan.in_ptrs.data() + gs.first_in, gs.n_in);
+    if (gs.fed) {  // an observed or replayed choice: checked, then used as the sample
+      gs.random->check_value(in, *gs.fed, ctx);
+      gs.out->matrix() = gs.fed->matrix();
+    } else {
+      gs.op->forward(in, *gs.out, ctx);
+    }
     // A sum is non-finite iff some element is, barring overflow (then confirmed exactly).
     if (check && !std::isfinite(gs.out->matrix().sum()) && !gs.out->all_finite())
       report_non_finite(gs.node, ctx);

@@ -19,8 +19,11 @@ class Storage;
 
 namespace scg {
 
-/// One fed value: `input` (a node made by Graph::input) takes `value` for one run. Holds a
-/// pointer to `value`, which must outlive the run call; a temporary Tensor does not compile
+/// One fed value: `input` (a node made by Graph::input, or a stochastic node) takes `value` for
+/// one run. A fed stochastic node is not sampled: every reader and its log_prob see the fed
+/// value (an observed or replayed choice), which must be a possible sample (a Bernoulli 0.5, a
+/// categorical row that is not one-hot throw scg::Error naming the node). Holds a pointer to
+/// `value`, which must outlive the run call; a temporary Tensor does not compile
 /// (`std::vector<Feed> f{{x, 2.0}}` would dangle).
 struct Feed {
   /// Feeds `v` to `in`.
@@ -78,6 +81,7 @@ class Session {
   std::unique_ptr<detail::Storage> storage_;  // buffers and states, shared by the plans
   std::vector<std::unique_ptr<detail::Plan>> plans_;
   std::vector<Var> single_;  // scratch for run(Var)
+  std::vector<std::pair<std::size_t, const Tensor*>> fed_;  // scratch: this run's feeds by id
 };
 
 }  // namespace scg

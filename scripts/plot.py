@@ -94,6 +94,24 @@ def main():
         fig.savefig(p(dst, "discrete_vae_estimators.png"))
         plt.close(fig)
         print("wrote", p(dst, "discrete_vae_estimators.png"))
+    if os.path.exists(p(src, "cartpole_curves.csv")):
+        with open(p(src, "cartpole_curves.csv")) as f:
+            rows = list(csv.DictReader(f))
+        fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+        for seed in sorted({r["seed"] for r in rows}, key=int):
+            pts = [(int(r["episode"]), float(r["average100"])) for r in rows if r["seed"] == seed]
+            ax.plot([q[0] for q in pts], [q[1] for q in pts], label="seed %s" % seed)
+        ax.axhline(195, color="k", linestyle="--", linewidth=0.8, label="solved (195)")
+        ax.axhline(22, color="grey", linestyle=":", linewidth=0.8, label="random policy (~22)")
+        ax.set_title("CartPole: REINFORCE by grad with black-box rewards")
+        ax.set_xlabel("episode")
+        ax.set_ylabel("average return of the last 100 episodes")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(p(dst, "cartpole.png"))
+        plt.close(fig)
+        print("wrote", p(dst, "cartpole.png"))
     dot = p(src, "bernoulli_not.dot")
     if os.path.exists(dot):
         subprocess.run(["dot", "-Tpng", "-Gdpi=60", dot, "-o", p(dst, "bernoulli_not_graph.png")], check=True)

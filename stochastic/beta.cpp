@@ -32,6 +32,9 @@ struct Beta {
     return {sum_to(g * detail::beta_sample_grad(x, a, b, 0), a.shape()),
             sum_to(g * detail::beta_sample_grad(x, a, b, 1), b.shape())};
   }
+  void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
+    detail::check_elements(v, kName, "in (0, 1)", ctx, [](double x, auto, auto) { return x > 0.0 && x < 1.0; });
+  }
   Var log_prob(std::span<const Var> p, const Var& x) const {
     const Var &a = p[0], &b = p[1];
     return (a - 1.0) * log(x) + (b - 1.0) * log1p(-x) - lbeta(a, b);

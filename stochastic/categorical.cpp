@@ -32,6 +32,13 @@ struct Categorical {
       out(r, pick) = 1.0;
     }
   }
+  void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
+    detail::check_elements(v, kName, "0 or 1", ctx, [](double x, auto, auto) { return x == 0.0 || x == 1.0; });
+    for (Eigen::Index r = 0; r < v.rows(); ++r)
+      if (v.matrix().row(r).sum() != 1.0)
+        ctx.fail("categorical: fed row " + std::to_string(r) + " is not one-hot (it holds " +
+                 std::to_string(v.matrix().row(r).sum()) + " ones)");
+  }
   Var log_prob(std::span<const Var> params, const Var& x) const {
     return sum(x * log_softmax(params[0]), 1);
   }

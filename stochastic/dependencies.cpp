@@ -73,9 +73,11 @@ Dependencies::Dependencies(const Graph& g, std::size_t top, std::vector<std::siz
     // Operands whose rows this node keeps apart pass their sets on; the others make every
     // choice they carry full here. Full wins over local.
     DepSet local = nullptr, full = nullptr;
+    const std::uint32_t opaque = op->traits().opaque_operands;
     for (std::size_t i = 0; i < in.size(); ++i) {
       const Sets& s = sets_[in[i]];
       if (!s.local && !s.full) continue;
+      if (opaque & RowLocality::only(static_cast<unsigned>(std::min<std::size_t>(i, 31)))) continue;
       if (op->row_local(i) && g.shape(in[i]).rows == rows) {
         local = unite(local, s.local);
         full = unite(full, s.full);

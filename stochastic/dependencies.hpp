@@ -45,6 +45,9 @@ struct Dep {
 bool is_score_choice(const Graph& g, std::size_t id, const std::vector<std::size_t>& score_nodes);
 /// True if node `id` is a MagicBox built by an earlier grad (value 1; frozen).
 bool is_frozen_box(const Graph& g, std::size_t id);
+/// True if `op` is black_box's op (its value comes from outside the graph, so it cannot be
+/// evaluated at other states of its choices).
+bool is_black_box(const Op* op);
 
 /// The analysis for the ancestors of one node.
 class Dependencies {

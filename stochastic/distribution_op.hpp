@@ -11,6 +11,7 @@
 //   std::vector<Var> grad(params, x, g) const;           // kPathwise: d/dparams along the sample
 //   double state_count(Shape) const; void state(std::size_t, Tensor&) const;   // kFinite
 //   Var entropy(params) const;  Var kl(q_params, p_params) const;   // closed forms
+//   void check(params, value, ctx) const;    // a fed value is a possible sample (else ctx.fail)
 // The op is row-local in every parameter: row i of a sample depends on row i of each.
 #include "../core/distribution.hpp"
 #include "../ops/detail.hpp"
@@ -38,6 +39,10 @@ class DistributionOp final : public Distribution {
   }
   Var log_prob(std::span<const Var> params, const Var& x) const override {
     return d_.log_prob(params, x);
+  }
+  void check_value(std::span<const Tensor* const> params, const Tensor& value, const RunContext& ctx) const override {
+    Distribution::check_value(params, value, ctx);
+    if constexpr (requires { d_.check(params, value, ctx); }) d_.check(params, value, ctx);
   }
   Var entropy(std::span<const Var> params) const override {
     if constexpr (requires { d_.entropy(params); }) return d_.entropy(params);
@@ -75,6 +80,16 @@ inline Shape value_shape(std::span<const Var> p) {
   Shape s = p[0].shape();
   for (std::size_t i = 1; i < p.size(); ++i) s = {std::max(s.rows, p[i].rows()), std::max(s.cols, p[i].cols())};
   return s;
+}
+/// Throws (through ctx) unless every element of a fed value v satisfies ok(element); `what`
+/// says what it must be.
+template <class F>
+void check_elements(const Tensor& v, const char* dist, const char* what, const RunContext& ctx, F ok) {
+  for (Eigen::Index c = 0; c < v.cols(); ++c)
+    for (Eigen::Index r = 0; r < v.rows(); ++r)
+      if (!ok(v(r, c), r, c))
+        ctx.fail(std::string(dist) + ": fed value (" + std::to_string(r) + ", " + std::to_string(c) + ") is " +
+                 std::to_string(v(r, c)) + "; it must be " + what);
 }
 /// Pathwise gradients of a location-scale sample x = loc + scale * eps, from the sample
 /// itself: d/dloc = g, d/dscale = g (x - loc) / scale (summed back to each parameter's shape).

@@ -57,6 +57,16 @@ Var kl_divergence(const Var& q, const Var& p);
 /// parameters, with log_prob(x)'s shape (every family above but poisson, which throws).
 Var entropy(const Var& x);
 
+/// A cost computed outside the graph (a simulator's reward, a rating), brought back in: a node
+/// with `value`'s value (typically a fed input) that grad treats as depending on exactly the
+/// stochastic nodes `choices` (of the same graph) and on nothing `value` depends on; no pathwise
+/// derivative flows through it. Row-local: where a choice has as many rows as `value`, row i
+/// depends on row i of that choice only (a per-episode reward listing per-episode actions);
+/// a choice with other rows makes every row depend on all of it. Score terms, causality,
+/// baselines and DisARM apply as for any cost term; expectation and Estimator::kEnumerate,
+/// which would have to evaluate the cost at other states, refuse it.
+Var black_box(Var value, const std::vector<Var>& choices);
+
 /// log p(x | parents) of the sampled value of stochastic node `x`, built from ops (so it is
 /// differentiable to any order); throws scg::Error if `x` is not a stochastic node.
 Var log_prob(const Var& x);

@@ -32,6 +32,9 @@ Var clone_with(Graph& g, const Var& c, std::size_t node, const Var& state) {
     }
     for (std::size_t i : g.inputs(id)) affected[id] |= affected[i];
     if (!affected[id]) continue;
+    if (is_black_box(g.op(id)))
+      throw Error("grad: Estimator::kEnumerate for " + g.describe(node) + ": the cost reaches it through " + g.describe(id) +
+                  ", a black_box, which cannot be evaluated at the node's other states");
     if (is_frozen_box(g, id)) {  // value 1 whatever the state
       clone[id] = g.constant(Tensor(g.shape(id), 1.0));
       continue;

@@ -27,6 +27,9 @@ Var expectation(const Var& cost, const ExpectationOptions& options) {
     if (!anc[id]) continue;
     for (std::size_t in : g.inputs(id)) affected[id] |= affected[in];
     if (detail::is_frozen_box(g, id)) affected[id] = 1;
+    if (affected[id] && detail::is_black_box(g.op(id)))
+      throw Error("expectation: " + g.describe(id) + " is a black_box cost of random choices; its value comes from "
+                  "outside the graph, so it cannot be evaluated at their other states (use grad's estimators)");
     const auto* op = dynamic_cast<const Distribution*>(g.op(id));
     if (!op) continue;
     if (op->support() != Support::kFinite)

@@ -19,6 +19,9 @@ struct Exponential {
       for (Eigen::Index r = 0; r < out.rows(); ++r) out(r, c) = e01(engine) / l(r, c);
   }
   std::vector<Var> grad(std::span<const Var> in, const Var& x, const Var& g) const { return {-(g * x / in[0])}; }
+  void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
+    detail::check_elements(v, kName, ">= 0", ctx, [](double x, auto, auto) { return x >= 0.0; });
+  }
   Var log_prob(std::span<const Var> p, const Var& x) const { return log(p[0]) - p[0] * x; }
   Var entropy(std::span<const Var> p) const { return 1.0 - log(p[0]); }
   Var kl(std::span<const Var> q, std::span<const Var> p) const { return log(q[0] / p[0]) + p[0] / q[0] - 1.0; }

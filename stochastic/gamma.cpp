@@ -30,6 +30,9 @@ struct Gamma {
     const Var &a = in[0], &b = in[1];
     return {sum_to(g * detail::gamma_sample_grad(x, a, b), a.shape()), sum_to(-(g * x / b), b.shape())};
   }
+  void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
+    detail::check_elements(v, kName, "> 0", ctx, [](double x, auto, auto) { return x > 0.0; });
+  }
   Var log_prob(std::span<const Var> p, const Var& x) const {
     const Var &a = p[0], &b = p[1];
     return a * log(b) + (a - 1.0) * log(x) - b * x - lgamma(a);

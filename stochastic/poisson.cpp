@@ -3,6 +3,8 @@
 // KL(q || p) = l_q log(l_q / l_p) - l_q + l_p; the entropy has no closed form.
 #include <boost/random/poisson_distribution.hpp>
 
+#include <cmath>
+
 #include "distribution_op.hpp"
 #include "distributions.hpp"
 
@@ -20,6 +22,10 @@ struct Poisson {
         boost::random::poisson_distribution<long, double> x(l(r, c));
         out(r, c) = static_cast<double>(x(engine));
       }
+  }
+  void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
+    detail::check_elements(v, kName, "a count (an integer >= 0)", ctx,
+                           [](double x, auto, auto) { return x >= 0.0 && x == std::floor(x); });
   }
   Var log_prob(std::span<const Var> p, const Var& x) const { return x * log(p[0]) - p[0] - lgamma(x + 1.0); }
   Var kl(std::span<const Var> q, std::span<const Var> p) const {

@@ -32,6 +32,9 @@ struct RelaxedBernoulli {
       }
   }
   std::vector<Var> grad(std::span<const Var>, const Var& y, const Var& g) const { return {g * y * (1.0 - y) / t}; }
+  void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
+    detail::check_elements(v, kName, "in [0, 1]", ctx, [](double x, auto, auto) { return x >= 0.0 && x <= 1.0; });
+  }
   Var log_prob(std::span<const Var> p, const Var& y) const {
     const Var &l = p[0], ly = log(y), l1y = log1p(-y);
     const Var a = l - t * ly, c = -t * l1y;  // log(e^a + e^c) = c + softplus(a - c)
@@ -63,6 +66,12 @@ struct RelaxedCategorical {
   }
   std::vector<Var> grad(std::span<const Var>, const Var& y, const Var& g) const {
     return {y * (g - sum(g * y, 1)) / t};
+  }
+  void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
+    detail::check_elements(v, kName, "in [0, 1]", ctx, [](double x, auto, auto) { return x >= 0.0 && x <= 1.0; });
+    for (Eigen::Index r = 0; r < v.rows(); ++r)
+      if (std::fabs(v.matrix().row(r).sum() - 1.0) > 1e-9)
+        ctx.fail("relaxed_categorical: fed row " + std::to_string(r) + " does not sum to 1");
   }
   Var log_prob(std::span<const Var> p, const Var& y) const {
     const Var& l = p[0];

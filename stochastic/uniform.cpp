@@ -30,6 +30,11 @@ struct Uniform {
     const Var &lo = in[0], &hi = in[1], w = hi - lo;
     return {sum_to(g * (hi - x) / w, lo.shape()), sum_to(g * (x - lo) / w, hi.shape())};
   }
+  void check(std::span<const Tensor* const> p, const Tensor& v, const RunContext& ctx) const {
+    detail::check_elements(v, kName, "within [lo, hi]", ctx, [&](double x, Eigen::Index r, Eigen::Index c) {
+      return x >= detail::at(*p[0], r, c) && x <= detail::at(*p[1], r, c);
+    });
+  }
   Var log_prob(std::span<const Var> p, const Var& x) const { return broadcast_to(-log(p[1] - p[0]), x.shape()); }
   Var entropy(std::span<const Var> p) const { return broadcast_to(log(p[1] - p[0]), detail::value_shape(p)); }
   Var kl(std::span<const Var> q, std::span<const Var> p) const {

@@ -49,7 +49,7 @@ TEST_CASE("feeds: values flow; missing, wrong-shape and non-input feeds throw na
   const scg::Tensor wv = scg::Tensor::from_rows({{1}, {1}, {1}});
   m = message_of([&] { s.run(y, {{feat, t}, {w, wv}}); });
   CHECK(m.find("'w'") != std::string::npos);
-  CHECK(m.find("not an input") != std::string::npos);
+  CHECK(m.find("neither an input nor a stochastic node") != std::string::npos);
   auto c = g.constant(1.0);
   const scg::Tensor one = 1.0;
   m = message_of([&] { s.run(y, {{feat, t}, {c, one}}); });
