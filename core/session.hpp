@@ -22,7 +22,9 @@ namespace scg {
 /// One fed value: `input` (a node made by Graph::input, or a stochastic node) takes `value` for
 /// one run. A fed stochastic node is not sampled: every reader and its log_prob see the fed
 /// value (an observed or replayed choice), which must be a possible sample (a Bernoulli 0.5, a
-/// categorical row that is not one-hot throw scg::Error naming the node). Holds a pointer to
+/// categorical row that is not one-hot throw scg::Error naming the node); a fed pathwise node
+/// (normal, ...) is the sample it replays, so its pathwise gradient is taken at the fed value.
+/// A feed for a node the run does not need is ignored. Holds a pointer to
 /// `value`, which must outlive the run call; a temporary Tensor does not compile
 /// (`std::vector<Feed> f{{x, 2.0}}` would dangle).
 struct Feed {

@@ -1,49 +1,97 @@
-// expectation: E[cost] = sum over the joint states of the discrete ancestors of
-// p(state) cost(state), by cloning the part of the graph the choices affect once per state.
+// expectation: E[cost] over the finite discrete choices among the cost's ancestors.
+//
+// Variable elimination (the default, for a 1x1 cost):
+//   1. Variables: the finite discrete stochastic ancestors. A node is "dependent" if it reads
+//      a variable (through any path). Continuous ones throw, or with sample_continuous stay
+//      sampled: they are ordinary nodes, cloned (sampled afresh) where they read a variable.
+//   2. Terms: from the cost down through linear ops (add, sub, neg, sum, transpose: CostTerms
+//      kSumOfOperands; mul, matmul, div with one dependent operand) to the first nonlinear
+//      dependent nodes c_j. The cost is affine in them: cost = L(0) + sum_j sum(W_j .* c_j) with
+//      W_j = d cost / d c_j (reverse mode over the linear part, free of variables) and L(0)
+//      the linear part with every term set to 0.
+//   3. Factors, one table per factor over the joint states of its scope (the variables its
+//      region reads; a region is the dependent non-variable nodes between them and the
+//      factor, cloned once per joint state with the variables replaced by constants):
+//        variable v:  (p(v | its parents), 0)        term j: (1, sum(W_j .* c_j))
+//      as pairs (a, b) of the expectation semiring: (a1, b1) (a2, b2) = (a1 a2, a1 b2 + b1 a2),
+//      summed componentwise. Multiplying every factor and summing every variable out gives
+//      (1, E[cost - L(0)]).
+//   4. Elimination: variables in groups that share no factor (boost::connected_components),
+//      each group in minimum-degree order (boost::minimum_degree_ordering on the variables'
+//      interaction graph); each step multiplies the factors holding one variable and sums it
+//      out. Tables are rows x states tensors built from ops (gathers of columns, products,
+//      sums), so the result differentiates like any node.
+//   Plates: when every variable has the same R > 1 rows and every node in every region keeps
+//   rows apart (row-local ops on R-row operands), row r only ever meets row r: tables have R
+//   rows and states per row, so a 64-row NOT gate costs 64 x 2 states, not 2^64.
+//
+// The joint reference (options.joint, or a cost that is not 1x1) clones the whole affected
+// graph once per joint state.
+//
 // MagicBox nodes built by grad are frozen in the clones (constant 1): a node built by grad is
 // a function of the parameters and the choices it read, and its expectation differentiates as
 // such (docs/higher_order.md).
 #include "expectation.hpp"
 
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/connected_components.hpp>
+#include <boost/graph/minimum_degree_ordering.hpp>
+#include <algorithm>
+#include <numeric>
+#include <set>
+
 #include "../core/distribution.hpp"
 #include "../core/error.hpp"
+#include "../core/reverse.hpp"
 #include "../ops/ops.hpp"
 #include "dependencies.hpp"
 
 namespace scg {
+namespace {
 
-Var expectation(const Var& cost, const ExpectationOptions& options) {
-  if (cost.empty()) throw Error("expectation: the cost is an empty Var");
-  if (!(options.max_states >= 1.0))
-    throw Error("expectation: ExpectationOptions::max_states is " + std::to_string(options.max_states) +
-                "; it must be a number >= 1");
+std::string count_str(double n) {
+  return n < 1e18 ? std::to_string(static_cast<long long>(n)) : std::to_string(n);
+}
+
+/// Throws for a stochastic ancestor that is not finite, unless it may stay sampled.
+bool is_variable(const Graph& g, std::size_t id, const ExpectationOptions& o) {
+  const auto* op = dynamic_cast<const Distribution*>(g.op(id));
+  if (!op) return false;
+  if (op->support() == Support::kFinite) return true;
+  if (o.sample_continuous) return false;
+  throw Error("expectation: " + g.describe(id) + " is " +
+              (op->support() == Support::kContinuous ? "continuous" : "discrete with infinite support") +
+              "; expectation sums over choices with finitely many states only (set "
+              "ExpectationOptions::sample_continuous to keep it sampled)");
+}
+
+void refuse_black_box(const Graph& g, std::size_t id) {
+  throw Error("expectation: " + g.describe(id) + " is a black_box cost of random choices; its value comes from "
+              "outside the graph, so it cannot be evaluated at their other states (use grad's estimators)");
+}
+
+// ---- the joint reference ----
+
+Var expectation_joint(const Var& cost, const ExpectationOptions& options) {
   Graph& g = cost.graph();
   const std::size_t top = cost.id();
   const std::vector<char> anc = g.ancestors(std::vector<std::size_t>{top});
-  std::vector<char> affected(top + 1, 0);
+  std::vector<char> affected(top + 1, 0), variable(top + 1, 0);
   double total = 1.0;
   std::size_t n_choices = 0;
   for (std::size_t id = 0; id <= top; ++id) {
     if (!anc[id]) continue;
     for (std::size_t in : g.inputs(id)) affected[id] |= affected[in];
     if (detail::is_frozen_box(g, id)) affected[id] = 1;
-    if (affected[id] && detail::is_black_box(g.op(id)))
-      throw Error("expectation: " + g.describe(id) + " is a black_box cost of random choices; its value comes from "
-                  "outside the graph, so it cannot be evaluated at their other states (use grad's estimators)");
-    const auto* op = dynamic_cast<const Distribution*>(g.op(id));
-    if (!op) continue;
-    if (op->support() != Support::kFinite)
-      throw Error("expectation: " + g.describe(id) + " is " +
-                  (op->support() == Support::kContinuous ? "continuous" : "discrete with infinite support") +
-                  "; expectation enumerates choices with finitely many states only");
-    affected[id] = 1;
+    if (affected[id] && detail::is_black_box(g.op(id))) refuse_black_box(g, id);
+    if (!is_variable(g, id, options)) continue;
+    variable[id] = affected[id] = 1;
     ++n_choices;
-    total *= op->state_count(g.shape(id));
+    total *= static_cast<const Distribution*>(g.op(id))->state_count(g.shape(id));
   }
   if (total > options.max_states)
-    throw Error("expectation: " + std::to_string(n_choices) + " discrete choices have " +
-                (total < 1e18 ? std::to_string(static_cast<long long>(total)) : std::to_string(total)) +
-                " joint states, above the limit of " + std::to_string(static_cast<long long>(options.max_states)) +
+    throw Error("expectation: " + std::to_string(n_choices) + " discrete choices have " + count_str(total) +
+                " joint states, above the limit of " + count_str(options.max_states) +
                 " (ExpectationOptions::max_states)");
   g.mark_cost(top);
   if (!affected[top]) return cost;
@@ -65,7 +113,8 @@ Var expectation(const Var& cost, const ExpectationOptions& options) {
       }
       std::vector<Var> in;
       for (std::size_t i : g.inputs(id)) in.push_back(clone[i]);
-      if (const auto* op = dynamic_cast<const Distribution*>(g.op(id))) {
+      if (variable[id]) {
+        const auto* op = static_cast<const Distribution*>(g.op(id));
         const Shape shape = g.shape(id);
         const auto radix = static_cast<std::size_t>(op->state_count(shape));
         Tensor value(shape);
@@ -82,6 +131,481 @@ Var expectation(const Var& cost, const ExpectationOptions& options) {
     result = result.empty() ? term : result + term;
   }
   return result;
+}
+
+// ---- variable elimination ----
+
+/// A factor: tables over the joint states of `scope` (variable indices, ascending; the first
+/// varies fastest), rows x states. a empty: all ones; b empty: all zeros.
+struct Factor {
+  std::vector<std::size_t> scope;
+  Var a, b;
+};
+
+/// The dependent non-variable nodes between a factor's targets and the variables they read.
+struct Region {
+  std::vector<std::size_t> nodes;  // ascending
+  std::vector<std::size_t> scope;  // variable indices, ascending
+};
+
+class Eliminator {
+ public:
+  Eliminator(const Var& cost, const ExpectationOptions& o) : g_(cost.graph()), top_(cost.id()), opt_(o) {}
+  Var run();
+
+ private:
+  struct Variable {
+    std::size_t node;
+    const Distribution* op;
+    std::size_t states;  // per row when plated, else of the whole node
+    std::vector<Var> constants;  // by state, made on first use
+  };
+  Region region(const std::vector<std::size_t>& targets);
+  bool plated_ok(const Region& r) const;
+  /// Clones region r with its scope's variables at `states` (by position in r.scope); returns
+  /// the clone of node `id` (the original where id is not in the region).
+  Var cloned(std::size_t id) const { return in_region_[id] == stamp_ ? clone_[id] : g_.var(id); }
+  void clone_region(const Region& r, const std::vector<std::size_t>& states, std::size_t owner);
+  Var state_constant(std::size_t v, std::size_t k);
+  Var reduce(const Var& x) const { return plated_ ? sum(x, 1) : sum(x); }
+  /// Columns `idx` of table t (rows x n).
+  Var columns(const Var& t, const std::vector<std::size_t>& idx) const;
+  Var expand(const Var& t, const std::vector<std::size_t>& from, const std::vector<std::size_t>& to) const;
+  Var sum_out(const Var& t, const std::vector<std::size_t>& scope, std::size_t v) const;
+  double size_of(const std::vector<std::size_t>& scope) const;
+  std::string describe_scope(const std::vector<std::size_t>& scope) const;
+  void check_size(const std::vector<std::size_t>& scope, const std::string& what) const;
+  Factor multiply(const std::vector<Factor>& fs) const;
+  /// The table of a factor: one value per joint state of r.scope, from `value` (called with the
+  /// region cloned at that state).
+  Var table(const Region& r, std::size_t owner, const std::function<Var()>& value);
+
+  Graph& g_;
+  std::size_t top_;
+  const ExpectationOptions& opt_;
+  std::vector<char> dep_;
+  std::vector<int> var_of_;
+  std::vector<Variable> vars_;
+  bool plated_ = false;
+  std::size_t rows_ = 1;
+  // Region scratch: a node is in the current region iff in_region_[id] == stamp_.
+  std::vector<std::uint32_t> in_region_;
+  std::uint32_t stamp_ = 0;
+  std::vector<Var> clone_;
+  std::vector<std::size_t> owner_;  // sampled (continuous) nodes: the factor that clones them
+};
+
+Region Eliminator::region(const std::vector<std::size_t>& targets) {
+  Region r;
+  ++stamp_;
+  std::vector<std::size_t> stack;
+  for (std::size_t t : targets)
+    if (dep_[t]) stack.push_back(t);
+  while (!stack.empty()) {
+    const std::size_t id = stack.back();
+    stack.pop_back();
+    if (in_region_[id] == stamp_) continue;
+    in_region_[id] = stamp_;
+    if (var_of_[id] >= 0) {
+      r.scope.push_back(static_cast<std::size_t>(var_of_[id]));
+      continue;
+    }
+    r.nodes.push_back(id);
+    if (detail::is_frozen_box(g_, id)) continue;  // constant 1 in clones
+    for (std::size_t in : g_.inputs(id))
+      if (dep_[in] && in_region_[in] != stamp_) stack.push_back(in);
+  }
+  std::sort(r.nodes.begin(), r.nodes.end());
+  std::sort(r.scope.begin(), r.scope.end());
+  return r;
+}
+
+bool Eliminator::plated_ok(const Region& r) const {
+  for (std::size_t id : r.nodes) {
+    if (static_cast<std::size_t>(g_.shape(id).rows) != rows_) return false;
+    if (detail::is_frozen_box(g_, id)) continue;
+    const auto in = g_.inputs(id);
+    for (std::size_t i = 0; i < in.size(); ++i)
+      if (dep_[in[i]] && (!g_.op(id)->row_local(i) || static_cast<std::size_t>(g_.shape(in[i]).rows) != rows_))
+        return false;
+  }
+  return true;
+}
+
+Var Eliminator::state_constant(std::size_t v, std::size_t k) {
+  Variable& var = vars_[v];
+  if (var.constants.empty()) var.constants.resize(var.states);
+  if (var.constants[k].empty()) {
+    const Shape shape = g_.shape(var.node);
+    Tensor value(shape);
+    if (plated_) {
+      Tensor unit(1, shape.cols);
+      var.op->state(k, unit);
+      for (Eigen::Index r = 0; r < shape.rows; ++r) value.matrix().row(r) = unit.matrix().row(0);
+    } else {
+      var.op->state(k, value);
+    }
+    var.constants[k] = g_.constant(std::move(value));
+  }
+  return var.constants[k];
+}
+
+void Eliminator::clone_region(const Region& r, const std::vector<std::size_t>& states, std::size_t owner) {
+  ++stamp_;
+  for (std::size_t i = 0; i < r.scope.size(); ++i) {
+    const std::size_t node = vars_[r.scope[i]].node;
+    in_region_[node] = stamp_;
+    clone_[node] = state_constant(r.scope[i], states[i]);
+  }
+  std::vector<Var> in;
+  for (std::size_t id : r.nodes) {
+    in_region_[id] = stamp_;
+    if (detail::is_frozen_box(g_, id)) {
+      clone_[id] = g_.constant(Tensor(g_.shape(id), 1.0));
+      continue;
+    }
+    if (dynamic_cast<const Distribution*>(g_.op(id))) {
+      // A sampled choice that reads variables is sampled afresh per state; two factors reading
+      // it would each draw their own sample and lose their correlation.
+      if (owner_[id] == SIZE_MAX) owner_[id] = owner;
+      if (owner_[id] != owner)
+        throw Error("expectation: " + g_.describe(id) + " is sampled (sample_continuous), depends on discrete "
+                    "choices, and is read by two parts of the model (two cost terms, or a cost term and a "
+                    "choice); expectation cannot keep its samples consistent across them");
+    }
+    in.clear();
+    for (std::size_t i : g_.inputs(id)) in.push_back(cloned(i));
+    clone_[id] = g_.apply(g_.shared_op(id), in);
+  }
+}
+
+Var Eliminator::columns(const Var& t, const std::vector<std::size_t>& idx) const {
+  bool identity = static_cast<Eigen::Index>(idx.size()) == t.cols();
+  for (std::size_t i = 0; identity && i < idx.size(); ++i) identity = idx[i] == i;
+  if (identity) return t;
+  Tensor index(static_cast<Eigen::Index>(idx.size()), 1);
+  for (std::size_t i = 0; i < idx.size(); ++i) index(static_cast<Eigen::Index>(i), 0) = static_cast<double>(idx[i]);
+  return transpose(gather_rows(transpose(t), g_.constant(std::move(index))));
+}
+
+double Eliminator::size_of(const std::vector<std::size_t>& scope) const {
+  double n = 1;
+  for (std::size_t v : scope) n *= static_cast<double>(vars_[v].states);
+  return n;
+}
+
+// Decodes column c of a table over `scope` into per-variable states.
+void decode(std::size_t c, const std::vector<std::size_t>& scope, const std::vector<std::size_t>& radix,
+            std::vector<std::size_t>& states) {
+  states.resize(scope.size());
+  for (std::size_t i = 0; i < scope.size(); ++i) states[i] = c % radix[i], c /= radix[i];
+}
+
+Var Eliminator::expand(const Var& t, const std::vector<std::size_t>& from, const std::vector<std::size_t>& to) const {
+  if (t.empty() || from == to) return t;
+  std::vector<std::size_t> radix_to, pos, stride_from(from.size());
+  for (std::size_t v : to) radix_to.push_back(vars_[v].states);
+  std::size_t s = 1;
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    stride_from[i] = s, s *= vars_[from[i]].states;
+    pos.push_back(static_cast<std::size_t>(std::lower_bound(to.begin(), to.end(), from[i]) - to.begin()));
+  }
+  const auto n = static_cast<std::size_t>(size_of(to));
+  std::vector<std::size_t> idx(n), states;
+  for (std::size_t c = 0; c < n; ++c) {
+    decode(c, to, radix_to, states);
+    std::size_t f = 0;
+    for (std::size_t i = 0; i < from.size(); ++i) f += states[pos[i]] * stride_from[i];
+    idx[c] = f;
+  }
+  return columns(t, idx);
+}
+
+Var Eliminator::sum_out(const Var& t, const std::vector<std::size_t>& scope, std::size_t v) const {
+  if (t.empty()) return t;
+  std::vector<std::size_t> rest;
+  for (std::size_t u : scope)
+    if (u != v) rest.push_back(u);
+  const std::size_t at = static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
+  std::size_t stride = 1;
+  for (std::size_t i = 0; i < at; ++i) stride *= vars_[scope[i]].states;
+  const auto n = static_cast<std::size_t>(size_of(rest));
+  const std::size_t k_states = vars_[v].states;
+  Var total;
+  for (std::size_t k = 0; k < k_states; ++k) {
+    // Column c of the result (rest's index) is column low + k stride + high (stride K) of t.
+    std::vector<std::size_t> idx(n);
+    for (std::size_t c = 0; c < n; ++c) {
+      const std::size_t low = c % stride, high = c / stride;
+      idx[c] = low + k * stride + high * stride * k_states;
+    }
+    const Var part = columns(t, idx);
+    total = total.empty() ? part : total + part;
+  }
+  return total;
+}
+
+std::string Eliminator::describe_scope(const std::vector<std::size_t>& scope) const {
+  std::string s;
+  const std::size_t shown = std::min<std::size_t>(scope.size(), 8);
+  for (std::size_t i = 0; i < shown; ++i) s += (i ? ", " : "") + g_.describe(vars_[scope[i]].node);
+  if (shown < scope.size()) s += " and " + std::to_string(scope.size() - shown) + " more";
+  return s;
+}
+
+void Eliminator::check_size(const std::vector<std::size_t>& scope, const std::string& what) const {
+  const double n = size_of(scope);
+  if (n > opt_.max_states)
+    throw Error("expectation: " + what + " needs a factor over " + std::to_string(scope.size()) + " choices (" +
+                describe_scope(scope) + ") with " + count_str(n) + " joint states" + (plated_ ? " per row" : "") +
+                ", above ExpectationOptions::max_states (" + count_str(opt_.max_states) +
+                "). Raise max_states, or give the model fewer interacting choices (a smaller treewidth; choices "
+                "whose rows stay apart are summed row by row)");
+}
+
+Factor Eliminator::multiply(const std::vector<Factor>& fs) const {
+  Factor out;
+  for (const Factor& f : fs) {
+    std::vector<std::size_t> u;
+    std::set_union(out.scope.begin(), out.scope.end(), f.scope.begin(), f.scope.end(), std::back_inserter(u));
+    out.scope = std::move(u);
+  }
+  for (const Factor& f : fs) {
+    const Var a = expand(f.a, f.scope, out.scope), b = expand(f.b, f.scope, out.scope);
+    // (a1, b1) (a2, b2) = (a1 a2, a1 b2 + b1 a2), with empty a = 1 and empty b = 0.
+    Var nb;
+    if (!b.empty()) nb = out.a.empty() ? b : out.a * b;
+    if (!out.b.empty()) {
+      const Var t = a.empty() ? out.b : out.b * a;
+      nb = nb.empty() ? t : nb + t;
+    }
+    out.b = nb;
+    if (!a.empty()) out.a = out.a.empty() ? a : out.a * a;
+  }
+  return out;
+}
+
+Var Eliminator::table(const Region& r, std::size_t owner, const std::function<Var()>& value) {
+  std::vector<std::size_t> radix;
+  for (std::size_t v : r.scope) radix.push_back(vars_[v].states);
+  const auto n = static_cast<std::size_t>(size_of(r.scope));
+  std::vector<Var> cols;
+  std::vector<std::size_t> states;
+  for (std::size_t c = 0; c < n; ++c) {
+    decode(c, r.scope, radix, states);
+    clone_region(r, states, owner);
+    cols.push_back(value());
+  }
+  return cols.size() == 1 ? cols[0] : concat(cols, 1);
+}
+
+Var Eliminator::run() {
+  // 1. Variables and dependent nodes.
+  const std::vector<char> anc = g_.ancestors(std::vector<std::size_t>{top_});
+  dep_.assign(top_ + 1, 0);
+  var_of_.assign(top_ + 1, -1);
+  for (std::size_t id = 0; id <= top_; ++id) {
+    if (!anc[id]) continue;
+    for (std::size_t in : g_.inputs(id)) dep_[id] |= dep_[in];
+    if (detail::is_frozen_box(g_, id)) dep_[id] = 1;
+    if (dep_[id] && detail::is_black_box(g_.op(id))) refuse_black_box(g_, id);
+    if (is_variable(g_, id, opt_)) {
+      dep_[id] = 1;
+      var_of_[id] = static_cast<int>(vars_.size());
+      vars_.push_back({id, static_cast<const Distribution*>(g_.op(id)), 0, {}});
+    }
+  }
+  g_.mark_cost(top_);
+  if (!dep_[top_]) return g_.var(top_);
+  in_region_.assign(top_ + 1, 0);
+  clone_.assign(top_ + 1, Var());
+  owner_.assign(top_ + 1, SIZE_MAX);
+
+  // 2. Terms: below the cost through linear ops.
+  std::vector<char> linear(top_ + 1, 0), is_term(top_ + 1, 0);
+  std::vector<std::size_t> terms, stack{top_}, lin_nodes;
+  while (!stack.empty()) {
+    const std::size_t id = stack.back();
+    stack.pop_back();
+    if (linear[id] || is_term[id]) continue;
+    std::vector<std::size_t> deps;
+    const Op* op = g_.op(id);
+    if (op && var_of_[id] < 0 && !detail::is_frozen_box(g_, id)) {
+      const auto in = g_.inputs(id);
+      for (std::size_t i = 0; i < in.size(); ++i)
+        if (dep_[in[i]]) deps.push_back(i);
+      const CostTerms t = op->traits().terms;
+      const bool lin = t == CostTerms::kSumOfOperands || (t == CostTerms::kScaledOperand && deps.size() == 1) ||
+                       (t == CostTerms::kScaledFirst && deps.size() == 1 && deps[0] == 0);
+      if (lin) {
+        linear[id] = 1;
+        lin_nodes.push_back(id);
+        for (std::size_t i : deps) stack.push_back(in[i]);
+        continue;
+      }
+    }
+    is_term[id] = 1;
+    terms.push_back(id);
+  }
+  std::sort(terms.begin(), terms.end());
+  std::sort(lin_nodes.begin(), lin_nodes.end());
+  // W_j = d cost / d c_j through the linear part, and L(0).
+  std::vector<Var> weights;
+  Var offset;
+  if (!lin_nodes.empty()) {
+    std::vector<Var> wrt;
+    for (std::size_t t : terms) wrt.push_back(g_.var(t));
+    weights = reverse_mode(g_.var(top_), g_.constant(Tensor(1, 1, 1.0)), wrt,
+                           [](const Var& a, const Var& b) { return a + b; },
+                           [&](std::size_t id) { return id <= top_ && is_term[id] != 0; });
+    std::vector<Var> zero(top_ + 1);
+    for (std::size_t t : terms) zero[t] = g_.constant(Tensor(g_.shape(t), 0.0));
+    for (std::size_t id : lin_nodes) {
+      std::vector<Var> in;
+      for (std::size_t i : g_.inputs(id)) in.push_back(!zero[i].empty() ? zero[i] : g_.var(i));
+      zero[id] = g_.apply(g_.shared_op(id), in);
+    }
+    offset = zero[top_];
+  }
+
+  // 3. Regions: the terms', then each variable's reached from them.
+  std::vector<Region> term_regions;
+  for (std::size_t t : terms) term_regions.push_back(region({t}));
+  std::vector<char> reached(vars_.size(), 0);
+  std::vector<std::size_t> work;
+  auto reach = [&](const Region& r) {
+    for (std::size_t v : r.scope)
+      if (!reached[v]) reached[v] = 1, work.push_back(v);
+  };
+  for (const Region& r : term_regions) reach(r);
+  std::vector<Region> var_regions(vars_.size());
+  while (!work.empty()) {
+    const std::size_t v = work.back();
+    work.pop_back();
+    std::vector<std::size_t> params;
+    for (std::size_t in : g_.inputs(vars_[v].node)) params.push_back(in);
+    var_regions[v] = region(params);
+    reach(var_regions[v]);
+  }
+  // Plates: every reached variable with the same R > 1 rows, every region row-local.
+  std::size_t rows = 0;
+  plated_ = true;
+  for (std::size_t v = 0; v < vars_.size() && plated_; ++v) {
+    if (!reached[v]) continue;
+    const auto r = static_cast<std::size_t>(g_.shape(vars_[v].node).rows);
+    if (rows == 0) rows = r;
+    plated_ = r == rows && r > 1;
+  }
+  rows_ = rows;
+  for (std::size_t i = 0; i < terms.size() && plated_; ++i)
+    plated_ = static_cast<std::size_t>(g_.shape(terms[i]).rows) == rows_ && plated_ok(term_regions[i]);
+  for (std::size_t v = 0; v < vars_.size() && plated_; ++v)
+    if (reached[v]) plated_ = plated_ok(var_regions[v]);
+  if (!plated_) rows_ = 1;
+  for (std::size_t v = 0; v < vars_.size(); ++v) {
+    if (!reached[v]) continue;
+    const Shape s = g_.shape(vars_[v].node);
+    const double count = vars_[v].op->state_count(plated_ ? Shape{1, s.cols} : s);
+    if (count > opt_.max_states)
+      throw Error("expectation: " + g_.describe(vars_[v].node) + " alone has " + count_str(count) + " states" +
+                  (plated_ ? " per row" : "") + ", above ExpectationOptions::max_states (" +
+                  count_str(opt_.max_states) + ")" +
+                  (plated_ || s.rows == 1 ? "" : "; its rows are summed jointly because the model mixes them"));
+    vars_[v].states = static_cast<std::size_t>(count);
+  }
+
+  // 4. Factor tables.
+  std::vector<Factor> factors;
+  for (std::size_t v = 0; v < vars_.size(); ++v) {
+    if (!reached[v]) continue;
+    Region r = var_regions[v];
+    r.scope.insert(std::lower_bound(r.scope.begin(), r.scope.end(), v), v);
+    check_size(r.scope, "the distribution of " + g_.describe(vars_[v].node));
+    const Variable& var = vars_[v];
+    const Var lp = table(r, factors.size(), [&] {
+      std::vector<Var> params;
+      for (std::size_t in : g_.inputs(var.node)) params.push_back(cloned(in));
+      return reduce(var.op->log_prob(params, cloned(var.node)));
+    });
+    factors.push_back({r.scope, exp(lp), Var()});
+  }
+  for (std::size_t j = 0; j < terms.size(); ++j) {
+    const Region& r = term_regions[j];
+    check_size(r.scope, "the cost term " + g_.describe(terms[j]));
+    const Var w = weights.empty() ? Var() : weights[j];
+    const std::size_t t = terms[j];
+    factors.push_back({r.scope, Var(), table(r, factors.size(), [&] {
+                         const Var c = cloned(t);
+                         return reduce(w.empty() ? c : w * c);
+                       })});
+  }
+
+  // 5. Elimination: groups of variables sharing no factor, each in minimum-degree order.
+  const std::size_t n = vars_.size();
+  std::set<std::pair<std::size_t, std::size_t>> edges;
+  for (const Factor& f : factors)
+    for (std::size_t i = 0; i < f.scope.size(); ++i)
+      for (std::size_t k = i + 1; k < f.scope.size(); ++k) edges.insert({f.scope[i], f.scope[k]});
+  using Undirected = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
+  using Directed = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+  Undirected ug(n);
+  Directed dg(n);
+  for (const auto& [a, b] : edges) {
+    boost::add_edge(a, b, ug);
+    boost::add_edge(a, b, dg);
+    boost::add_edge(b, a, dg);
+  }
+  std::vector<int> component(n, 0), order(n, 0), inverse(n, 0), degree(n, 0), supernode(n, 1);
+  const int groups = n ? boost::connected_components(ug, component.data()) : 0;
+  if (n) {
+    const auto index = boost::get(boost::vertex_index, dg);
+    boost::minimum_degree_ordering(dg, boost::make_iterator_property_map(degree.data(), index, degree[0]),
+                                   inverse.data(), order.data(),
+                                   boost::make_iterator_property_map(supernode.data(), index, supernode[0]), 0, index);
+  }
+  std::vector<char> alive(factors.size(), 1);
+  std::vector<std::vector<std::size_t>> holding(n);
+  for (std::size_t f = 0; f < factors.size(); ++f)
+    for (std::size_t v : factors[f].scope) holding[v].push_back(f);
+  // Group by group (independent sub-problems), each in minimum-degree order.
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return component[static_cast<std::size_t>(a)] < component[static_cast<std::size_t>(b)];
+  });
+  (void)groups;
+  std::vector<Factor> results;  // factors left with no scope
+  for (const int vi : order) {
+    const auto v = static_cast<std::size_t>(vi);
+    if (!reached[v]) continue;
+    std::vector<Factor> bucket;
+    for (std::size_t f : holding[v])
+      if (alive[f]) bucket.push_back(factors[f]), alive[f] = 0;
+    Factor product = multiply(bucket);
+    check_size(product.scope, "summing out " + g_.describe(vars_[v].node));
+    Factor summed{{}, sum_out(product.a, product.scope, v), sum_out(product.b, product.scope, v)};
+    for (std::size_t u : product.scope)
+      if (u != v) summed.scope.push_back(u);
+    const std::size_t id = factors.size();
+    factors.push_back(std::move(summed));
+    alive.push_back(1);
+    for (std::size_t u : factors[id].scope) holding[u].push_back(id);
+    if (factors[id].scope.empty()) results.push_back(factors[id]), alive[id] = 0;
+  }
+  for (std::size_t f = 0; f < factors.size(); ++f)
+    if (alive[f]) results.push_back(factors[f]);  // no scope from the start (terms of no variable)
+  const Factor all = multiply(results);
+  Var e = all.b.empty() ? g_.constant(Tensor(1, 1, 0.0)) : (plated_ ? sum(all.b) : all.b);
+  return offset.empty() ? e : e + offset;
+}
+
+}  // namespace
+
+Var expectation(const Var& cost, const ExpectationOptions& options) {
+  if (cost.empty()) throw Error("expectation: the cost is an empty Var");
+  if (!(options.max_states >= 1.0))
+    throw Error("expectation: ExpectationOptions::max_states is " + std::to_string(options.max_states) +
+                "; it must be a number >= 1");
+  if (options.joint || !cost.shape().scalar()) return expectation_joint(cost, options);
+  return Eliminator(cost, options).run();
 }
 
 }  // namespace scg
