@@ -15,7 +15,8 @@
 //        variable v:  (p(v | its parents), 0)        term j: (1, sum(W_j .* c_j))
 //      as pairs (a, b) of the expectation semiring: (a1, b1) (a2, b2) = (a1 a2, a1 b2 + b1 a2),
 //      summed componentwise. Multiplying every factor and summing every variable out gives
-//      (1, E[cost - L(0)]).
+//      (1, E[cost - L(0)]). A cost exp(x) is a product instead (a likelihood): x's terms give
+//      factors (exp(d_j), 0), and the product of all, summed, is E[exp(x - L(0))].
 //   4. Elimination: variables in groups that share no factor (boost::connected_components),
 //      each group in minimum-degree order (boost::minimum_degree_ordering on the variables'
 //      interaction graph); each step multiplies the factors holding one variable and sums it
@@ -421,9 +422,12 @@ Var Eliminator::run() {
   clone_.assign(top_ + 1, Var());
   owner_.assign(top_ + 1, SIZE_MAX);
 
-  // 2. Terms: below the cost through linear ops.
+  // 2. Terms: below the cost through linear ops. A cost exp(x) (a likelihood: the exp of a sum
+  // of log-factors) is a product: its terms, below x, are multiplicative factors exp(d_j).
+  const bool product = g_.op(top_)->name() == "exp";
+  const std::size_t root = product ? g_.inputs(top_)[0] : top_;
   std::vector<char> linear(top_ + 1, 0), is_term(top_ + 1, 0);
-  std::vector<std::size_t> terms, stack{top_}, lin_nodes;
+  std::vector<std::size_t> terms, stack{root}, lin_nodes;
   while (!stack.empty()) {
     const std::size_t id = stack.back();
     stack.pop_back();
@@ -455,7 +459,7 @@ Var Eliminator::run() {
   if (!lin_nodes.empty()) {
     std::vector<Var> wrt;
     for (std::size_t t : terms) wrt.push_back(g_.var(t));
-    weights = reverse_mode(g_.var(top_), g_.constant(Tensor(1, 1, 1.0)), wrt,
+    weights = reverse_mode(g_.var(root), g_.constant(Tensor(1, 1, 1.0)), wrt,
                            [](const Var& a, const Var& b) { return a + b; },
                            [&](std::size_t id) { return id <= top_ && is_term[id] != 0; });
     std::vector<Var> zero(top_ + 1);
@@ -465,7 +469,7 @@ Var Eliminator::run() {
       for (std::size_t i : g_.inputs(id)) in.push_back(!zero[i].empty() ? zero[i] : g_.var(i));
       zero[id] = g_.apply(g_.shared_op(id), in);
     }
-    offset = zero[top_];
+    offset = zero[root];
   }
 
   // 3. Regions: the terms', then each variable's reached from them.
@@ -534,10 +538,11 @@ Var Eliminator::run() {
     check_size(r.scope, "the cost term " + g_.describe(terms[j]));
     const Var w = weights.empty() ? Var() : weights[j];
     const std::size_t t = terms[j];
-    factors.push_back({r.scope, Var(), table(r, factors.size(), [&] {
-                         const Var c = cloned(t);
-                         return reduce(w.empty() ? c : w * c);
-                       })});
+    const Var d = table(r, factors.size(), [&] {
+      const Var c = cloned(t);
+      return reduce(w.empty() ? c : w * c);
+    });
+    factors.push_back(product ? Factor{r.scope, exp(d), Var()} : Factor{r.scope, Var(), d});
   }
 
   // 5. Elimination: groups of variables sharing no factor, each in minimum-degree order.
@@ -593,6 +598,10 @@ Var Eliminator::run() {
   for (std::size_t f = 0; f < factors.size(); ++f)
     if (alive[f]) results.push_back(factors[f]);  // no scope from the start (terms of no variable)
   const Factor all = multiply(results);
+  if (product) {  // E[exp(L(0) + sum_j d_j)]; plated: the rows' factors multiply
+    Var e = plated_ ? exp(sum(log(all.a))) : all.a;
+    return offset.empty() ? e : e * exp(offset);
+  }
   Var e = all.b.empty() ? g_.constant(Tensor(1, 1, 0.0)) : (plated_ ? sum(all.b) : all.b);
   return offset.empty() ? e : e + offset;
 }

@@ -326,3 +326,96 @@ TEST_CASE("sample_continuous: a continuous node below a discrete choice is sampl
   CHECK_THROWS_WITH_AS(scg::expectation(scg::square(x) + scg::exp(x * b), o), doctest::Contains("two parts"),
                        scg::Error);
 }
+
+TEST_CASE("a likelihood exp(sum of log-factors) is a product: an HMM's marginal likelihood equals the forward algorithm") {
+  // z_1 ~ Cat(softmax(l0)), z_t ~ Cat(softmax(A[z_{t-1}])), y_t | z_t ~ Cat(softmax(B[z_t]));
+  // p(y) = E_z[exp(sum_t log p(y_t | z_t))], by the forward algorithm in long double here.
+  const int T = 60, M = 4;
+  const scg::Tensor l0v = scg::Tensor::from_rows({{0.3, -0.2, 0.1}});
+  const scg::Tensor Av = scg::Tensor::from_rows({{1.0, -0.5, 0.2}, {-0.3, 0.8, 0.0}, {0.4, 0.1, -0.9}});
+  const scg::Tensor Bv = scg::Tensor::from_rows({{1.2, 0.1, -0.4, 0.0}, {-0.6, 0.9, 0.3, 0.2}, {0.0, -0.3, 0.5, 1.1}});
+  std::vector<int> y(T);
+  for (int t = 0; t < T; ++t) y[t] = (t * 7 + t / 3) % M;
+  auto forward = [&](int which, int r, int c) {  // log p(y) and its derivative along one parameter
+    auto param = [&](int w, int i, int j, double v) { return Dual{v, which == w && r == i && c == j ? 1.0L : 0.0L}; };
+    auto softmax_row = [&](int w, const scg::Tensor& m, int i, int n) {
+      std::vector<Dual> p(n);
+      Dual z = constant(0);
+      for (int j = 0; j < n; ++j) p[j] = dexp(param(w, i, j, m(i, j))), z = z + p[j];
+      const Dual inv{1.0L / z.v, -z.d / (z.v * z.v)};
+      for (auto& x : p) x = x * inv;
+      return p;
+    };
+    std::vector<Dual> alpha = softmax_row(0, l0v, 0, kK);
+    for (int t = 0; t < T; ++t) {
+      if (t > 0) {
+        std::vector<Dual> next(kK);
+        for (int i = 0; i < kK; ++i) {
+          const auto p = softmax_row(1, Av, i, kK);
+          for (int j = 0; j < kK; ++j) next[j] = next[j] + alpha[i] * p[j];
+        }
+        alpha = next;
+      }
+      for (int j = 0; j < kK; ++j) alpha[j] = alpha[j] * softmax_row(2, Bv, j, M)[y[t]];
+    }
+    Dual lik = constant(0);
+    for (const Dual& a : alpha) lik = lik + a;
+    return Dual{std::log(lik.v), lik.d / lik.v};
+  };
+  scg::Graph g;
+  const scg::Var l0 = g.parameter("l0", l0v), A = g.parameter("A", Av), B = g.parameter("B", Bv);
+  const scg::Var logB = scg::log_softmax(B);
+  scg::Var z = scg::categorical(l0), loglik;
+  for (int t = 0; t < T; ++t) {
+    if (t > 0) z = scg::categorical(scg::matmul(z, A));
+    scg::Tensor onehot(M, 1);
+    onehot(y[t], 0) = 1;
+    const scg::Var e = scg::matmul(scg::matmul(z, logB), g.constant(onehot));  // log p(y_t | z_t)
+    loglik = loglik.empty() ? e : loglik + e;
+  }
+  const scg::Var ll = scg::log(scg::expectation(scg::exp(loglik)));
+  const auto gr = scg::grad(ll, {l0, A, B});
+  scg::Session s(g, 1);
+  const auto& v = s.run({ll, gr[0], gr[1], gr[2]});
+  const Dual ref = forward(0, 0, 0);
+  MESSAGE("HMM log-likelihood " << v[0].item() << ", forward algorithm " << static_cast<double>(ref.v));
+  CHECK(std::fabs(v[0].item() - static_cast<double>(ref.v)) <= 1e-10 * std::fabs(static_cast<double>(ref.v)));
+  for (int j = 0; j < kK; ++j) CHECK(std::fabs(v[1](0, j) - static_cast<double>(forward(0, 0, j).d)) <= 1e-10);
+  for (int i = 0; i < kK; ++i)
+    for (int j = 0; j < kK; ++j) CHECK(std::fabs(v[2](i, j) - static_cast<double>(forward(1, i, j).d)) <= 1e-10);
+  for (int i = 0; i < kK; ++i)
+    for (int j = 0; j < M; ++j) CHECK(std::fabs(v[3](i, j) - static_cast<double>(forward(2, i, j).d)) <= 1e-10);
+}
+
+TEST_CASE("a plated product: 32 independent rows of a two-choice model, likelihood against the joint enumeration") {
+  scg::Graph g;
+  const scg::Var a = g.parameter("a", 0.3), w = g.parameter("w", -0.8);
+  scg::Tensor xv(32, 1);
+  for (int r = 0; r < 32; ++r) xv(r, 0) = (r % 5) * 0.25 - 0.5;
+  const scg::Var x = g.constant(xv);
+  const scg::Var z1 = scg::bernoulli(a + x);
+  const scg::Var z2 = scg::bernoulli(w * z1 - x);
+  const scg::Var loglik = scg::sum(-scg::square(z1 + z2 - 1.0 - x) * 0.7);
+  const scg::Var lik = scg::expectation(scg::exp(loglik));
+  // Reference: per row, sum over the 4 states, multiplied over rows, by hand.
+  auto reference = [&](double av, double wv) {
+    long double l = 0;
+    for (int r = 0; r < 32; ++r) {
+      long double row = 0;
+      for (int s1 = 0; s1 < 2; ++s1)
+        for (int s2 = 0; s2 < 2; ++s2) {
+          const long double p1 = 1 / (1 + std::exp(-(av + xv(r, 0)))), p2 = 1 / (1 + std::exp(-(wv * s1 - xv(r, 0))));
+          const long double d = s1 + s2 - 1.0 - xv(r, 0);
+          row += (s1 ? p1 : 1 - p1) * (s2 ? p2 : 1 - p2) * std::exp(-0.7L * d * d);
+        }
+      l += std::log(row);
+    }
+    return static_cast<double>(l);
+  };
+  const auto gr = scg::grad(scg::log(lik), {a, w});
+  scg::Session s(g, 1);
+  CHECK(std::log(s.run(lik).item()) == doctest::Approx(reference(0.3, -0.8)).epsilon(1e-12));
+  const double h = 1e-6;
+  CHECK(s.run(gr[0]).item() == doctest::Approx((reference(0.3 + h, -0.8) - reference(0.3 - h, -0.8)) / (2 * h)).epsilon(1e-7));
+  CHECK(s.run(gr[1]).item() == doctest::Approx((reference(0.3, -0.8 + h) - reference(0.3, -0.8 - h)) / (2 * h)).epsilon(1e-7));
+}
