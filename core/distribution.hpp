@@ -63,6 +63,15 @@ class Distribution : public Op {
     (void)q_params, (void)p_params;
     throw Error("kl_divergence: no closed form for " + name() + " against " + p.name());
   }
+  /// log p of every state of a row at once (finite support; for exact sums over choices whose
+  /// rows are independent): given parameter nodes `params` for a sample of shape `value`, a
+  /// (value.rows x K) node whose column k is log p(row r = state k of a 1 x value.cols sample),
+  /// K = state_count({1, value.cols}). An empty Var (the default): the caller evaluates
+  /// log_prob once per state instead.
+  virtual Var row_state_log_probs(std::span<const Var> params, Shape value) const {
+    (void)params, (void)value;
+    return Var();
+  }
   /// Writes joint state number `index` (0 <= index < state_count) into `value` (finite
   /// support only).
   virtual void state(std::size_t index, Tensor& value) const {

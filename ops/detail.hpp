@@ -39,6 +39,9 @@ inline OpTraits traits(std::uint32_t rows, CostTerms terms = CostTerms::kWhole) 
 /// matmul can fold the transpose into a flag).
 bool transposed_operand(const Var& v, Var& operand);
 
+/// True if `op` is exp's op.
+bool is_exp(const Op* op);
+
 /// True if `op` is magic_box's op.
 bool is_magic_box(const Op* op);
 

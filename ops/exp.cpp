@@ -11,4 +11,6 @@ struct Exp {
 }  // namespace
 
 Var exp(const Var& x) { return detail::unary<Exp>(x); }
+
+bool detail::is_exp(const Op* op) { return dynamic_cast<const ElementwiseOp<Exp, 1>*>(op) != nullptr; }
 }  // namespace scg

@@ -1,5 +1,6 @@
 // gather_rows(table, indices): row i of the result is row indices(i) of table (embeddings);
-// its adjoint scatter_rows adds rows of g back into zeros of the table's shape; and
+// its adjoint scatter_rows(x, indices, rows) adds row i of x into row indices(i) of zeros
+// (segment sums); and
 // one_hot(indices, k). Indices are an n x 1 node of integer values; one out of range or not
 // an integer throws scg::Error naming the node at run time.
 //   gather: d/dtable = scatter(g, indices), nothing to the indices.
@@ -77,6 +78,11 @@ class IndexOp final : public Op {
 }  // namespace
 
 Var gather_rows(const Var& table, const Var& indices) { return detail::make<IndexOp>({table, indices}, 0, 0); }
+
+Var scatter_rows(const Var& x, const Var& indices, Eigen::Index rows) {
+  if (rows < 1) throw Error("scatter_rows(" + x.describe() + "): rows must be at least 1, not " + std::to_string(rows));
+  return detail::make<IndexOp>({x, indices}, 1, rows);
+}
 
 Var one_hot(const Var& indices, Eigen::Index k) {
   if (k < 1) throw Error("one_hot(" + indices.describe() + ", " + std::to_string(k) + "): k must be at least 1");

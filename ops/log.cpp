@@ -1,4 +1,5 @@
-// log: out = ln x. d = g / x.
+// log: out = ln x. d = g / x. log(exp(t)) is t itself (exact, and never overflows or
+// underflows: a likelihood log(expectation(exp(loglik))) keeps its range).
 #include "elementwise.hpp"
 
 namespace scg {
@@ -10,5 +11,8 @@ struct Log {
 };
 }  // namespace
 
-Var log(const Var& x) { return detail::unary<Log>(x); }
+Var log(const Var& x) {
+  if (!x.empty() && detail::is_exp(x.graph().op(x.id()))) return x.graph().var(x.graph().inputs(x.id())[0]);
+  return detail::unary<Log>(x);
+}
 }  // namespace scg

@@ -31,7 +31,7 @@ Var operator/(double c, const Var& a);  ///< c / a
 
 /// e^x. d = g e^x.
 Var exp(const Var& x);
-/// Natural log. d = g / x.
+/// Natural log. d = g / x. log(exp(t)) returns t itself (exact; no overflow or underflow).
 Var log(const Var& x);
 /// log(1 + x), accurate for x near 0. d = g / (1 + x).
 Var log1p(const Var& x);
@@ -119,6 +119,10 @@ Var slice_cols(const Var& v, Eigen::Index start, Eigen::Index count);
 /// table.cols), for embeddings. d/dtable = g's rows added back at their indices. A bad index
 /// (out of range, not an integer) throws scg::Error naming the node at run time.
 Var gather_rows(const Var& table, const Var& indices);
+/// Row indices(i) of a rows x cols result accumulates row i of x (indices: x.rows x 1, integer
+/// values in [0, rows)); rows no index names are 0. Segment sums; the adjoint of gather_rows.
+/// d/dx = gather_rows(g, indices).
+Var scatter_rows(const Var& x, const Var& indices, Eigen::Index rows);
 /// n x k rows with a 1 at column indices(i) (indices: n x 1 integers in [0, k)). No derivative.
 Var one_hot(const Var& indices, Eigen::Index k);
 

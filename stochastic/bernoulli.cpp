@@ -43,6 +43,20 @@ struct Bernoulli {
     const Var &lq = q[0], &lp = p[0];
     return sigmoid(lq) * (log_sigmoid(lq) - log_sigmoid(lp)) + sigmoid(-lq) * (log_sigmoid(-lq) - log_sigmoid(-lp));
   }
+  // Row states k of a 1 x C sample: bits of k. With S (K x C) the states, log p = log sig(l) S^T
+  // + log sig(-l) (1 - S)^T: two matmuls for every state of every row.
+  Var row_state_log_probs(std::span<const Var> params, Shape value) const {
+    const Var& l = params[0];
+    if (l.cols() != value.cols || value.cols > 16 || (l.rows() != value.rows && l.rows() != 1)) return Var();
+    const auto k = static_cast<Eigen::Index>(1) << value.cols;
+    Tensor st(value.cols, k), nt(value.cols, k);
+    for (Eigen::Index s = 0; s < k; ++s)
+      for (Eigen::Index c = 0; c < value.cols; ++c) st(c, s) = static_cast<double>((s >> c) & 1), nt(c, s) = 1.0 - st(c, s);
+    Graph& g = l.graph();
+    Var t = matmul(log_sigmoid(l), g.constant(std::move(st))) + matmul(log_sigmoid(-l), g.constant(std::move(nt)));
+    if (l.rows() != value.rows) t = t + g.constant(Tensor(value.rows, k, 0.0));
+    return t;
+  }
   double state_count(Shape out) const { return std::pow(2.0, static_cast<double>(out.size())); }
   void state(std::size_t index, Tensor& value) const {
     for (Eigen::Index i = 0; i < value.shape().size(); ++i)

@@ -47,6 +47,13 @@ struct Categorical {
   Var kl(std::span<const Var> q, std::span<const Var> p) const {
     return sum(softmax(q[0]) * (log_softmax(q[0]) - log_softmax(p[0])), 1);
   }
+  // Row state k is one-hot at k: the log-probabilities of every state are log_softmax(l).
+  Var row_state_log_probs(std::span<const Var> params, Shape value) const {
+    const Var& l = params[0];
+    if (l.cols() != value.cols || (l.rows() != value.rows && l.rows() != 1)) return Var();
+    const Var t = log_softmax(l);
+    return l.rows() == value.rows ? t : t + l.graph().constant(Tensor(value.rows, value.cols, 0.0));
+  }
   double state_count(Shape out) const {
     return std::pow(static_cast<double>(out.cols), static_cast<double>(out.rows));
   }

@@ -12,6 +12,7 @@
 //   double state_count(Shape) const; void state(std::size_t, Tensor&) const;   // kFinite
 //   Var entropy(params) const;  Var kl(q_params, p_params) const;   // closed forms
 //   void check(params, value, ctx) const;    // a fed value is a possible sample (else ctx.fail)
+//   Var row_state_log_probs(params, Shape) const;   // log p of every per-row state at once
 // The op is row-local in every parameter: row i of a sample depends on row i of each.
 #include "../core/distribution.hpp"
 #include "../ops/detail.hpp"
@@ -43,6 +44,10 @@ class DistributionOp final : public Distribution {
   void check_value(std::span<const Tensor* const> params, const Tensor& value, const RunContext& ctx) const override {
     Distribution::check_value(params, value, ctx);
     if constexpr (requires { d_.check(params, value, ctx); }) d_.check(params, value, ctx);
+  }
+  Var row_state_log_probs(std::span<const Var> params, Shape value) const override {
+    if constexpr (requires { d_.row_state_log_probs(params, value); }) return d_.row_state_log_probs(params, value);
+    else return Distribution::row_state_log_probs(params, value);
   }
   Var entropy(std::span<const Var> params) const override {
     if constexpr (requires { d_.entropy(params); }) return d_.entropy(params);

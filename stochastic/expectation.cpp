@@ -20,8 +20,8 @@
 //   4. Elimination: variables in groups that share no factor (boost::connected_components),
 //      each group in minimum-degree order (boost::minimum_degree_ordering on the variables'
 //      interaction graph); each step multiplies the factors holding one variable and sums it
-//      out. Tables are rows x states tensors built from ops (gathers of columns, products,
-//      sums), so the result differentiates like any node.
+//      out. Tables are states x plate rows, built from ops (gather_rows to align states,
+//      products, scatter_rows to sum a variable out), so the result differentiates like any node.
 //   Plates: when every variable has the same R > 1 rows and every node in every region keeps
 //   rows apart (row-local ops on R-row operands), row r only ever meets row r: tables have R
 //   rows and states per row, so a 64-row NOT gate costs 64 x 2 states, not 2^64.
@@ -137,7 +137,8 @@ Var expectation_joint(const Var& cost, const ExpectationOptions& options) {
 // ---- variable elimination ----
 
 /// A factor: tables over the joint states of `scope` (variable indices, ascending; the first
-/// varies fastest), rows x states. a empty: all ones; b empty: all zeros.
+/// varies fastest), states x plate rows (one column unless plated). a empty: all ones; b
+/// empty: all zeros.
 struct Factor {
   std::vector<std::size_t> scope;
   Var a, b;
@@ -169,7 +170,7 @@ class Eliminator {
   void clone_region(const Region& r, const std::vector<std::size_t>& states, std::size_t owner);
   Var state_constant(std::size_t v, std::size_t k);
   Var reduce(const Var& x) const { return plated_ ? sum(x, 1) : sum(x); }
-  /// Columns `idx` of table t (rows x n).
+  /// States `idx` of table t (its rows).
   Var columns(const Var& t, const std::vector<std::size_t>& idx) const;
   Var expand(const Var& t, const std::vector<std::size_t>& from, const std::vector<std::size_t>& to) const;
   Var sum_out(const Var& t, const std::vector<std::size_t>& scope, std::size_t v) const;
@@ -177,6 +178,10 @@ class Eliminator {
   std::string describe_scope(const std::vector<std::size_t>& scope) const;
   void check_size(const std::vector<std::size_t>& scope, const std::string& what) const;
   Factor multiply(const std::vector<Factor>& fs) const;
+  /// log p(v | parents) for every joint state of `scope` (v and its parents; `parents` is v's
+  /// region): per parent state, the distribution's per-row table of every state of v when it
+  /// has one (plated), else log_prob once per state of v.
+  Var log_prob_table(std::size_t v, const Region& parents, const std::vector<std::size_t>& scope);
   /// The table of a factor: one value per joint state of r.scope, from `value` (called with the
   /// region cloned at that state).
   Var table(const Region& r, std::size_t owner, const std::function<Var()>& value);
@@ -188,6 +193,16 @@ class Eliminator {
   std::vector<int> var_of_;
   std::vector<Variable> vars_;
   bool plated_ = false;
+  bool product_mode = false;
+  Var log_scale_;  // product mode: sum of the scales taken out of the tables (1 x plate rows)
+  /// Product mode keeps tables in range: the largest entry per plate row of log-table t,
+  /// without gradient (a constant factor taken out of a table and added back to log_scale_
+  /// changes neither the value nor any derivative), added to log_scale_; returns it.
+  Var rescale(const Var& t) {
+    const Var m = stop_gradient(max(t, 0));
+    log_scale_ = log_scale_.empty() ? m : log_scale_ + m;
+    return m;
+  }
   std::size_t rows_ = 1;
   // Region scratch: a node is in the current region iff in_region_[id] == stamp_.
   std::vector<std::uint32_t> in_region_;
@@ -281,12 +296,12 @@ void Eliminator::clone_region(const Region& r, const std::vector<std::size_t>& s
 }
 
 Var Eliminator::columns(const Var& t, const std::vector<std::size_t>& idx) const {
-  bool identity = static_cast<Eigen::Index>(idx.size()) == t.cols();
+  bool identity = static_cast<Eigen::Index>(idx.size()) == t.rows();
   for (std::size_t i = 0; identity && i < idx.size(); ++i) identity = idx[i] == i;
   if (identity) return t;
   Tensor index(static_cast<Eigen::Index>(idx.size()), 1);
   for (std::size_t i = 0; i < idx.size(); ++i) index(static_cast<Eigen::Index>(i), 0) = static_cast<double>(idx[i]);
-  return transpose(gather_rows(transpose(t), g_.constant(std::move(index))));
+  return gather_rows(t, g_.constant(std::move(index)));
 }
 
 double Eliminator::size_of(const std::vector<std::size_t>& scope) const {
@@ -330,20 +345,15 @@ Var Eliminator::sum_out(const Var& t, const std::vector<std::size_t>& scope, std
   const std::size_t at = static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
   std::size_t stride = 1;
   for (std::size_t i = 0; i < at; ++i) stride *= vars_[scope[i]].states;
-  const auto n = static_cast<std::size_t>(size_of(rest));
   const std::size_t k_states = vars_[v].states;
-  Var total;
-  for (std::size_t k = 0; k < k_states; ++k) {
-    // Column c of the result (rest's index) is column low + k stride + high (stride K) of t.
-    std::vector<std::size_t> idx(n);
-    for (std::size_t c = 0; c < n; ++c) {
-      const std::size_t low = c % stride, high = c / stride;
-      idx[c] = low + k * stride + high * stride * k_states;
-    }
-    const Var part = columns(t, idx);
-    total = total.empty() ? part : total + part;
+  // Row c of t (v's state (c / stride) % K) adds into row low + high stride of the result.
+  const auto n = static_cast<Eigen::Index>(size_of(scope));
+  Tensor index(n, 1);
+  for (Eigen::Index c = 0; c < n; ++c) {
+    const auto u = static_cast<std::size_t>(c);
+    index(c, 0) = static_cast<double>(u % stride + (u / (stride * k_states)) * stride);
   }
-  return total;
+  return scatter_rows(t, g_.constant(std::move(index)), static_cast<Eigen::Index>(size_of(rest)));
 }
 
 std::string Eliminator::describe_scope(const std::vector<std::size_t>& scope) const {
@@ -395,9 +405,50 @@ Var Eliminator::table(const Region& r, std::size_t owner, const std::function<Va
   for (std::size_t c = 0; c < n; ++c) {
     decode(c, r.scope, radix, states);
     clone_region(r, states, owner);
-    cols.push_back(value());
+    cols.push_back(plated_ ? transpose(value()) : value());
   }
-  return cols.size() == 1 ? cols[0] : concat(cols, 1);
+  return cols.size() == 1 ? cols[0] : concat(cols, 0);
+}
+
+Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::vector<std::size_t>& scope) {
+  const Variable& var = vars_[v];
+  const auto params_of = [&] {
+    std::vector<Var> params;
+    for (std::size_t in : g_.inputs(var.node)) params.push_back(cloned(in));
+    return params;
+  };
+  if (plated_) {
+    // Blocks by parent state, each K states x rows: [parent state][state of v], v fastest.
+    std::vector<std::size_t> radix;
+    for (std::size_t u : parents.scope) radix.push_back(vars_[u].states);
+    const auto n_parents = static_cast<std::size_t>(size_of(parents.scope));
+    std::vector<Var> blocks;
+    std::vector<std::size_t> states;
+    for (std::size_t c = 0; c < n_parents; ++c) {
+      decode(c, parents.scope, radix, states);
+      clone_region(parents, states, SIZE_MAX - 1 - v);
+      const Var t = var.op->row_state_log_probs(params_of(), g_.shape(var.node));
+      if (t.empty()) break;
+      blocks.push_back(transpose(t));
+    }
+    if (blocks.size() == n_parents) {
+      // Reorder to the canonical layout over `scope` (ascending, first fastest).
+      const std::size_t at = static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
+      const std::size_t k_states = var.states;
+      std::size_t low = 1;
+      for (std::size_t i = 0; i < at; ++i) low *= vars_[scope[i]].states;
+      const auto n = static_cast<std::size_t>(size_of(scope));
+      std::vector<std::size_t> idx(n);
+      for (std::size_t c = 0; c < n; ++c) {
+        const std::size_t k = (c / low) % k_states, parent = c % low + (c / (low * k_states)) * low;
+        idx[c] = parent * k_states + k;
+      }
+      return columns(blocks.size() == 1 ? blocks[0] : concat(blocks, 0), idx);
+    }
+  }
+  Region r = parents;
+  r.scope = scope;
+  return table(r, SIZE_MAX - 1 - v, [&] { return reduce(var.op->log_prob(params_of(), cloned(var.node))); });
 }
 
 Var Eliminator::run() {
@@ -424,8 +475,8 @@ Var Eliminator::run() {
 
   // 2. Terms: below the cost through linear ops. A cost exp(x) (a likelihood: the exp of a sum
   // of log-factors) is a product: its terms, below x, are multiplicative factors exp(d_j).
-  const bool product = g_.op(top_)->name() == "exp";
-  const std::size_t root = product ? g_.inputs(top_)[0] : top_;
+  product_mode = g_.op(top_)->name() == "exp";
+  const std::size_t root = product_mode ? g_.inputs(top_)[0] : top_;
   std::vector<char> linear(top_ + 1, 0), is_term(top_ + 1, 0);
   std::vector<std::size_t> terms, stack{root}, lin_nodes;
   while (!stack.empty()) {
@@ -525,13 +576,7 @@ Var Eliminator::run() {
     Region r = var_regions[v];
     r.scope.insert(std::lower_bound(r.scope.begin(), r.scope.end(), v), v);
     check_size(r.scope, "the distribution of " + g_.describe(vars_[v].node));
-    const Variable& var = vars_[v];
-    const Var lp = table(r, factors.size(), [&] {
-      std::vector<Var> params;
-      for (std::size_t in : g_.inputs(var.node)) params.push_back(cloned(in));
-      return reduce(var.op->log_prob(params, cloned(var.node)));
-    });
-    factors.push_back({r.scope, exp(lp), Var()});
+    factors.push_back({r.scope, exp(log_prob_table(v, var_regions[v], r.scope)), Var()});
   }
   for (std::size_t j = 0; j < terms.size(); ++j) {
     const Region& r = term_regions[j];
@@ -542,7 +587,7 @@ Var Eliminator::run() {
       const Var c = cloned(t);
       return reduce(w.empty() ? c : w * c);
     });
-    factors.push_back(product ? Factor{r.scope, exp(d), Var()} : Factor{r.scope, Var(), d});
+    factors.push_back(product_mode ? Factor{r.scope, exp(d - rescale(d)), Var()} : Factor{r.scope, Var(), d});
   }
 
   // 5. Elimination: groups of variables sharing no factor, each in minimum-degree order.
@@ -587,6 +632,7 @@ Var Eliminator::run() {
     Factor product = multiply(bucket);
     check_size(product.scope, "summing out " + g_.describe(vars_[v].node));
     Factor summed{{}, sum_out(product.a, product.scope, v), sum_out(product.b, product.scope, v)};
+    if (product_mode) summed.a = summed.a / exp(rescale(log(summed.a)));
     for (std::size_t u : product.scope)
       if (u != v) summed.scope.push_back(u);
     const std::size_t id = factors.size();
@@ -598,9 +644,10 @@ Var Eliminator::run() {
   for (std::size_t f = 0; f < factors.size(); ++f)
     if (alive[f]) results.push_back(factors[f]);  // no scope from the start (terms of no variable)
   const Factor all = multiply(results);
-  if (product) {  // E[exp(L(0) + sum_j d_j)]; plated: the rows' factors multiply
-    Var e = plated_ ? exp(sum(log(all.a))) : all.a;
-    return offset.empty() ? e : e * exp(offset);
+  if (product_mode) {  // E[exp(L(0) + sum_j d_j)]: the scales taken out, back in; plated: rows multiply
+    Var l = log(all.a) + log_scale_;
+    if (plated_) l = sum(l);
+    return exp(offset.empty() ? l : l + offset);
   }
   Var e = all.b.empty() ? g_.constant(Tensor(1, 1, 0.0)) : (plated_ ? sum(all.b) : all.b);
   return offset.empty() ? e : e + offset;

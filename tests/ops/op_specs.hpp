@@ -357,6 +357,14 @@ inline const std::vector<Spec>& table() {
        [](const Tensors& x) { return block(x[0], 0, 2, 3, 2); }},
       {"gather_rows 5 of a 4x3 table (repeats)", {{4, 3, A}}, [](const Vars& x) { return scg::gather_rows(x[0], x[0].graph().constant(indices())); },
        [](const Tensors& x) { return gathered(x[0], indices()); }},
+      {"scatter_rows 5x3 into 5 rows (sums, row 4 empty)", {{5, 3, A}},
+       [](const Vars& x) { return scg::scatter_rows(x[0], x[0].graph().constant(indices()), 5); },
+       [](const Tensors& x) {
+         scg::Tensor out(5, 3);
+         for (Eigen::Index i = 0; i < 5; ++i)
+           for (Eigen::Index c = 0; c < 3; ++c) out(static_cast<Eigen::Index>(indices()(i, 0)), c) += x[0](i, c);
+         return out;
+       }},
       {"one_hot times x", {{5, 4, A}}, [](const Vars& x) { return scg::one_hot(x[0].graph().constant(indices()), 4) * x[0]; },
        [](const Tensors& x) { return map2(gathered(identity(4), indices()), x[0], [](LD a, LD b) { return a * b; }); }},
       {"pair_mix of 4x3", {{4, 3, A}}, [](const Vars& x) { return scg::pair_mix(x[0], 0.5, -1.5, 2.0, 0.25); },
