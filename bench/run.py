@@ -17,6 +17,8 @@ BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-bench")
 BENCH = os.path.join(BUILD, "bench", "bench")
 TWIN = [sys.executable, os.path.join(ROOT, "bench", "torch_twin.py")]
 CARTPOLE = [os.path.join(BUILD, "bench", "bench_cartpole"), "--seeds", "5", "--out", BUILD]
+HMM = [os.path.join(BUILD, "bench", "bench_hmm"), "--bench", "--out", BUILD]
+HMM_TWIN = [sys.executable, os.path.join(ROOT, "bench", "hmm_torch.py"), os.path.join(BUILD, "hmm_bench_data.json")]
 CARTPOLE_TWIN = [sys.executable, os.path.join(ROOT, "bench", "cartpole_torch.py"), "--seeds", "5"]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 
@@ -84,6 +86,15 @@ def main():
             scaling.append(r)
             print("scale     %-12s n=%-8d grad %.3f s  run %.3f s  dot %.3f s  peak %.1f MiB" % (
                 case, n, r["grad_s"], r["run_s"], r["dot_s"], r["peak_rss_kib"] / 1024), flush=True)
+    # W5: exact HMM log-likelihood + gradient by expectation, vs hand-written and PyTorch.
+    hmm = run(HMM)
+    hmm_twin = run(HMM_TWIN)
+    if abs(hmm["ll"] - hmm_twin["ll"]) > 1e-9 * abs(hmm_twin["ll"]):
+        problems.append("hmm: scg log-likelihood %.12f, PyTorch %.12f" % (hmm["ll"], hmm_twin["ll"]))
+    hmm["pytorch_s"] = hmm_twin["median_s"]
+    print("hmm       16 seqs x T=100       scg %.3g s, forward-backward by hand %.3g s (scg %.1fx), PyTorch %.3g s (%.2fx); build T=400/T=100 %.2f" % (
+        hmm["scg_ll_grad_s"], hmm["forward_backward_s"], hmm["ratio_scg_over_fb"], hmm["pytorch_s"],
+        hmm["pytorch_s"] / hmm["scg_ll_grad_s"], hmm["scaling_ratio"]), flush=True)
     # W6: CartPole by policy gradient, the example against its PyTorch twin (same loop).
     cartpole = {"scg": run(CARTPOLE), "pytorch": run(CARTPOLE_TWIN)}
     for impl, r in cartpole.items():
@@ -93,7 +104,7 @@ def main():
         cartpole["scg"]["us_per_episode"], cartpole["pytorch"]["us_per_episode"],
         cartpole["pytorch"]["us_per_episode"] / cartpole["scg"]["us_per_episode"],
         cartpole["scg"]["median_episodes_to_solve"], cartpole["pytorch"]["median_episodes_to_solve"]), flush=True)
-    write_markdown(rows, problems, scaling, cartpole)
+    write_markdown(rows, problems, scaling, cartpole, hmm)
     if problems:
         print("\n".join(["PROBLEMS:"] + problems))
         return 1
@@ -147,7 +158,24 @@ def cartpole_lines(cartpole):
     return lines
 
 
-def write_markdown(rows, problems, scaling, cartpole):
+def hmm_lines(h):
+    return ["", "## Exact marginalization: HMM (W5)", "",
+            "`examples/hmm.cpp --bench` (built as `bench_hmm`): the exact log-likelihood of 16 sequences",
+            "of T = 100 (k = 4 states, 6 symbols) and its gradient, by `log(expectation(exp(loglik)))`",
+            "and `grad`, against a hand-written scaled forward-backward in C++ (value and analytic",
+            "gradient) and a vectorized scaled forward algorithm with autograd in PyTorch",
+            "(`bench/hmm_torch.py`, one thread; the log-likelihoods agree to 1e-9). Scaling: graph",
+            "building (expectation and grad) plus the first run, one sequence, T = 400 over T = 100.", "",
+            "| implementation | median time per log-likelihood + gradient | ratio (ref/scg) |",
+            "| --- | --- | --- |",
+            "| scg | %.3g ms | 1 (scg) |" % (1e3 * h["scg_ll_grad_s"]),
+            "| hand-written forward-backward (C++) | %.3g ms | %.3f |" % (1e3 * h["forward_backward_s"], h["forward_backward_s"] / h["scg_ll_grad_s"]),
+            "| PyTorch forward algorithm + autograd | %.3g ms | %.2f |" % (1e3 * h["pytorch_s"], h["pytorch_s"] / h["scg_ll_grad_s"]),
+            "", "Build + first run: T = 100 %.1f ms, T = 400 %.1f ms (ratio %.2f; linear is 4)." % (
+                1e3 * h["build_run_T100_s"], 1e3 * h["build_run_T400_s"], h["scaling_ratio"])]
+
+
+def write_markdown(rows, problems, scaling, cartpole, hmm):
     by = {}
     for r in rows:
         by.setdefault((r["workload"], r["config"]), {})[r["impl"]] = r
@@ -199,11 +227,17 @@ def write_markdown(rows, problems, scaling, cartpole):
          "%.2fx (RELAX with its control variate trained each step: %.2fx)" % (
              ratio("vae_disarm", "batch 100 x K=4", "scg"), ratio("vae_relax", "batch 100 x K=4", "scg"))),
     ]
+    goals.append(("W5: HMM log-likelihood + gradient within 3x of the hand-written forward-backward",
+                  hmm["ratio_scg_over_fb"] <= 3, "scg takes %.1fx its time (PyTorch takes %.2fx scg's)" % (
+                      hmm["ratio_scg_over_fb"], hmm["pytorch_s"] / hmm["scg_ll_grad_s"])))
+    goals.append(("W5: build + first run grows linearly (T = 400 vs 100)", hmm["scaling_ratio"] <= 5,
+                  "%.2fx for 4x the length" % hmm["scaling_ratio"]))
     cp = cartpole["pytorch"]["us_per_episode"] / cartpole["scg"]["us_per_episode"]
     goals.append(("W6: CartPole faster per episode than PyTorch, both solving", cp > 1 and cartpole["scg"]["ok"] and cartpole["pytorch"]["ok"],
                   "PyTorch takes %.2fx scg's time per episode" % cp))
     lines += ["", "## Goals", "", "| goal | met | measured |", "| --- | --- | --- |"]
     lines += ["| %s | %s | %s |" % (g, "yes" if ok else "**no**", m) for g, ok, m in goals]
+    lines += hmm_lines(hmm)
     lines += cartpole_lines(cartpole)
     lines += scaling_lines(scaling)
     if problems:

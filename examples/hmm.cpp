@@ -229,6 +229,33 @@ int main(int argc, char** argv) {
       return ts[ts.size() / 2];
     };
     HmmParams g;
+    const double ll = s.run(targets)[0].item();
+    {  // the problem, for a twin in another language (bench/hmm_torch.py)
+      std::ofstream f(out + "/hmm_bench_data.json");
+      f.precision(17);
+      auto tensor = [&](const scg::Tensor& t) {
+        f << '[';
+        for (Eigen::Index r = 0; r < t.rows(); ++r) {
+          f << (r ? ",[" : "[");
+          for (Eigen::Index c = 0; c < t.cols(); ++c) f << (c ? "," : "") << t(r, c);
+          f << ']';
+        }
+        f << ']';
+      };
+      f << "{\"l0\":";
+      tensor(init.l0);
+      f << ",\"A\":";
+      tensor(init.A);
+      f << ",\"B\":";
+      tensor(init.B);
+      f << ",\"ys\":[";
+      for (std::size_t n = 0; n < ys.size(); ++n) {
+        f << (n ? ",[" : "[");
+        for (std::size_t t = 0; t < ys[n].size(); ++t) f << (t ? "," : "") << ys[n][t];
+        f << "]";
+      }
+      f << "]}\n";
+    }
     const double t_scg = time([&] { s.run(targets); });
     const double t_fb = time([&] { forward_backward(init, ys, &g); });
     const double t_fwd = time([&] { forward_backward(init, ys, nullptr); });
@@ -243,10 +270,10 @@ int main(int argc, char** argv) {
       s1.run(h.grads);
       build[k] = seconds_since(t0);
     }
-    std::printf("{\"workload\":\"hmm\",\"sequences\":%d,\"T\":100,\"scg_ll_grad_s\":%.6g,\"forward_backward_s\":%.6g,"
+    std::printf("{\"workload\":\"hmm\",\"ll\":%.12f,\"sequences\":%d,\"T\":100,\"scg_ll_grad_s\":%.6g,\"forward_backward_s\":%.6g,"
                 "\"forward_only_s\":%.6g,\"ratio_scg_over_fb\":%.3f,\"build_run_T100_s\":%.4f,\"build_run_T400_s\":%.4f,"
                 "\"scaling_ratio\":%.2f}\n",
-                n_seq, t_scg, t_fb, t_fwd, t_scg / t_fb, build[0], build[1], build[1] / build[0]);
+                ll, n_seq, t_scg, t_fb, t_fwd, t_scg / t_fb, build[0], build[1], build[1] / build[0]);
     return 0;
   }
 
