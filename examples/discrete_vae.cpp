@@ -18,6 +18,12 @@
 //   --study STEPS    trains every estimator for STEPS Adam steps from the same start on the
 //                    same batches, measuring the encoder gradient's variance along the way;
 //                    writes discrete_vae_estimators.csv and a table
+//
+// Data-parallel (built with scg::mpi): mpirun -np N discrete_vae ... gives each rank 1/N of
+// every batch (the same global batch B, so results compare with one rank), seeds rank r's
+// session with 7 + r, averages gradients with scg::mpi::allreduce_mean (parameters stay
+// identical on every rank), and only rank 0 prints and writes files. The last line reports
+// "ranks", "train_images_per_s" and the allreduce's share of the training time.
 #include <unistd.h>
 #include <zlib.h>
 
@@ -26,12 +32,18 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <numeric>
 #include <random>
+#include <optional>
 #include <scg/scg.hpp>
+#ifdef SCG_EXAMPLE_MPI
+#include <boost/mpi.hpp>
+#include <scg/mpi.hpp>
+#endif
 #include <sstream>
 #include <string>
 #include <vector>
@@ -116,6 +128,28 @@ unsigned params_crc(const std::vector<scg::Var>& params) {
 }
 
 /// A model, its session and optimizers: one training step at a time.
+/// The ranks of an mpirun job (one rank without MPI, or when not launched by mpirun).
+struct Ranks {
+  int size = 1, rank = 0;
+#ifdef SCG_EXAMPLE_MPI
+  std::optional<boost::mpi::environment> env;
+  std::optional<boost::mpi::communicator> world;
+#endif
+  double allreduce_seconds = 0;
+  /// Averages the tensors over the ranks (nothing with one rank).
+  void mean(std::vector<scg::Tensor>& ts) {
+#ifdef SCG_EXAMPLE_MPI
+    if (world && size > 1) {
+      const auto t0 = std::chrono::steady_clock::now();
+      scg::mpi::allreduce_mean(ts, *world);
+      allreduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+#else
+    (void)ts;
+#endif
+  }
+};
+
 struct Trainer {
   scg::Graph g;
   vae::Model m;
@@ -123,25 +157,41 @@ struct Trainer {
   scg::Adam adam;
   scg::Adam control_adam;  // relax: the control variate's parameters
   std::vector<scg::Var> targets;
-  Trainer(int B, int K, const vae::Options& o)
-      : m(vae::build(g, B, K, 1, o)), s(g, 7), adam(m.params, 1e-3), control_adam(m.control, 1e-2) {
+  Ranks* ranks = nullptr;  // several: gradients averaged over the ranks before each step
+  std::vector<scg::Tensor> values;
+  Trainer(int B, int K, const vae::Options& o, std::uint64_t seed = 7)
+      : m(vae::build(g, B, K, 1, o)), s(g, seed), adam(m.params, 1e-3), control_adam(m.control, 1e-2) {
     targets = m.grads;
     targets.push_back(m.mean_elbo);
     targets.insert(targets.end(), m.control_grads.begin(), m.control_grads.end());
   }
-  /// One Adam step on the batch xb; returns the batch's mean ELBO.
+  /// One Adam step on the batch xb (this rank's share); returns the batch's mean ELBO.
   double step(const scg::Tensor& xb) {
     const auto& v = s.run(targets, {{m.x, xb}});
+    values.assign(v.begin(), v.end());
+    if (ranks) ranks->mean(values);  // gradients, ELBO and control gradients in one allreduce
     const std::size_t n = m.grads.size();
-    adam.step(std::vector<scg::Tensor>(v.begin(), v.begin() + static_cast<long>(n)));
-    if (!m.control.empty()) control_adam.step(std::vector<scg::Tensor>(v.begin() + static_cast<long>(n) + 1, v.end()));
-    return v[n].item();
+    adam.step(std::vector<scg::Tensor>(values.begin(), values.begin() + static_cast<long>(n)));
+    if (!m.control.empty())
+      control_adam.step(std::vector<scg::Tensor>(values.begin() + static_cast<long>(n) + 1, values.end()));
+    return values[n].item();
   }
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under mpirun: every rank trains on its share of each batch; rank 0 prints and writes.
+  Ranks ranks;
+#ifdef SCG_EXAMPLE_MPI
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE")) {
+    ranks.env.emplace(argc, argv);
+    ranks.world.emplace();
+    ranks.size = ranks.world->size(), ranks.rank = ranks.world->rank();
+  }
+#endif
+  const bool lead = ranks.rank == 0;
+  if (!lead && !std::freopen("/dev/null", "w", stdout)) return 2;
   int epochs = 10, B = 100, K = 4, train_limit = 0, test_limit = 0, variance_runs = 0, study = 0;
   std::string data = "/usr/share/datasets/fashion-mnist", out = ".", kl = "sampled", checkpoint, resume;
   std::string binarize = "static", model_kind = "mlp";
@@ -178,6 +228,15 @@ int main(int argc, char** argv) {
   if (binarize != "static" && binarize != "dynamic") { std::fprintf(stderr, "discrete_vae: --binarize static or dynamic\n"); return 2; }
   if (model_kind != "mlp" && model_kind != "linear") { std::fprintf(stderr, "discrete_vae: --model mlp or linear\n"); return 2; }
   if (K < 2 || B < 1 || epochs < 0) { std::fprintf(stderr, "discrete_vae: need --samples >= 2, --batch >= 1\n"); return 2; }
+  if (ranks.size > 1 && (study || variance_runs || !checkpoint.empty() || !resume.empty())) {
+    std::fprintf(stderr, "discrete_vae: --study, --variance, --checkpoint and --resume run on one rank only\n");
+    return 2;
+  }
+  if (B % ranks.size != 0) {
+    std::fprintf(stderr, "discrete_vae: the batch (%d) must divide evenly over the %d ranks\n", B, ranks.size);
+    return 2;
+  }
+  const int local_batch = B / ranks.size;  // each rank's share of every batch
   opt.analytic_kl = kl == "analytic";
   opt.linear = model_kind == "linear";
 
@@ -198,6 +257,10 @@ int main(int argc, char** argv) {
   scg::Tensor xb(B * K, kPixels);
   Binarizer bin;
   bin.dynamic = binarize == "dynamic";
+  if (ranks.size > 1) {
+    xb = scg::Tensor(local_batch * K, kPixels);
+    bin.rng.seed(2 + static_cast<unsigned>(ranks.rank));  // each rank its own binarization draws
+  }
 
   // ---- the estimator study: every estimator from one start on the same batches ----
   if (study > 0) {
@@ -261,22 +324,29 @@ int main(int argc, char** argv) {
   }
 
   // ---- training with one estimator ----
-  Trainer tr(B, K, opt);
+  Trainer tr(local_batch, K, opt, 7 + static_cast<std::uint64_t>(ranks.rank));
+  tr.ranks = &ranks;
+#ifdef SCG_EXAMPLE_MPI
+  if (ranks.size > 1) scg::mpi::broadcast_parameters(tr.g, *ranks.world);
+#endif
   auto& g = tr.g;
   auto& s = tr.s;
   const vae::Model& model = tr.m;
   std::mt19937_64 rng(1);
   Binarizer test_bin;  // the test set: static, or drawn once per evaluation from its own stream
   test_bin.dynamic = bin.dynamic;
+  test_bin.rng.seed(2 + static_cast<unsigned>(ranks.rank));
 
   auto test_elbo = [&] {
     double total = 0;
     Binarizer tb = test_bin;  // the same draws at every evaluation
     for (int first = 0; first < n_test; first += B) {
-      tb.fill(test, order, first, K, xb);
+      tb.fill(test, order, first + ranks.rank * local_batch, K, xb);
       total += s.run(model.mean_elbo, {{model.x, xb}}).item();
     }
-    return total / (n_test / B);
+    std::vector<scg::Tensor> t{scg::Tensor(1, 1, total)};
+    ranks.mean(t);  // each rank's share of every batch, averaged
+    return t[0].item() / (n_test / B);
   };
 
   double variance_sampled = 0, variance_analytic = 0;
@@ -301,7 +371,7 @@ int main(int argc, char** argv) {
   int first_epoch = 1;
   std::ofstream csv;
   if (resume.empty()) {
-    csv.open(out + "/discrete_vae_curves.csv");
+    if (lead) csv.open(out + "/discrete_vae_curves.csv");
     csv << "epoch,train_elbo,test_elbo,seconds\n";
     initial = test_elbo();
     csv << 0 << ',' << "" << ',' << initial << ",0\n";
@@ -332,15 +402,15 @@ int main(int argc, char** argv) {
     double train_sum = 0;
     const int batches = n_train / B;
     for (int b = 0; b < batches; ++b) {
-      bin.fill(train, shuffled, b * B, K, xb);
+      bin.fill(train, shuffled, b * B + ranks.rank * local_batch, K, xb);
       train_sum += tr.step(xb);
-      if (tty && (b % 10 == 0 || b + 1 == batches)) {
+      if (tty && lead && (b % 10 == 0 || b + 1 == batches)) {
         const int w = 30, done = (b + 1) * w / batches;
         std::fprintf(stderr, "\r  epoch %d [%s%s] %3d%% ELBO %.1f", epoch, std::string(done, '#').c_str(),
                      std::string(w - done, '.').c_str(), (b + 1) * 100 / batches, train_sum / (b + 1));
       }
     }
-    if (tty) std::fprintf(stderr, "\n");
+    if (tty && lead) std::fprintf(stderr, "\n");
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     total_seconds += seconds;
     last = test_elbo();
@@ -369,11 +439,14 @@ int main(int argc, char** argv) {
   const bool learned = last - initial > need;
   std::printf("verdict: test ELBO %.2f -> %.2f nats (%s; needs a rise of %.0f)\n", initial, last,
               learned ? "learned" : "did NOT learn", need);
-  std::printf("{\"example\":\"discrete_vae\",\"epochs\":%d,\"batch\":%d,\"samples\":%d,\"train_images\":%d,"
+  std::printf("{\"example\":\"discrete_vae\",\"ranks\":%d,\"train_images_per_s\":%.1f,\"allreduce_share\":%.4f,"
+              "\"epochs\":%d,\"batch\":%d,\"samples\":%d,\"train_images\":%d,"
               "\"test_images\":%d,\"estimator\":\"%s\",\"model\":\"%s\",\"binarize\":\"%s\",\"kl\":\"%s\","
               "\"initial_test_elbo\":%.3f,\"final_test_elbo\":%.3f,\"seconds\":%.2f,"
               "\"seconds_per_epoch\":%.2f,\"encoder_grad_variance_sampled_kl\":%.6g,"
               "\"encoder_grad_variance_analytic_kl\":%.6g,\"params_crc\":\"%08x\",\"learned\":%s}\n",
+              ranks.size, total_seconds > 0 ? static_cast<double>(n_train) * epochs / total_seconds : 0.0,
+              total_seconds > 0 ? ranks.allreduce_seconds / total_seconds : 0.0,
               epochs, B, K, n_train, n_test, opt.estimator.c_str(), model_kind.c_str(), binarize.c_str(), kl.c_str(),
               initial, last, total_seconds, epochs ? total_seconds / epochs : 0.0, variance_sampled, variance_analytic,
               params_crc(model.params), learned ? "true" : "false");
