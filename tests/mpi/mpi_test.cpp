@@ -118,17 +118,24 @@ TEST_CASE("broadcast_parameters, then 50 Adam steps on averaged gradients: param
   CHECK(everywhere(moved));
 }
 
+namespace {
+/// broadcast_parameters' error message on this rank ("" if it did not throw).
+std::string broadcast_error(scg::Graph& g) {
+  try {
+    scg::mpi::broadcast_parameters(g, *world);
+  } catch (const scg::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
 TEST_CASE("broadcast_parameters: a shape or name mismatch throws on every rank, changing nothing") {
   const bool odd = world->rank() % 2 == 1;
   {
     scg::Graph g;
     const scg::Var w = g.parameter("w", scg::Tensor(odd ? 2 : 3, 2, 1.0 + world->rank()));
-    std::string message;
-    try {
-      scg::mpi::broadcast_parameters(g, *world);
-    } catch (const scg::Error& e) {
-      message = e.what();
-    }
+    const std::string message = broadcast_error(g);
     CHECK(everywhere(!message.empty()));
     if (odd) CHECK(message.find("'w' is 2x2 here and 3x2 on rank 0") != std::string::npos);
     CHECK(w.value()(0, 0) == 1.0 + world->rank());  // unchanged
@@ -136,12 +143,7 @@ TEST_CASE("broadcast_parameters: a shape or name mismatch throws on every rank, 
   {
     scg::Graph g;
     g.parameter(odd ? "v" : "w", 1.0);
-    std::string message;
-    try {
-      scg::mpi::broadcast_parameters(g, *world);
-    } catch (const scg::Error& e) {
-      message = e.what();
-    }
+    const std::string message = broadcast_error(g);
     CHECK(everywhere(!message.empty()));
     if (odd) CHECK(message.find("'v'") != std::string::npos);
   }
