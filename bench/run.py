@@ -19,6 +19,9 @@ TWIN = [sys.executable, os.path.join(ROOT, "bench", "torch_twin.py")]
 CARTPOLE = [os.path.join(BUILD, "bench", "bench_cartpole"), "--seeds", "5", "--out", BUILD]
 HMM = [os.path.join(BUILD, "bench", "bench_hmm"), "--bench", "--out", BUILD]
 HMM_TWIN = [sys.executable, os.path.join(ROOT, "bench", "hmm_torch.py"), os.path.join(BUILD, "hmm_bench_data.json")]
+VAE_MPI = os.path.join(BUILD, "bench", "bench_vae_mpi")
+MPI_ENV = dict(ENV, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none")
 CARTPOLE_TWIN = [sys.executable, os.path.join(ROOT, "bench", "cartpole_torch.py"), "--seeds", "5"]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 
@@ -104,7 +107,18 @@ def main():
         cartpole["scg"]["us_per_episode"], cartpole["pytorch"]["us_per_episode"],
         cartpole["pytorch"]["us_per_episode"] / cartpole["scg"]["us_per_episode"],
         cartpole["scg"]["median_episodes_to_solve"], cartpole["pytorch"]["median_episodes_to_solve"]), flush=True)
-    write_markdown(rows, problems, scaling, cartpole, hmm)
+    # Scale-out: the discrete VAE on 1 and 2 MPI ranks, same global batch.
+    mpi = []
+    for n in (1, 2):
+        out = os.path.join(BUILD, "mpi%d" % n)
+        os.makedirs(out, exist_ok=True)
+        cmd = ["mpirun", "--oversubscribe", "-np", str(n), VAE_MPI, "--epochs", "1", "--train-images", "12000",
+               "--test-images", "1000", "--out", out]
+        res = subprocess.run(cmd, check=True, capture_output=True, text=True, env=MPI_ENV).stdout
+        mpi.append(json.loads(res.strip().splitlines()[-1]))
+        print("vae mpi   %d rank(s)              %.0f images/s, allreduce %.1f%% of the training time" % (
+            n, mpi[-1]["train_images_per_s"], 100 * mpi[-1]["allreduce_share"]), flush=True)
+    write_markdown(rows, problems, scaling, cartpole, hmm, mpi)
     if problems:
         print("\n".join(["PROBLEMS:"] + problems))
         return 1
@@ -175,7 +189,20 @@ def hmm_lines(h):
                 1e3 * h["build_run_T100_s"], 1e3 * h["build_run_T400_s"], h["scaling_ratio"])]
 
 
-def write_markdown(rows, problems, scaling, cartpole, hmm):
+def mpi_lines(mpi):
+    one, two = mpi
+    return ["", "## Scale-out: the discrete VAE over MPI", "",
+            "`mpirun -np N bench_vae_mpi --epochs 1 --train-images 12000 --test-images 1000` (the discrete VAE",
+            "example with scg::mpi; the same global batch of 100 x K = 4, each rank 1/N of it; gradients",
+            "averaged by one allreduce per step), on this machine's cores.", "",
+            "| ranks | train images/s | speed-up | allreduce share of training time | final test ELBO |",
+            "| --- | --- | --- | --- | --- |"] + [
+            "| %d | %.0f | %.2fx | %.1f%% | %.1f |" % (r["ranks"], r["train_images_per_s"],
+                                                    r["train_images_per_s"] / one["train_images_per_s"],
+                                                    100 * r["allreduce_share"], r["final_test_elbo"]) for r in mpi]
+
+
+def write_markdown(rows, problems, scaling, cartpole, hmm, mpi):
     by = {}
     for r in rows:
         by.setdefault((r["workload"], r["config"]), {})[r["impl"]] = r
@@ -232,12 +259,16 @@ def write_markdown(rows, problems, scaling, cartpole, hmm):
                       hmm["ratio_scg_over_fb"], hmm["pytorch_s"] / hmm["scg_ll_grad_s"])))
     goals.append(("W5: build + first run grows linearly (T = 400 vs 100)", hmm["scaling_ratio"] <= 5,
                   "%.2fx for 4x the length" % hmm["scaling_ratio"]))
+    sp = mpi[1]["train_images_per_s"] / mpi[0]["train_images_per_s"]
+    goals.append(("MPI: 2 ranks train the VAE at least 1.6x as fast as 1", sp >= 1.6,
+                  "%.2fx (allreduce %.1f%% of the 2-rank training time)" % (sp, 100 * mpi[1]["allreduce_share"])))
     cp = cartpole["pytorch"]["us_per_episode"] / cartpole["scg"]["us_per_episode"]
     goals.append(("W6: CartPole faster per episode than PyTorch, both solving", cp > 1 and cartpole["scg"]["ok"] and cartpole["pytorch"]["ok"],
                   "PyTorch takes %.2fx scg's time per episode" % cp))
     lines += ["", "## Goals", "", "| goal | met | measured |", "| --- | --- | --- |"]
     lines += ["| %s | %s | %s |" % (g, "yes" if ok else "**no**", m) for g, ok, m in goals]
     lines += hmm_lines(hmm)
+    lines += mpi_lines(mpi)
     lines += cartpole_lines(cartpole)
     lines += scaling_lines(scaling)
     if problems:

@@ -599,15 +599,19 @@ Var Eliminator::run() {
   using Undirected = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
   using Directed = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
   Undirected ug(n);
-  Directed dg(n);
+  // One extra isolated vertex: Boost 1.74's minimum_degree_ordering indexes its degree buckets
+  // out of range when the whole graph is one clique (two choices sharing a factor; an assert in
+  // debug builds, a heap overflow under ASan). With the padding vertex it never is; it is
+  // ordered like any vertex and skipped below.
+  Directed dg(n + 1);
   for (const auto& [a, b] : edges) {
     boost::add_edge(a, b, ug);
     boost::add_edge(a, b, dg);
     boost::add_edge(b, a, dg);
   }
-  std::vector<int> component(n, 0), order(n, 0), inverse(n, 0), degree(n, 0), supernode(n, 1);
+  std::vector<int> component(n, 0), order(n + 1, 0), inverse(n + 1, 0), degree(n + 1, 0), supernode(n + 1, 1);
   const int groups = n ? boost::connected_components(ug, component.data()) : 0;
-  if (n) {
+  {
     const auto index = boost::get(boost::vertex_index, dg);
     boost::minimum_degree_ordering(dg, boost::make_iterator_property_map(degree.data(), index, degree[0]),
                                    inverse.data(), order.data(),
@@ -618,6 +622,7 @@ Var Eliminator::run() {
   for (std::size_t f = 0; f < factors.size(); ++f)
     for (std::size_t v : factors[f].scope) holding[v].push_back(f);
   // Group by group (independent sub-problems), each in minimum-degree order.
+  order.erase(std::find(order.begin(), order.end(), static_cast<int>(n)));  // the padding vertex
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
     return component[static_cast<std::size_t>(a)] < component[static_cast<std::size_t>(b)];
   });
