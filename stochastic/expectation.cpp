@@ -583,10 +583,24 @@ Var Eliminator::run() {
     check_size(r.scope, "the cost term " + g_.describe(terms[j]));
     const Var w = weights.empty() ? Var() : weights[j];
     const std::size_t t = terms[j];
-    const Var d = table(r, factors.size(), [&] {
-      const Var c = cloned(t);
-      return reduce(w.empty() ? c : w * c);
-    });
+    Var d;
+    if (plated_ && var_of_[t] >= 0 && !w.empty() && w.shape() == g_.shape(t)) {
+      // The term is a choice itself, weighted: row r, state k gives sum_c w_rc S_kc with S the
+      // per-row states, all at once: (w S^T)^T.
+      const Variable& var = vars_[static_cast<std::size_t>(var_of_[t])];
+      const Eigen::Index cols = g_.shape(t).cols;
+      Tensor unit(1, cols), st(cols, static_cast<Eigen::Index>(var.states));
+      for (std::size_t k = 0; k < var.states; ++k) {
+        var.op->state(k, unit);
+        st.matrix().col(static_cast<Eigen::Index>(k)) = unit.matrix().row(0).transpose();
+      }
+      d = transpose(matmul(w, g_.constant(std::move(st))));
+    } else {
+      d = table(r, factors.size(), [&] {
+        const Var c = cloned(t);
+        return reduce(w.empty() ? c : w * c);
+      });
+    }
     factors.push_back(product_mode ? Factor{r.scope, exp(d - rescale(d)), Var()} : Factor{r.scope, Var(), d});
   }
 
@@ -637,7 +651,11 @@ Var Eliminator::run() {
     Factor product = multiply(bucket);
     check_size(product.scope, "summing out " + g_.describe(vars_[v].node));
     Factor summed{{}, sum_out(product.a, product.scope, v), sum_out(product.b, product.scope, v)};
-    if (product_mode) summed.a = summed.a / exp(rescale(log(summed.a)));
+    if (product_mode) {  // the largest entry per plate row out, its log into log_scale_
+      const Var m = stop_gradient(max(summed.a, 0));
+      summed.a = summed.a / m;
+      log_scale_ = log_scale_.empty() ? log(m) : log_scale_ + log(m);
+    }
     for (std::size_t u : product.scope)
       if (u != v) summed.scope.push_back(u);
     const std::size_t id = factors.size();
