@@ -20,10 +20,10 @@ CARTPOLE = [os.path.join(BUILD, "bench", "bench_cartpole"), "--seeds", "5", "--o
 HMM = [os.path.join(BUILD, "bench", "bench_hmm"), "--bench", "--out", BUILD]
 HMM_TWIN = [sys.executable, os.path.join(ROOT, "bench", "hmm_torch.py"), os.path.join(BUILD, "hmm_bench_data.json")]
 VAE_MPI = os.path.join(BUILD, "bench", "bench_vae_mpi")
-MPI_ENV = dict(ENV, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_btl_vader_single_copy_mechanism="none")
 CARTPOLE_TWIN = [sys.executable, os.path.join(ROOT, "bench", "cartpole_torch.py"), "--seeds", "5"]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+MPI_ENV = dict(ENV, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none")
 
 
 def run(cmd):
