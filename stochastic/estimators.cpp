@@ -116,18 +116,88 @@ class RelaxedGivenOp final : public Op {
   bool conditional_;
 };
 
-/// RELAX's terms for bernoulli node s: sum((1 - box(rho)) c(z~)) + sum(c(z)) - sum(c(z~)),
+// Categorical: the Gumbel relaxation z = log theta + G (theta = softmax(l), G Gumbel noise) of
+// b = onehot(argmax z), drawn given b (Tucker et al. 2017, appendix): with v uniform and
+// a = -log v, z_b = -log a_b and z_i = -log(a_i / theta_i + a_b) for i != b. Operands (l, b),
+// rows x k. Gradient with the noise G held fixed (conditional = false: d z = d log theta), or
+// with v held fixed (conditional = true: d z_i / d theta_i = (1 - e^(z_i - z_b)) / theta_i for
+// i != b, 0 for b; CategoricalSlopeOp), then through theta = softmax(l).
+class CategoricalSlopeOp final : public Op {
+ public:
+  CategoricalSlopeOp() : Op(detail::traits(RowLocality::kAll)) {}
+  std::string name() const override { return "gumbel_given_slope"; }
+  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+  // Operands (z, theta, b): (1 - e^(z_i - z_b)) / theta_i off b, 0 on b.
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    const Tensor &z = *in[0], &th = *in[1], &b = *in[2];
+    for (Eigen::Index r = 0; r < out.rows(); ++r) {
+      Eigen::Index pick = 0;
+      for (Eigen::Index c = 0; c < out.cols(); ++c)
+        if (b(r, c) == 1.0) pick = c;
+      for (Eigen::Index c = 0; c < out.cols(); ++c)
+        out(r, c) = c == pick ? 0.0 : -std::expm1(z(r, c) - z(r, pick)) / th(r, c);
+    }
+  }
+  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&, std::span<const char>) const override {
+    throw Error("RELAX is a first-order estimator: its estimate cannot be differentiated again");
+  }
+};
+
+class GumbelGivenOp final : public Op {
+ public:
+  explicit GumbelGivenOp(bool conditional) : Op(detail::traits(RowLocality::kAll)), conditional_(conditional) {}
+  std::string name() const override { return conditional_ ? "gumbel_given_conditional" : "gumbel_given"; }
+  Shape infer(std::span<const Shape> in) const override {
+    if (in[0] != in[1]) shape_error(name(), in, "logits and choice must have one shape");
+    return in[0];
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
+    const Tensor &l = *in[0], &b = *in[1];
+    boost::random::uniform_01<double> u01;
+    for (Eigen::Index r = 0; r < out.rows(); ++r) {
+      const double mx = l.matrix().row(r).maxCoeff();
+      const double lse = mx + std::log((l.matrix().row(r).array() - mx).exp().sum());
+      Eigen::Index pick = 0;
+      for (Eigen::Index c = 0; c < out.cols(); ++c)
+        if (b(r, c) == 1.0) pick = c;
+      // a_i = -log v_i > 0 (v in (0, 1)).
+      for (Eigen::Index c = 0; c < out.cols(); ++c) out(r, c) = -std::log(std::max(u01(*ctx.engine), 1e-300));
+      const double ab = out(r, pick);
+      for (Eigen::Index c = 0; c < out.cols(); ++c)
+        out(r, c) = c == pick ? -std::log(ab) : -std::log(out(r, c) * std::exp(lse - l(r, c)) + ab);
+    }
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
+                            std::span<const char> needed) const override {
+    if (!needed[0]) return {Var(), Var()};
+    const Var theta = softmax(in[0]);
+    if (!conditional_) return {g - theta * sum(g, 1), Var()};  // through log softmax(l)
+    const Var gt = g * make_shared_op<CategoricalSlopeOp>({out, theta, in[1]});
+    return {theta * (gt - sum(theta * gt, 1)), Var()};  // through softmax(l)
+  }
+
+ private:
+  bool conditional_;
+};
+
+/// RELAX's terms for bernoulli or categorical node s: sum((1 - box(rho)) c(z~)) + sum(c(z)) - sum(c(z~)),
 /// whose gradient is -c(z~) d log p(b) + d c(z) - d c(z~) (the score term c_s d rho stays).
 Var relax_terms(Graph& g, std::size_t s, const Var& rho, const GradOptions& options) {
   const ControlVariate* cv = nullptr;
   for (const ControlVariate& c : options.control_variates)
     if (c.node.id() == s) cv = &c;
   if (!cv) throw Error("grad: Estimator::kRelax for " + g.describe(s) + " needs a GradOptions::control_variates entry");
-  if (g.op(s)->name() != "bernoulli") throw Error("grad: Estimator::kRelax for " + g.describe(s) + ": bernoulli nodes only");
+  const std::string kind = g.op(s)->name();
+  if (kind != "bernoulli" && kind != "categorical")
+    throw Error("grad: Estimator::kRelax for " + g.describe(s) + ": bernoulli and categorical nodes only");
   const Var b = g.var(s), l = g.var(g.inputs(s)[0]);
+  if (l.shape() != b.shape())
+    throw ShapeError("grad: Estimator::kRelax for " + g.describe(s) + ": its logits (" + l.shape().str() +
+                     ") must have the node's shape (" + b.shape().str() + "), not be broadcast");
   const double t = cv->temperature;
-  const Var z = sigmoid(make<RelaxedGivenOp>({l, b}, false) / t);
-  const Var zt = sigmoid(make<RelaxedGivenOp>({l, b}, true) / t);
+  const bool cat = kind == "categorical";
+  const Var z = cat ? softmax(make<GumbelGivenOp>({l, b}, false) / t) : sigmoid(make<RelaxedGivenOp>({l, b}, false) / t);
+  const Var zt = cat ? softmax(make<GumbelGivenOp>({l, b}, true) / t) : sigmoid(make<RelaxedGivenOp>({l, b}, true) / t);
   const Var cz = cv->build(z), czt = cv->build(zt);
   for (const Var* c : {&cz, &czt})
     if (c->empty() || !(c->shape().scalar() || c->shape() == rho.shape()))

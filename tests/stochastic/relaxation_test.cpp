@@ -125,3 +125,38 @@ TEST_CASE("RELAX: unbiased with any control variate; training the control variat
   CHECK_THROWS_AS(scg::grad(cost, {theta}, bad), scg::ShapeError);
   CHECK_THROWS_WITH_AS(scg::grad(scg::grad(cost, {theta}, opt)[0], {theta}), doctest::Contains("first-order"), scg::Error);
 }
+
+TEST_CASE("RELAX for a categorical node: unbiased with any control variate (Gumbel relaxation given the choice)") {
+  // Two rows of three states; f(b) = sum over rows of (b . t - 0.3)^2 + b . u; exact gradient by
+  // expectation. Control variates: REBAR's eta f(softmax(y / tau)) with eta = 1, and a
+  // deliberately poor one (a constant plus a different function), both unbiased.
+  scg::Graph g;
+  const scg::Var l = g.parameter("l", scg::Tensor::from_rows({{0.4, -0.3, 0.9}, {-0.8, 0.2, 0.1}}));
+  const scg::Var t = g.constant(scg::Tensor::from_rows({{1.0}, {-0.5}, {2.0}}));
+  const scg::Var u = g.constant(scg::Tensor::from_rows({{0.3, -1.0, 0.6}, {0.0, 0.5, -0.4}}));
+  auto f = [&](const scg::Var& x) { return scg::sum(scg::square(scg::matmul(x, t) - 0.3)) + scg::sum(x * u); };
+  const scg::Var b = scg::categorical(l);
+  const scg::Var cost = f(b);
+  const scg::Var exact = scg::grad(scg::expectation(cost), {l})[0];
+  scg::Session s(g, 17);
+  const scg::Tensor want = s.run(exact);
+  std::vector<double> want_flat(want.data(), want.data() + want.shape().size());
+  for (int which = 0; which < 2; ++which) {
+    scg::GradOptions opt;
+    opt.estimators = {{b, scg::Estimator::kRelax}};
+    if (which == 0)
+      opt.control_variates = {{b, f, 0.5}};
+    else
+      opt.control_variates = {{b, [&](const scg::Var& z) { return 1.5 + scg::sum(scg::exp(z) * u) * 2.0; }, 0.3}};
+    const auto est = scg::grad(cost, {l}, opt)[0];
+    INFO("control variate " << which);
+    scg_test::check_within(scg_test::sample_moments(s, {est}, 100000), want_flat, 5.0);
+  }
+  // Logits made by broadcasting one row to the node's rows work too (grad w.r.t. another node).
+  const scg::Var b1 = scg::categorical(g.parameter("l1", scg::Tensor::from_rows({{0.1, 0.2, 0.3}})) +
+                                       g.constant(scg::Tensor(2, 3)));
+  scg::GradOptions ok;
+  ok.estimators = {{b1, scg::Estimator::kRelax}};
+  ok.control_variates = {{b1, f, 0.5}};
+  CHECK_NOTHROW(scg::grad(f(b1), {l}, ok));
+}
