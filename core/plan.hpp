@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "graph.hpp"
-#include "distribution.hpp"
 #include "op.hpp"
 #include "tensor.hpp"
 
@@ -57,8 +56,7 @@ struct Plan {
     Tensor* state;
     const Op* op;
     std::size_t node;
-    const Distribution* random = nullptr;  // the op as a distribution (its value may be fed)
-    const Tensor* fed = nullptr;           // this run's fed value instead of a sample
+    const Tensor* fed = nullptr;  // this run's fed value instead of a sample (stochastic ops only)
   };
   std::vector<std::size_t> targets;  // target ids, in call order
   std::vector<Step> steps;           // in topological order

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "distribution.hpp"
 #include "error.hpp"
 #include "plan.hpp"
 
@@ -37,6 +38,7 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
   // Feeds: inputs (required where the plan reads them) and stochastic nodes (their value for
   // this run replaces the sample). Sorted by node id once, then matched by binary search.
   fed_.clear();
+  bool fed_random = false;
   for (const Feed& f : feeds) {
     graph_.check_own(f.input, "Session::run", "a feed's node");
     const std::size_t id = f.input.id();
@@ -47,6 +49,7 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
       throw ShapeError("Session::run: feed for " + f.input.describe() + " has shape " +
                        f.value->shape().str() + ", expected " + graph_.shape(id).str());
     fed_.emplace_back(id, f.value);
+    fed_random = fed_random || kind != NodeKind::kInput;
   }
   std::sort(fed_.begin(), fed_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (std::size_t i = 1; i < fed_.size(); ++i)
@@ -61,15 +64,19 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
     if (!value) throw Error("Session::run: no feed for " + graph_.describe(id));
     buf->matrix() = value->matrix();
   }
-  // Fed stochastic nodes: marked for this run only (cleared below, also when a step throws).
+  // Fed stochastic nodes: marked for this run only (cleared on the way out, also when a step
+  // throws). A run that feeds no stochastic node touches none of this.
   struct Unmark {
     Plan& plan;
+    bool marked = false;
     ~Unmark() {
-      for (const auto& [id, g] : plan.random) plan.general[g].fed = nullptr;
+      if (marked)
+        for (const auto& [id, g] : plan.random) plan.general[g].fed = nullptr;
     }
   } unmark{plan};
-  if (!fed_.empty())
-    for (const auto& [id, g] : plan.random) plan.general[g].fed = find(id);
+  if (fed_random)
+    for (const auto& [id, g] : plan.random)
+      if ((plan.general[g].fed = find(id))) unmark.marked = true;
   for (auto [slot, value] : plan.leaf_loads) plan.arena[slot] = *value;
   RunContext ctx;
   ctx.engine = &engine_;
@@ -109,7 +116,7 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
     ctx.state = gs.state;
     const std::span<const Tensor* const> in(plan.in_ptrs.data() + gs.first_in, gs.n_in);
     if (gs.fed) {  // an observed or replayed choice: checked, then used as the sample
-      gs.random->check_value(in, *gs.fed, ctx);
+      static_cast<const Distribution*>(gs.op)->check_value(in, *gs.fed, ctx);
       gs.out->matrix() = gs.fed->matrix();
     } else {
       gs.op->forward(in, *gs.out, ctx);
