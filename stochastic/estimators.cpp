@@ -60,93 +60,69 @@ void require_no_downstream_choice(Graph& g, const Dependencies& deps, std::size_
   }
 }
 
-// d zeta / d l of the conditional sample below, with the uniform v behind it held fixed:
-// 1 - b sigma(-l) / u - (1 - b) sigma(l) / (1 - u), u = sigma(zeta - l). Operands (zeta, l, b).
+// RELAX's relaxed samples z of a choice b, drawn given b, for two families:
+//   logistic (bernoulli): zeta = l + log u - log(1 - u), b = [zeta > 0], u uniform on the side
+//     of sigma(-l) that b says;
+//   Gumbel (categorical, rows x k): z = log theta + G (theta = softmax(l), G Gumbel noise),
+//     b = onehot(argmax z); given b (Tucker et al. 2017, appendix), with v uniform and
+//     a = -log v: z_b = -log a_b, z_i = -log(a_i / theta_i + a_b) for i != b.
+// Operands (l, b). The gradient holds the noise behind an unconditional sample fixed
+// (conditional = false: d zeta = d l; d z = d log theta), or the uniforms behind the
+// conditional sample (conditional = true: the slope below, per element).
+enum class Relaxation { kLogistic, kGumbel };
+
+// The conditional sample's slope with its uniforms held fixed. Operands (z, l, b).
+//   logistic: d zeta / d l = 1 - b sigma(-l) / u - (1 - b) sigma(l) / (1 - u), u = sigma(zeta - l);
+//   Gumbel:   d z_i / d theta_i = (1 - e^(z_i - z_b)) / theta_i off b, 0 on b.
 // First order only (RELAX is a first-order estimator).
 class RelaxedSlopeOp final : public Op {
  public:
-  RelaxedSlopeOp() : Op(detail::traits(RowLocality::kAll)) {}
-  std::string name() const override { return "relaxed_given_slope"; }
+  explicit RelaxedSlopeOp(Relaxation r) : Op(detail::traits(RowLocality::kAll)), r_(r) {}
+  std::string name() const override { return r_ == Relaxation::kLogistic ? "relaxed_given_slope" : "gumbel_given_slope"; }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const Tensor &z = *in[0], &l = *in[1], &b = *in[2];
-    for (Eigen::Index c = 0; c < out.cols(); ++c)
-      for (Eigen::Index r = 0; r < out.rows(); ++r) {
-        const double u = 1.0 / (1.0 + std::exp(l(r, c) - z(r, c)));
-        out(r, c) = b(r, c) == 1.0 ? 1.0 - 1.0 / (1.0 + std::exp(l(r, c))) / u
-                                   : 1.0 - 1.0 / (1.0 + std::exp(-l(r, c))) / (1.0 - u);
-      }
-  }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&, std::span<const char>) const override {
-    throw Error("RELAX is a first-order estimator: its estimate cannot be differentiated again");
-  }
-};
-
-// The logistic relaxation zeta = l + log u - log(1 - u) of b = [zeta > 0], drawn given b (u
-// uniform on the side of sigma(-l) that b says). Operands (l, b). d zeta / d l with u held
-// fixed is 1 (conditional = false: the unconditional reparameterization, as if b came from
-// zeta); with the uniform behind u held fixed it is RelaxedSlopeOp's (conditional = true).
-class RelaxedGivenOp final : public Op {
- public:
-  explicit RelaxedGivenOp(bool conditional) : Op(detail::traits(RowLocality::kAll)), conditional_(conditional) {}
-  std::string name() const override { return conditional_ ? "relaxed_given_conditional" : "relaxed_given"; }
-  Shape infer(std::span<const Shape> in) const override {
-    if (in[0] != in[1]) shape_error(name(), in, "logits and choice must have one shape");
-    return in[0];
-  }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
-    const Tensor &l = *in[0], &b = *in[1];
-    boost::random::uniform_01<double> u01;
-    for (Eigen::Index c = 0; c < out.cols(); ++c)
-      for (Eigen::Index r = 0; r < out.rows(); ++r) {
-        const double p0 = 1.0 / (1.0 + std::exp(l(r, c))), v = u01(*ctx.engine);  // p0 = sigma(-l)
-        double u = b(r, c) == 1.0 ? p0 + v * (1.0 - p0) : v * p0;
-        u = std::min(std::max(u, 1e-300), 1.0 - 1e-16);
-        out(r, c) = l(r, c) + std::log(u) - std::log1p(-u);
-      }
-  }
-  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
-                            std::span<const char> needed) const override {
-    if (!needed[0]) return {Var(), Var()};
-    if (!conditional_) return {g, Var()};
-    return {g * make_shared_op<RelaxedSlopeOp>({out, in[0], in[1]}), Var()};
-  }
-
- private:
-  bool conditional_;
-};
-
-// Categorical: the Gumbel relaxation z = log theta + G (theta = softmax(l), G Gumbel noise) of
-// b = onehot(argmax z), drawn given b (Tucker et al. 2017, appendix): with v uniform and
-// a = -log v, z_b = -log a_b and z_i = -log(a_i / theta_i + a_b) for i != b. Operands (l, b),
-// rows x k. Gradient with the noise G held fixed (conditional = false: d z = d log theta), or
-// with v held fixed (conditional = true: d z_i / d theta_i = (1 - e^(z_i - z_b)) / theta_i for
-// i != b, 0 for b; CategoricalSlopeOp), then through theta = softmax(l).
-class CategoricalSlopeOp final : public Op {
- public:
-  CategoricalSlopeOp() : Op(detail::traits(RowLocality::kAll)) {}
-  std::string name() const override { return "gumbel_given_slope"; }
-  Shape infer(std::span<const Shape> in) const override { return in[0]; }
-  // Operands (z, theta, b): (1 - e^(z_i - z_b)) / theta_i off b, 0 on b.
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    const Tensor &z = *in[0], &th = *in[1], &b = *in[2];
+    if (r_ == Relaxation::kLogistic) {
+      for (Eigen::Index c = 0; c < out.cols(); ++c)
+        for (Eigen::Index r = 0; r < out.rows(); ++r) {
+          const double u = 1.0 / (1.0 + std::exp(l(r, c) - z(r, c)));
+          out(r, c) = b(r, c) == 1.0 ? 1.0 - 1.0 / (1.0 + std::exp(l(r, c))) / u
+                                     : 1.0 - 1.0 / (1.0 + std::exp(-l(r, c))) / (1.0 - u);
+        }
+      return;
+    }
     for (Eigen::Index r = 0; r < out.rows(); ++r) {
-      Eigen::Index pick = 0;
+      const Eigen::Index pick = picked(b, r);
+      const double lse = logsumexp_row(l, r);
       for (Eigen::Index c = 0; c < out.cols(); ++c)
-        if (b(r, c) == 1.0) pick = c;
-      for (Eigen::Index c = 0; c < out.cols(); ++c)
-        out(r, c) = c == pick ? 0.0 : -std::expm1(z(r, c) - z(r, pick)) / th(r, c);
+        out(r, c) = c == pick ? 0.0 : -std::expm1(z(r, c) - z(r, pick)) * std::exp(lse - l(r, c));
     }
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&, std::span<const char>) const override {
     throw Error("RELAX is a first-order estimator: its estimate cannot be differentiated again");
   }
+  static Eigen::Index picked(const Tensor& b, Eigen::Index r) {
+    Eigen::Index pick = 0;
+    for (Eigen::Index c = 0; c < b.cols(); ++c)
+      if (b(r, c) == 1.0) pick = c;
+    return pick;
+  }
+  static double logsumexp_row(const Tensor& l, Eigen::Index r) {
+    const double mx = l.matrix().row(r).maxCoeff();
+    return mx + std::log((l.matrix().row(r).array() - mx).exp().sum());
+  }
+
+ private:
+  Relaxation r_;
 };
 
-class GumbelGivenOp final : public Op {
+class RelaxedGivenOp final : public Op {
  public:
-  explicit GumbelGivenOp(bool conditional) : Op(detail::traits(RowLocality::kAll)), conditional_(conditional) {}
-  std::string name() const override { return conditional_ ? "gumbel_given_conditional" : "gumbel_given"; }
+  RelaxedGivenOp(Relaxation r, bool conditional)
+      : Op(detail::traits(RowLocality::kAll)), r_(r), conditional_(conditional) {}
+  std::string name() const override {
+    return std::string(r_ == Relaxation::kLogistic ? "relaxed_given" : "gumbel_given") + (conditional_ ? "_conditional" : "");
+  }
   Shape infer(std::span<const Shape> in) const override {
     if (in[0] != in[1]) shape_error(name(), in, "logits and choice must have one shape");
     return in[0];
@@ -154,12 +130,19 @@ class GumbelGivenOp final : public Op {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
     const Tensor &l = *in[0], &b = *in[1];
     boost::random::uniform_01<double> u01;
-    for (Eigen::Index r = 0; r < out.rows(); ++r) {
-      const double mx = l.matrix().row(r).maxCoeff();
-      const double lse = mx + std::log((l.matrix().row(r).array() - mx).exp().sum());
-      Eigen::Index pick = 0;
+    if (r_ == Relaxation::kLogistic) {
       for (Eigen::Index c = 0; c < out.cols(); ++c)
-        if (b(r, c) == 1.0) pick = c;
+        for (Eigen::Index r = 0; r < out.rows(); ++r) {
+          const double p0 = 1.0 / (1.0 + std::exp(l(r, c))), v = u01(*ctx.engine);  // p0 = sigma(-l)
+          double u = b(r, c) == 1.0 ? p0 + v * (1.0 - p0) : v * p0;
+          u = std::min(std::max(u, 1e-300), 1.0 - 1e-16);
+          out(r, c) = l(r, c) + std::log(u) - std::log1p(-u);
+        }
+      return;
+    }
+    for (Eigen::Index r = 0; r < out.rows(); ++r) {
+      const double lse = RelaxedSlopeOp::logsumexp_row(l, r);
+      const Eigen::Index pick = RelaxedSlopeOp::picked(b, r);
       // a_i = -log v_i > 0 (v in (0, 1)).
       for (Eigen::Index c = 0; c < out.cols(); ++c) out(r, c) = -std::log(std::max(u01(*ctx.engine), 1e-300));
       const double ab = out(r, pick);
@@ -170,13 +153,18 @@ class GumbelGivenOp final : public Op {
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
                             std::span<const char> needed) const override {
     if (!needed[0]) return {Var(), Var()};
+    if (r_ == Relaxation::kLogistic) {
+      if (!conditional_) return {g, Var()};
+      return {g * make<RelaxedSlopeOp>({out, in[0], in[1]}, r_), Var()};
+    }
     const Var theta = softmax(in[0]);
     if (!conditional_) return {g - theta * sum(g, 1), Var()};  // through log softmax(l)
-    const Var gt = g * make_shared_op<CategoricalSlopeOp>({out, theta, in[1]});
+    const Var gt = g * make<RelaxedSlopeOp>({out, in[0], in[1]}, r_);
     return {theta * (gt - sum(theta * gt, 1)), Var()};  // through softmax(l)
   }
 
  private:
+  Relaxation r_;
   bool conditional_;
 };
 
@@ -191,13 +179,13 @@ Var relax_terms(Graph& g, std::size_t s, const Var& rho, const GradOptions& opti
   if (kind != "bernoulli" && kind != "categorical")
     throw Error("grad: Estimator::kRelax for " + g.describe(s) + ": bernoulli and categorical nodes only");
   const Var b = g.var(s), l = g.var(g.inputs(s)[0]);
-  if (l.shape() != b.shape())
-    throw ShapeError("grad: Estimator::kRelax for " + g.describe(s) + ": its logits (" + l.shape().str() +
-                     ") must have the node's shape (" + b.shape().str() + "), not be broadcast");
   const double t = cv->temperature;
-  const bool cat = kind == "categorical";
-  const Var z = cat ? softmax(make<GumbelGivenOp>({l, b}, false) / t) : sigmoid(make<RelaxedGivenOp>({l, b}, false) / t);
-  const Var zt = cat ? softmax(make<GumbelGivenOp>({l, b}, true) / t) : sigmoid(make<RelaxedGivenOp>({l, b}, true) / t);
+  const Relaxation r = kind == "categorical" ? Relaxation::kGumbel : Relaxation::kLogistic;
+  auto relaxed = [&](bool conditional) {
+    const Var y = make<RelaxedGivenOp>({l, b}, r, conditional) / t;
+    return r == Relaxation::kGumbel ? softmax(y) : sigmoid(y);
+  };
+  const Var z = relaxed(false), zt = relaxed(true);
   const Var cz = cv->build(z), czt = cv->build(zt);
   for (const Var* c : {&cz, &czt})
     if (c->empty() || !(c->shape().scalar() || c->shape() == rho.shape()))
