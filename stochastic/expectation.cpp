@@ -44,6 +44,7 @@
 #include "../core/distribution.hpp"
 #include "../core/error.hpp"
 #include "../core/reverse.hpp"
+#include "../ops/detail.hpp"
 #include "../ops/ops.hpp"
 #include "dependencies.hpp"
 
@@ -182,6 +183,9 @@ class Eliminator {
   /// region): per parent state, the distribution's per-row table of every state of v when it
   /// has one (plated), else log_prob once per state of v.
   Var log_prob_table(std::size_t v, const Region& parents, const std::vector<std::size_t>& scope);
+  /// Clones region r at each joint state of r.scope in table order (the first choice fastest)
+  /// and calls f after each, until f returns false; true if it never did.
+  bool for_each_state(const Region& r, std::size_t owner, const std::function<bool()>& f);
   /// The table of a factor: one value per joint state of r.scope, from `value` (called with the
   /// region cloned at that state).
   Var table(const Region& r, std::size_t owner, const std::function<Var()>& value);
@@ -339,9 +343,6 @@ Var Eliminator::expand(const Var& t, const std::vector<std::size_t>& from, const
 
 Var Eliminator::sum_out(const Var& t, const std::vector<std::size_t>& scope, std::size_t v) const {
   if (t.empty()) return t;
-  std::vector<std::size_t> rest;
-  for (std::size_t u : scope)
-    if (u != v) rest.push_back(u);
   const std::size_t at = static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
   std::size_t stride = 1;
   for (std::size_t i = 0; i < at; ++i) stride *= vars_[scope[i]].states;
@@ -353,7 +354,7 @@ Var Eliminator::sum_out(const Var& t, const std::vector<std::size_t>& scope, std
     const auto u = static_cast<std::size_t>(c);
     index(c, 0) = static_cast<double>(u % stride + (u / (stride * k_states)) * stride);
   }
-  return scatter_rows(t, g_.constant(std::move(index)), static_cast<Eigen::Index>(size_of(rest)));
+  return scatter_rows(t, g_.constant(std::move(index)), n / static_cast<Eigen::Index>(k_states));
 }
 
 std::string Eliminator::describe_scope(const std::vector<std::size_t>& scope) const {
@@ -396,17 +397,25 @@ Factor Eliminator::multiply(const std::vector<Factor>& fs) const {
   return out;
 }
 
-Var Eliminator::table(const Region& r, std::size_t owner, const std::function<Var()>& value) {
+bool Eliminator::for_each_state(const Region& r, std::size_t owner, const std::function<bool()>& f) {
   std::vector<std::size_t> radix;
   for (std::size_t v : r.scope) radix.push_back(vars_[v].states);
   const auto n = static_cast<std::size_t>(size_of(r.scope));
-  std::vector<Var> cols;
   std::vector<std::size_t> states;
   for (std::size_t c = 0; c < n; ++c) {
     decode(c, r.scope, radix, states);
     clone_region(r, states, owner);
-    cols.push_back(plated_ ? transpose(value()) : value());
+    if (!f()) return false;
   }
+  return true;
+}
+
+Var Eliminator::table(const Region& r, std::size_t owner, const std::function<Var()>& value) {
+  std::vector<Var> cols;
+  for_each_state(r, owner, [&] {
+    cols.push_back(plated_ ? transpose(value()) : value());
+    return true;
+  });
   return cols.size() == 1 ? cols[0] : concat(cols, 0);
 }
 
@@ -419,19 +428,13 @@ Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::
   };
   if (plated_) {
     // Blocks by parent state, each K states x rows: [parent state][state of v], v fastest.
-    std::vector<std::size_t> radix;
-    for (std::size_t u : parents.scope) radix.push_back(vars_[u].states);
-    const auto n_parents = static_cast<std::size_t>(size_of(parents.scope));
     std::vector<Var> blocks;
-    std::vector<std::size_t> states;
-    for (std::size_t c = 0; c < n_parents; ++c) {
-      decode(c, parents.scope, radix, states);
-      clone_region(parents, states, SIZE_MAX - 1 - v);
+    const bool all = for_each_state(parents, SIZE_MAX - 1 - v, [&] {
       const Var t = var.op->row_state_log_probs(params_of(), g_.shape(var.node));
-      if (t.empty()) break;
-      blocks.push_back(transpose(t));
-    }
-    if (blocks.size() == n_parents) {
+      if (!t.empty()) blocks.push_back(transpose(t));
+      return !t.empty();
+    });
+    if (all) {
       // Reorder to the canonical layout over `scope` (ascending, first fastest).
       const std::size_t at = static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
       const std::size_t k_states = var.states;
@@ -475,7 +478,7 @@ Var Eliminator::run() {
 
   // 2. Terms: below the cost through linear ops. A cost exp(x) (a likelihood: the exp of a sum
   // of log-factors) is a product: its terms, below x, are multiplicative factors exp(d_j).
-  product_mode = g_.op(top_)->name() == "exp";
+  product_mode = detail::is_exp(g_.op(top_));
   const std::size_t root = product_mode ? g_.inputs(top_)[0] : top_;
   std::vector<char> linear(top_ + 1, 0), is_term(top_ + 1, 0);
   std::vector<std::size_t> terms, stack{root}, lin_nodes;
@@ -624,7 +627,7 @@ Var Eliminator::run() {
     boost::add_edge(b, a, dg);
   }
   std::vector<int> component(n, 0), order(n + 1, 0), inverse(n + 1, 0), degree(n + 1, 0), supernode(n + 1, 1);
-  const int groups = n ? boost::connected_components(ug, component.data()) : 0;
+  if (n) boost::connected_components(ug, component.data());
   {
     const auto index = boost::get(boost::vertex_index, dg);
     boost::minimum_degree_ordering(dg, boost::make_iterator_property_map(degree.data(), index, degree[0]),
@@ -640,7 +643,6 @@ Var Eliminator::run() {
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
     return component[static_cast<std::size_t>(a)] < component[static_cast<std::size_t>(b)];
   });
-  (void)groups;
   std::vector<Factor> results;  // factors left with no scope
   for (const int vi : order) {
     const auto v = static_cast<std::size_t>(vi);
