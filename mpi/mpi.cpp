@@ -15,15 +15,6 @@ namespace {
 
 thread_local std::vector<double> send_buffer, recv_buffer;
 
-std::map<std::string, Var> parameters(Graph& g) {
-  std::map<std::string, Var> out;
-  for (std::size_t id = 0; id < g.size(); ++id)
-    if (g.kind(id) == NodeKind::kParameter && !out.emplace(g.name(id), g.var(id)).second)
-      throw Error("scg::mpi::broadcast_parameters: two parameters are named '" + g.name(id) +
-                  "'; names must be unique");
-  return out;
-}
-
 }  // namespace
 
 void allreduce_mean(std::vector<Tensor>& tensors, const boost::mpi::communicator& comm) {
@@ -48,7 +39,7 @@ void allreduce_mean(std::vector<Tensor>& tensors, const boost::mpi::communicator
 }
 
 void broadcast_parameters(Graph& g, const boost::mpi::communicator& comm) {
-  const std::map<std::string, Var> params = parameters(g);
+  const std::map<std::string, Var> params = parameters_by_name(g);
   std::ostringstream mine;
   for (const auto& [name, p] : params) mine << name << ' ' << p.rows() << ' ' << p.cols() << '\n';
   std::string root = mine.str();

@@ -71,23 +71,12 @@ std::uint32_t crc32(const char* data, std::size_t n) {
   throw Error("checkpoint: " + what + " " + path + ": " + std::strerror(errno));
 }
 
-/// Parameters of g by name; throws on a duplicate name.
-std::map<std::string, Var> parameters(const Graph& g) {
-  std::map<std::string, Var> out;
-  for (std::size_t id = 0; id < g.size(); ++id) {
-    if (g.kind(id) != NodeKind::kParameter) continue;
-    if (!out.emplace(g.name(id), const_cast<Graph&>(g).var(id)).second)
-      throw Error("checkpoint: two parameters are named '" + g.name(id) + "'; names must be unique");
-  }
-  return out;
-}
-
 constexpr const char* kParam = "param:";
 
 }  // namespace
 
 void Checkpoint::add_parameters(const Graph& g) {
-  for (const auto& [name, p] : parameters(g)) add(kParam + name, std::vector<Tensor>{p.value()});
+  for (const auto& [name, p] : parameters_by_name(g)) add(kParam + name, std::vector<Tensor>{p.value()});
 }
 
 void Checkpoint::add(const std::string& name, std::vector<Tensor> tensors) {
@@ -235,7 +224,7 @@ const std::string& Checkpoint::bytes(const std::string& name) const {
 }
 
 void Checkpoint::restore_parameters(Graph& g) const {
-  const std::map<std::string, Var> params = parameters(g);
+  const std::map<std::string, Var> params = parameters_by_name(g);
   const std::string where = "checkpoint " + path_ + ": ";
   // Check everything first: names both ways, then shapes.
   for (const auto& [key, e] : entries_) {
@@ -276,6 +265,17 @@ void Checkpoint::restore(const std::string& name, Session& s) const {
     s.set_random_state(old);
     throw;
   }
+}
+
+std::map<std::string, Var> parameters_by_name(const Graph& g) {
+  std::map<std::string, Var> out;
+  for (std::size_t id = 0; id < g.size(); ++id) {
+    if (g.kind(id) != NodeKind::kParameter) continue;
+    if (!out.emplace(g.name(id), const_cast<Graph&>(g).var(id)).second)
+      throw Error("two parameters are named '" + g.name(id) +
+                  "'; checkpoints and scg::mpi match parameters by name, so names must be unique");
+  }
+  return out;
 }
 
 void save_parameters(const Graph& g, const std::string& path) {

@@ -80,6 +80,10 @@ class Checkpoint {
   std::string path_;  // where it was read from (for messages)
 };
 
+/// Every parameter of g by name, the key checkpoints and scg::mpi match parameters by; a name
+/// used twice throws scg::Error naming it.
+std::map<std::string, Var> parameters_by_name(const Graph& g);
+
 namespace detail {
 /// Test hook: called after the temporary file is written and synced, before the rename (a
 /// test throws from it to simulate a crash at the worst moment). Empty by default.
