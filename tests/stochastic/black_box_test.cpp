@@ -34,41 +34,6 @@ struct BlackBoxGate {
   std::vector<scg::Feed> feeds() const { return {{b, b_val}, {c_in, c_val}}; }
 };
 
-// Exact mean and variance of the causal (per-row weighted) score estimator of d/d(w0, b0),
-// over the four joint outcomes; and the variance when every choice is weighted by the whole cost.
-struct ExactMoments {
-  std::array<double, 2> mean{}, var{}, var_whole{};
-};
-ExactMoments exact_moments() {
-  std::array<double, 2> e1{}, e2{}, e2_whole{};
-  for (int v0 = 0; v0 < 2; ++v0)
-    for (int v1 = 0; v1 < 2; ++v1) {
-      const int B[2] = {v0, v1};
-      double prob = 1, C[2], sw[2], sb[2];
-      for (int x = 0; x < 2; ++x) {
-        const double t = 1 - x, p = sig(kW0 * x + kB0), s = sig(kW1 * x + kB1);
-        prob *= B[x] ? p : 1 - p;
-        C[x] = (t - B[x] * s) * (t - B[x] * s);
-        sw[x] = (B[x] - p) * x;
-        sb[x] = B[x] - p;
-      }
-      const double causal[2] = {C[0] * sw[0] + C[1] * sw[1], C[0] * sb[0] + C[1] * sb[1]};
-      const double whole[2] = {(C[0] + C[1]) * (sw[0] + sw[1]), (C[0] + C[1]) * (sb[0] + sb[1])};
-      for (int i = 0; i < 2; ++i) {
-        e1[i] += prob * causal[i];
-        e2[i] += prob * causal[i] * causal[i];
-        e2_whole[i] += prob * whole[i] * whole[i];
-      }
-    }
-  ExactMoments m;
-  for (int i = 0; i < 2; ++i) {
-    m.mean[i] = e1[i];
-    m.var[i] = e2[i] - e1[i] * e1[i];
-    m.var_whole[i] = e2_whole[i] - e1[i] * e1[i];
-  }
-  return m;
-}
-
 // "l3" (GCC 12 warns falsely, -Wrestrict, on "l" + std::to_string(t)).
 std::string indexed(const char* prefix, int t) {
   std::string s = std::to_string(t);
@@ -98,7 +63,9 @@ scg_test::Moments replay_moments(BlackBoxGate& n, const std::vector<scg::Var>& e
 
 TEST_CASE("black_box NOT gate: costs computed outside the graph give the causal estimator, unbiased") {
   // The closed form written in not_gate_exact.hpp and the enumeration here agree on the mean.
-  const ExactMoments exact = exact_moments();
+  // Exact moments of the causal (per-row weighted) estimator, by enumeration in
+  // not_gate_exact.hpp; its mean agrees with the closed-form gradient.
+  const not_gate_exact::EstimatorMoments exact = not_gate_exact::estimator_moments();
   const auto cf = not_gate_exact::grad();
   CHECK(exact.mean[0] == doctest::Approx(cf[0]).epsilon(1e-12));
   CHECK(exact.mean[1] == doctest::Approx(cf[1]).epsilon(1e-12));
@@ -112,15 +79,15 @@ TEST_CASE("black_box NOT gate: costs computed outside the graph give the causal 
   // Variance: the per-row (causal) weighting's exact value, not the whole cost's. A variance
   // estimate from n samples has relative standard error about sqrt((kurtosis - 1) / n) < 2%.
   for (int i = 0; i < 2; ++i) {
-    INFO("parameter " << i << ": variance " << mc.var[i] << ", causal " << exact.var[i] << ", whole-cost "
-                      << exact.var_whole[i]);
-    CHECK(mc.var[i] == doctest::Approx(exact.var[i]).epsilon(0.06));
-    CHECK(exact.var[i] < 0.8 * exact.var_whole[i]);
+    INFO("parameter " << i << ": variance " << mc.var[i] << ", causal " << exact.variance(i) << ", whole-cost "
+                      << exact.variance_whole(i));
+    CHECK(mc.var[i] == doctest::Approx(exact.variance(i)).epsilon(0.06));
+    CHECK(exact.variance(i) < 0.8 * exact.variance_whole(i));
   }
 }
 
 TEST_CASE("black_box NOT gate: a 1x1 value listing a 2-row choice weights every row by the whole cost") {
-  const ExactMoments exact = exact_moments();
+  const not_gate_exact::EstimatorMoments exact = not_gate_exact::estimator_moments();
   BlackBoxGate n;
   const scg::Var total = n.g.input("total", 1, 1);
   const auto est = scg::grad(scg::black_box(total, {n.b}), {n.w0, n.b0});
@@ -137,8 +104,8 @@ TEST_CASE("black_box NOT gate: a 1x1 value listing a 2-row choice weights every 
   for (int i = 0; i < 2; ++i) {
     const double mean = m[i] / rounds, var = m2[i] / rounds - mean * mean;
     CHECK(std::fabs(mean - exact.mean[i]) <= 5.0 * std::sqrt(var / rounds));
-    INFO("parameter " << i << ": variance " << var << ", whole-cost " << exact.var_whole[i]);
-    CHECK(var == doctest::Approx(exact.var_whole[i]).epsilon(0.06));
+    INFO("parameter " << i << ": variance " << var << ", whole-cost " << exact.variance_whole(i));
+    CHECK(var == doctest::Approx(exact.variance_whole(i)).epsilon(0.06));
   }
 }
 

@@ -70,32 +70,9 @@ TEST_CASE("NOT gate as a 2-row batch: estimator is unbiased") {
 }
 
 TEST_CASE("NOT gate: variance of the single-sample estimator is that of per-input weighting") {
-  // Closed form over the four joint outcomes (B0, B1): each B_x weighted only by its own C_x
-  // (causal), and, for contrast, every B weighted by the whole cost (no causality).
-  std::array<double, 4> e1{}, e2{}, e2_full{};
-  for (int b0v = 0; b0v < 2; ++b0v)
-    for (int b1v = 0; b1v < 2; ++b1v) {
-      const int B[2] = {b0v, b1v};
-      double prob = 1, C[2], score_w0[2], score_b0[2], path_w1 = 0, path_b1 = 0;
-      for (int x = 0; x < 2; ++x) {
-        const double t = 1 - x, p = sig(kW0 * x + kB0), s = sig(kW1 * x + kB1);
-        prob *= B[x] ? p : 1 - p;
-        C[x] = (t - B[x] * s) * (t - B[x] * s);
-        score_w0[x] = (B[x] - p) * x;
-        score_b0[x] = B[x] - p;
-        const double dy = -2.0 * (t - B[x] * s) * B[x] * s * (1 - s);
-        path_w1 += dy * x, path_b1 += dy;
-      }
-      const std::array<double, 4> causal{C[0] * score_w0[0] + C[1] * score_w0[1],
-                                         C[0] * score_b0[0] + C[1] * score_b0[1], path_w1, path_b1};
-      const std::array<double, 4> full{(C[0] + C[1]) * (score_w0[0] + score_w0[1]),
-                                       (C[0] + C[1]) * (score_b0[0] + score_b0[1]), path_w1, path_b1};
-      for (int i = 0; i < 4; ++i) {
-        e1[i] += prob * causal[i];
-        e2[i] += prob * causal[i] * causal[i];
-        e2_full[i] += prob * full[i] * full[i];
-      }
-    }
+  // Closed form over the four joint outcomes (B0, B1) (not_gate_exact.hpp): each B_x weighted
+  // only by its own C_x (causal), and, for contrast, every B weighted by the whole cost.
+  const not_gate_exact::EstimatorMoments em = not_gate_exact::estimator_moments();
   for (bool batch : {false, true}) {
     NotGate n;
     batch ? n.build_batch() : n.build_scalar();
@@ -105,7 +82,7 @@ TEST_CASE("NOT gate: variance of the single-sample estimator is that of per-inpu
       // Exact variance of scg's estimator: E[g^2] - E[g]^2, both by enumeration.
       const double m = s.run(scg::expectation(est[i])).item();
       const double var = s.run(scg::expectation(est[i] * est[i])).item() - m * m;
-      const double want = e2[i] - e1[i] * e1[i], full = e2_full[i] - e1[i] * e1[i];
+      const double want = em.variance(i), full = em.variance_whole(i);
       INFO((batch ? "batch" : "scalar") << " parameter " << i << ": variance " << var
                                         << ", per-input weighting " << want << ", whole-cost weighting " << full);
       CHECK(var == doctest::Approx(want).epsilon(1e-10));
@@ -114,6 +91,6 @@ TEST_CASE("NOT gate: variance of the single-sample estimator is that of per-inpu
     // Monte-Carlo variance agrees too (relative SE of a variance estimate ~ sqrt(2/n) here).
     const auto mc = scg_test::sample_moments(s, est, 40000);
     for (int i = 0; i < 4; ++i)
-      CHECK(mc.var[i] == doctest::Approx(e2[i] - e1[i] * e1[i]).epsilon(0.05));
+      CHECK(mc.var[i] == doctest::Approx(em.variance(i)).epsilon(0.05));
   }
 }
