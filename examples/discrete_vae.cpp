@@ -167,14 +167,17 @@ struct Trainer {
   }
   /// One Adam step on the batch xb (this rank's share); returns the batch's mean ELBO.
   double step(const scg::Tensor& xb) {
-    const auto& v = s.run(targets, {{m.x, xb}});
-    values.assign(v.begin(), v.end());
-    if (ranks) ranks->mean(values);  // gradients, ELBO and control gradients in one allreduce
+    const std::vector<scg::Tensor>* v = &s.run(targets, {{m.x, xb}});
+    if (ranks && ranks->size > 1) {  // gradients, ELBO and control gradients in one allreduce
+      values.assign(v->begin(), v->end());
+      ranks->mean(values);
+      v = &values;
+    }
     const std::size_t n = m.grads.size();
-    adam.step(std::vector<scg::Tensor>(values.begin(), values.begin() + static_cast<long>(n)));
+    adam.step(std::vector<scg::Tensor>(v->begin(), v->begin() + static_cast<long>(n)));
     if (!m.control.empty())
-      control_adam.step(std::vector<scg::Tensor>(values.begin() + static_cast<long>(n) + 1, values.end()));
-    return values[n].item();
+      control_adam.step(std::vector<scg::Tensor>(v->begin() + static_cast<long>(n) + 1, v->end()));
+    return (*v)[n].item();
   }
 };
 
