@@ -37,7 +37,7 @@ struct BernoulliPairs {
       }
   }
   void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
-    detail::check_elements(v, kName, "0 or 1", ctx, [](double x, auto, auto) { return x == 0.0 || x == 1.0; });
+    detail::check_binary(v, kName, ctx);
   }
   Var log_prob(std::span<const Var> params, const Var& x) const { return -softplus((1.0 - 2.0 * x) * params[0]); }
   void state(std::size_t, Tensor&) const { state_count({}); }

@@ -33,7 +33,7 @@ struct Categorical {
     }
   }
   void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
-    detail::check_elements(v, kName, "0 or 1", ctx, [](double x, auto, auto) { return x == 0.0 || x == 1.0; });
+    detail::check_binary(v, kName, ctx);
     for (Eigen::Index r = 0; r < v.rows(); ++r)
       if (v.matrix().row(r).sum() != 1.0)
         ctx.fail("categorical: fed row " + std::to_string(r) + " is not one-hot (it holds " +

@@ -96,6 +96,10 @@ void check_elements(const Tensor& v, const char* dist, const char* what, const R
         ctx.fail(std::string(dist) + ": fed value (" + std::to_string(r) + ", " + std::to_string(c) + ") is " +
                  std::to_string(v(r, c)) + "; it must be " + what);
 }
+/// check_elements for a value of 0/1 entries (bernoulli, bernoulli_pairs, categorical).
+inline void check_binary(const Tensor& v, const char* dist, const RunContext& ctx) {
+  check_elements(v, dist, "0 or 1", ctx, [](double x, auto, auto) { return x == 0.0 || x == 1.0; });
+}
 /// Pathwise gradients of a location-scale sample x = loc + scale * eps, from the sample
 /// itself: d/dloc = g, d/dscale = g (x - loc) / scale (summed back to each parameter's shape).
 std::vector<Var> location_scale_grad(const Var& loc, const Var& scale, const Var& x, const Var& g);
