@@ -26,10 +26,15 @@ enum class Support {
 
 /// A stochastic op.
 class Distribution : public Op {
+  static OpTraits random(OpTraits t) {
+    t.random = true;
+    return t;
+  }
+
  public:
   /// A distribution with the given gradient path and support.
   Distribution(GradientPath path, Support support, OpTraits traits = {})
-      : Op(std::move(traits)), path_(path), support_(support) {}
+      : Op(random(std::move(traits))), path_(path), support_(support) {}
   /// How gradients reach the parameters.
   GradientPath gradient_path() const { return path_; }
   /// What values a sample takes.

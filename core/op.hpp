@@ -68,6 +68,9 @@ struct OpTraits {
   /// Bit i set: the output does not inherit operand i's dependence on random choices (the
   /// value of a black_box, whose choices are declared instead). Bit 31: operand 31 and later.
   std::uint32_t opaque_operands = 0;
+  /// Forward draws from the session's random stream (every Distribution; noise ops): two such
+  /// nodes with the same operands are two draws, never one node.
+  bool random = false;
 };
 
 /// One op. Instances are immutable, made by std::make_shared, and shared by every node (and

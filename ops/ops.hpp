@@ -123,6 +123,15 @@ Var gather_rows(const Var& table, const Var& indices);
 /// values in [0, rows)); rows no index names are 0. Segment sums; the adjoint of gather_rows.
 /// d/dx = gather_rows(g, indices).
 Var scatter_rows(const Var& x, const Var& indices, Eigen::Index rows);
+/// Sum of products of chosen columns: for s = 0..n-1, column out_index[s] of the rows x cols
+/// result accumulates the elementwise product over i of column index[i][s] of tables[i]
+/// (every table with `rows` rows; index[i] and out_index with n entries each, checked here).
+/// Columns no entry names are 0. The contraction step of variable elimination (tables with one
+/// column per joint state, multiplied and one variable summed out in one pass): an einsum over
+/// column indices, row by row. d/dtables[j] = product_sum of g and the other tables, g read
+/// through out_index and the result written through index[j].
+Var product_sum(const std::vector<Var>& tables, const std::vector<std::vector<Eigen::Index>>& index,
+                const std::vector<Eigen::Index>& out_index, Eigen::Index cols);
 /// n x k rows with a 1 at column indices(i) (indices: n x 1 integers in [0, k)). No derivative.
 Var one_hot(const Var& indices, Eigen::Index k);
 

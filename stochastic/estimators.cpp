@@ -117,9 +117,15 @@ class RelaxedSlopeOp final : public Op {
 };
 
 class RelaxedGivenOp final : public Op {
+  static OpTraits noise_traits() {
+    OpTraits t = detail::traits(RowLocality::kAll);
+    t.random = true;  // draws its noise each run
+    return t;
+  }
+
  public:
   RelaxedGivenOp(Relaxation r, bool conditional)
-      : Op(detail::traits(RowLocality::kAll)), r_(r), conditional_(conditional) {}
+      : Op(noise_traits()), r_(r), conditional_(conditional) {}
   std::string name() const override {
     return std::string(r_ == Relaxation::kLogistic ? "relaxed_given" : "gumbel_given") + (conditional_ ? "_conditional" : "");
   }

@@ -20,11 +20,14 @@
 //   4. Elimination: variables in groups that share no factor (boost::connected_components),
 //      each group in minimum-degree order (boost::minimum_degree_ordering on the variables'
 //      interaction graph); each step multiplies the factors holding one variable and sums it
-//      out. Tables are states x plate rows, built from ops (gather_rows to align states,
-//      products, scatter_rows to sum a variable out), so the result differentiates like any node.
+//      out. Tables have one column per joint state (and one row per plate row, below); one
+//      product_sum node aligns the tables of a step, multiplies them and sums the variable out,
+//      so the result differentiates like any node (to any order).
 //   Plates: when every variable has the same R > 1 rows and every node in every region keeps
 //   rows apart (row-local ops on R-row operands), row r only ever meets row r: tables have R
 //   rows and states per row, so a 64-row NOT gate costs 64 x 2 states, not 2^64.
+//   Shared work: clones of the same op on the same operands are one node (an HMM's transition
+//   table is built once, not once per step, and its gradients meet there).
 //
 // The joint reference (options.joint, or a cost that is not 1x1) clones the whole affected
 // graph once per joint state.
@@ -38,6 +41,7 @@
 #include <boost/graph/connected_components.hpp>
 #include <boost/graph/minimum_degree_ordering.hpp>
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <set>
 
@@ -138,7 +142,7 @@ Var expectation_joint(const Var& cost, const ExpectationOptions& options) {
 // ---- variable elimination ----
 
 /// A factor: tables over the joint states of `scope` (variable indices, ascending; the first
-/// varies fastest), states x plate rows (one column unless plated). a empty: all ones; b
+/// varies fastest), plate rows x states (one row unless plated). a empty: all ones; b
 /// empty: all zeros.
 struct Factor {
   std::vector<std::size_t> scope;
@@ -171,13 +175,17 @@ class Eliminator {
   void clone_region(const Region& r, const std::vector<std::size_t>& states, std::size_t owner);
   Var state_constant(std::size_t v, std::size_t k);
   Var reduce(const Var& x) const { return plated_ ? sum(x, 1) : sum(x); }
-  /// States `idx` of table t (its rows).
+  /// States `idx` of table t (its columns).
   Var columns(const Var& t, const std::vector<std::size_t>& idx) const;
-  Var expand(const Var& t, const std::vector<std::size_t>& from, const std::vector<std::size_t>& to) const;
-  Var sum_out(const Var& t, const std::vector<std::size_t>& scope, std::size_t v) const;
+  /// For each joint state of `to`, the joint state of `from` (a subset) it contains.
+  std::vector<Eigen::Index> expand_index(const std::vector<std::size_t>& from, const std::vector<std::size_t>& to) const;
+  /// Multiplies the factors holding v and sums v out, in one product_sum per table: the
+  /// factor over the other variables of their scopes.
+  Factor eliminate(const std::vector<Factor>& bucket, std::size_t v) const;
   double size_of(const std::vector<std::size_t>& scope) const;
   std::string describe_scope(const std::vector<std::size_t>& scope) const;
   void check_size(const std::vector<std::size_t>& scope, const std::string& what) const;
+  /// The product of factors with no scope left (one entry each, per plate row).
   Factor multiply(const std::vector<Factor>& fs) const;
   /// log p(v | parents) for every joint state of `scope` (v and its parents; `parents` is v's
   /// region): per parent state, the distribution's per-row table of every state of v when it
@@ -190,9 +198,26 @@ class Eliminator {
   /// region cloned at that state).
   Var table(const Region& r, std::size_t owner, const std::function<Var()>& value);
 
+  /// A constant node with this value: one per distinct value (the same state of two choices
+  /// of one kind is one node), so clones that read it can be shared.
+  Var constant(Tensor value) const;
+  /// op(in), or the node already made for the same op and operands (deterministic, stateless
+  /// ops give the same value for the same operands). Clones of the same computation at the
+  /// same states (an HMM's transition table at every step) are then built and run once, and
+  /// their gradients meet in one place.
+  Var apply(const std::shared_ptr<const Op>& op, const std::vector<Var>& in);
+  /// v, or the node made before it for the same op and operands (v is then left unused).
+  Var canon(const Var& v);
+  /// v with every node from id `from` on (what one call built, e.g. a log_prob) made
+  /// canonical: the same computation on the same operands as before is the earlier node.
+  Var canon_since(const Var& v, std::size_t from);
+
   Graph& g_;
   std::size_t top_;
   const ExpectationOptions& opt_;
+  std::map<std::pair<const Op*, std::vector<std::size_t>>, Var> applied_;
+  mutable std::map<std::tuple<Eigen::Index, Eigen::Index, std::vector<double>>, Var> constants_;
+  std::map<std::vector<std::size_t>, Var> log_prob_tables_;  // by their blocks and layout
   std::vector<char> dep_;
   std::vector<int> var_of_;
   std::vector<Variable> vars_;
@@ -203,7 +228,7 @@ class Eliminator {
   /// without gradient (a constant factor taken out of a table and added back to log_scale_
   /// changes neither the value nor any derivative), added to log_scale_; returns it.
   Var rescale(const Var& t) {
-    const Var m = stop_gradient(max(t, 0));
+    const Var m = stop_gradient(max(t, 1));
     log_scale_ = log_scale_.empty() ? m : log_scale_ + m;
     return m;
   }
@@ -252,6 +277,53 @@ bool Eliminator::plated_ok(const Region& r) const {
   return true;
 }
 
+Var Eliminator::constant(Tensor value) const {
+  std::tuple<Eigen::Index, Eigen::Index, std::vector<double>> key{
+      value.rows(), value.cols(), std::vector<double>(value.data(), value.data() + value.shape().size())};
+  auto [it, fresh] = constants_.try_emplace(std::move(key));
+  if (fresh) it->second = g_.constant(std::move(value));
+  return it->second;
+}
+
+Var Eliminator::apply(const std::shared_ptr<const Op>& op, const std::vector<Var>& in) {
+  if (op->traits().random || op->traits().state.size() != 0) return g_.apply(op, in);
+  std::pair<const Op*, std::vector<std::size_t>> key{op.get(), {}};
+  for (const Var& v : in) key.second.push_back(v.id());
+  auto [it, fresh] = applied_.try_emplace(std::move(key));
+  if (fresh) it->second = g_.apply(op, in);
+  return it->second;
+}
+
+Var Eliminator::canon(const Var& v) {
+  const std::size_t id = v.id();
+  const Op* op = g_.op(id);
+  if (!op || op->traits().random || op->traits().state.size() != 0) return v;
+  std::pair<const Op*, std::vector<std::size_t>> key{op, {}};
+  for (std::size_t i : g_.inputs(id)) key.second.push_back(i);
+  return applied_.try_emplace(std::move(key), v).first->second;
+}
+
+Var Eliminator::canon_since(const Var& v, std::size_t from) {
+  if (v.empty() || v.id() < from) return v;
+  std::vector<Var> re(v.id() + 1 - from);
+  std::vector<Var> in;
+  for (std::size_t id = from; id <= v.id(); ++id) {
+    Var& out = re[id - from];
+    if (!g_.op(id)) {
+      out = g_.kind(id) == NodeKind::kConstant ? constant(*g_.value(id)) : g_.var(id);
+      continue;
+    }
+    in.clear();
+    bool same = true;
+    for (std::size_t i : g_.inputs(id)) {
+      in.push_back(i >= from ? re[i - from] : g_.var(i));
+      same = same && in.back().id() == i;
+    }
+    out = same ? canon(g_.var(id)) : apply(g_.shared_op(id), in);
+  }
+  return re.back();
+}
+
 Var Eliminator::state_constant(std::size_t v, std::size_t k) {
   Variable& var = vars_[v];
   if (var.constants.empty()) var.constants.resize(var.states);
@@ -265,7 +337,7 @@ Var Eliminator::state_constant(std::size_t v, std::size_t k) {
     } else {
       var.op->state(k, value);
     }
-    var.constants[k] = g_.constant(std::move(value));
+    var.constants[k] = constant(std::move(value));
   }
   return var.constants[k];
 }
@@ -281,7 +353,7 @@ void Eliminator::clone_region(const Region& r, const std::vector<std::size_t>& s
   for (std::size_t id : r.nodes) {
     in_region_[id] = stamp_;
     if (detail::is_frozen_box(g_, id)) {
-      clone_[id] = g_.constant(Tensor(g_.shape(id), 1.0));
+      clone_[id] = constant(Tensor(g_.shape(id), 1.0));
       continue;
     }
     if (dynamic_cast<const Distribution*>(g_.op(id))) {
@@ -295,17 +367,17 @@ void Eliminator::clone_region(const Region& r, const std::vector<std::size_t>& s
     }
     in.clear();
     for (std::size_t i : g_.inputs(id)) in.push_back(cloned(i));
-    clone_[id] = g_.apply(g_.shared_op(id), in);
+    clone_[id] = apply(g_.shared_op(id), in);
   }
 }
 
 Var Eliminator::columns(const Var& t, const std::vector<std::size_t>& idx) const {
-  bool identity = static_cast<Eigen::Index>(idx.size()) == t.rows();
+  bool identity = static_cast<Eigen::Index>(idx.size()) == t.cols();
   for (std::size_t i = 0; identity && i < idx.size(); ++i) identity = idx[i] == i;
   if (identity) return t;
-  Tensor index(static_cast<Eigen::Index>(idx.size()), 1);
-  for (std::size_t i = 0; i < idx.size(); ++i) index(static_cast<Eigen::Index>(i), 0) = static_cast<double>(idx[i]);
-  return gather_rows(t, g_.constant(std::move(index)));
+  std::vector<Eigen::Index> from(idx.begin(), idx.end()), to(idx.size());
+  std::iota(to.begin(), to.end(), Eigen::Index{0});
+  return product_sum({t}, {from}, to, static_cast<Eigen::Index>(idx.size()));
 }
 
 double Eliminator::size_of(const std::vector<std::size_t>& scope) const {
@@ -321,8 +393,8 @@ void decode(std::size_t c, const std::vector<std::size_t>& scope, const std::vec
   for (std::size_t i = 0; i < scope.size(); ++i) states[i] = c % radix[i], c /= radix[i];
 }
 
-Var Eliminator::expand(const Var& t, const std::vector<std::size_t>& from, const std::vector<std::size_t>& to) const {
-  if (t.empty() || from == to) return t;
+std::vector<Eigen::Index> Eliminator::expand_index(const std::vector<std::size_t>& from,
+                                                   const std::vector<std::size_t>& to) const {
   std::vector<std::size_t> radix_to, pos, stride_from(from.size());
   for (std::size_t v : to) radix_to.push_back(vars_[v].states);
   std::size_t s = 1;
@@ -331,30 +403,57 @@ Var Eliminator::expand(const Var& t, const std::vector<std::size_t>& from, const
     pos.push_back(static_cast<std::size_t>(std::lower_bound(to.begin(), to.end(), from[i]) - to.begin()));
   }
   const auto n = static_cast<std::size_t>(size_of(to));
-  std::vector<std::size_t> idx(n), states;
+  std::vector<Eigen::Index> idx(n);
+  std::vector<std::size_t> states;
   for (std::size_t c = 0; c < n; ++c) {
     decode(c, to, radix_to, states);
     std::size_t f = 0;
     for (std::size_t i = 0; i < from.size(); ++i) f += states[pos[i]] * stride_from[i];
-    idx[c] = f;
+    idx[c] = static_cast<Eigen::Index>(f);
   }
-  return columns(t, idx);
+  return idx;
 }
 
-Var Eliminator::sum_out(const Var& t, const std::vector<std::size_t>& scope, std::size_t v) const {
-  if (t.empty()) return t;
+Factor Eliminator::eliminate(const std::vector<Factor>& bucket, std::size_t v) const {
+  std::vector<std::size_t> scope;
+  for (const Factor& f : bucket) {
+    std::vector<std::size_t> u;
+    std::set_union(scope.begin(), scope.end(), f.scope.begin(), f.scope.end(), std::back_inserter(u));
+    scope = std::move(u);
+  }
+  check_size(scope, "summing out " + g_.describe(vars_[v].node));
+  // Joint state c of `scope` (v's state (c / stride) % K) adds into state low + high stride of
+  // the result, whose scope lacks v.
   const std::size_t at = static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
   std::size_t stride = 1;
   for (std::size_t i = 0; i < at; ++i) stride *= vars_[scope[i]].states;
   const std::size_t k_states = vars_[v].states;
-  // Row c of t (v's state (c / stride) % K) adds into row low + high stride of the result.
-  const auto n = static_cast<Eigen::Index>(size_of(scope));
-  Tensor index(n, 1);
-  for (Eigen::Index c = 0; c < n; ++c) {
-    const auto u = static_cast<std::size_t>(c);
-    index(c, 0) = static_cast<double>(u % stride + (u / (stride * k_states)) * stride);
+  const auto n = static_cast<std::size_t>(size_of(scope));
+  std::vector<Eigen::Index> out(n);
+  for (std::size_t c = 0; c < n; ++c) out[c] = static_cast<Eigen::Index>(c % stride + (c / (stride * k_states)) * stride);
+  const auto rows = static_cast<Eigen::Index>(n / k_states);
+  std::vector<std::vector<Eigen::Index>> maps;
+  for (const Factor& f : bucket) maps.push_back(expand_index(f.scope, scope));
+  // (a, b) = (prod_i a_i, sum_j b_j prod_{i != j} a_i), summed over v; empty a = 1, empty b = 0.
+  auto product = [&](std::size_t with_b) {
+    std::vector<Var> tables;
+    std::vector<std::vector<Eigen::Index>> index;
+    for (std::size_t i = 0; i < bucket.size(); ++i) {
+      const Var& t = i == with_b ? bucket[i].b : bucket[i].a;
+      if (!t.empty()) tables.push_back(t), index.push_back(maps[i]);
+    }
+    return product_sum(tables, index, out, rows);
+  };
+  Factor result;
+  for (std::size_t u : scope)
+    if (u != v) result.scope.push_back(u);
+  result.a = product(SIZE_MAX);
+  for (std::size_t j = 0; j < bucket.size(); ++j) {
+    if (bucket[j].b.empty()) continue;
+    const Var t = product(j);
+    result.b = result.b.empty() ? t : result.b + t;
   }
-  return scatter_rows(t, g_.constant(std::move(index)), n / static_cast<Eigen::Index>(k_states));
+  return result;
 }
 
 std::string Eliminator::describe_scope(const std::vector<std::size_t>& scope) const {
@@ -378,21 +477,15 @@ void Eliminator::check_size(const std::vector<std::size_t>& scope, const std::st
 Factor Eliminator::multiply(const std::vector<Factor>& fs) const {
   Factor out;
   for (const Factor& f : fs) {
-    std::vector<std::size_t> u;
-    std::set_union(out.scope.begin(), out.scope.end(), f.scope.begin(), f.scope.end(), std::back_inserter(u));
-    out.scope = std::move(u);
-  }
-  for (const Factor& f : fs) {
-    const Var a = expand(f.a, f.scope, out.scope), b = expand(f.b, f.scope, out.scope);
     // (a1, b1) (a2, b2) = (a1 a2, a1 b2 + b1 a2), with empty a = 1 and empty b = 0.
     Var nb;
-    if (!b.empty()) nb = out.a.empty() ? b : out.a * b;
+    if (!f.b.empty()) nb = out.a.empty() ? f.b : out.a * f.b;
     if (!out.b.empty()) {
-      const Var t = a.empty() ? out.b : out.b * a;
+      const Var t = f.a.empty() ? out.b : out.b * f.a;
       nb = nb.empty() ? t : nb + t;
     }
     out.b = nb;
-    if (!a.empty()) out.a = out.a.empty() ? a : out.a * a;
+    if (!f.a.empty()) out.a = out.a.empty() ? f.a : out.a * f.a;
   }
   return out;
 }
@@ -413,10 +506,11 @@ bool Eliminator::for_each_state(const Region& r, std::size_t owner, const std::f
 Var Eliminator::table(const Region& r, std::size_t owner, const std::function<Var()>& value) {
   std::vector<Var> cols;
   for_each_state(r, owner, [&] {
-    cols.push_back(plated_ ? transpose(value()) : value());
+    const std::size_t from = g_.size();
+    cols.push_back(canon_since(value(), from));
     return true;
   });
-  return cols.size() == 1 ? cols[0] : concat(cols, 0);
+  return cols.size() == 1 ? cols[0] : concat(cols, 1);
 }
 
 Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::vector<std::size_t>& scope) {
@@ -427,11 +521,12 @@ Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::
     return params;
   };
   if (plated_) {
-    // Blocks by parent state, each K states x rows: [parent state][state of v], v fastest.
+    // Blocks by parent state, each rows x K states: [parent state][state of v], v fastest.
     std::vector<Var> blocks;
     const bool all = for_each_state(parents, SIZE_MAX - 1 - v, [&] {
-      const Var t = var.op->row_state_log_probs(params_of(), g_.shape(var.node));
-      if (!t.empty()) blocks.push_back(transpose(t));
+      const std::size_t from = g_.size();
+      const Var t = canon_since(var.op->row_state_log_probs(params_of(), g_.shape(var.node)), from);
+      if (!t.empty()) blocks.push_back(t);
       return !t.empty();
     });
     if (all) {
@@ -441,12 +536,17 @@ Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::
       std::size_t low = 1;
       for (std::size_t i = 0; i < at; ++i) low *= vars_[scope[i]].states;
       const auto n = static_cast<std::size_t>(size_of(scope));
+      // The same blocks in the same layout (a chain's transitions at every step): one table.
+      std::vector<std::size_t> key{at, low, k_states, n};
+      for (const Var& b : blocks) key.push_back(b.id());
+      Var& memo = log_prob_tables_[key];
+      if (!memo.empty()) return memo;
       std::vector<std::size_t> idx(n);
       for (std::size_t c = 0; c < n; ++c) {
         const std::size_t k = (c / low) % k_states, parent = c % low + (c / (low * k_states)) * low;
         idx[c] = parent * k_states + k;
       }
-      return columns(blocks.size() == 1 ? blocks[0] : concat(blocks, 0), idx);
+      return memo = columns(blocks.size() == 1 ? blocks[0] : concat(blocks, 1), idx);
     }
   }
   Region r = parents;
@@ -579,7 +679,7 @@ Var Eliminator::run() {
     Region r = var_regions[v];
     r.scope.insert(std::lower_bound(r.scope.begin(), r.scope.end(), v), v);
     check_size(r.scope, "the distribution of " + g_.describe(vars_[v].node));
-    factors.push_back({r.scope, exp(log_prob_table(v, var_regions[v], r.scope)), Var()});
+    factors.push_back({r.scope, canon(exp(log_prob_table(v, var_regions[v], r.scope))), Var()});
   }
   for (std::size_t j = 0; j < terms.size(); ++j) {
     const Region& r = term_regions[j];
@@ -589,7 +689,7 @@ Var Eliminator::run() {
     Var d;
     if (plated_ && var_of_[t] >= 0 && !w.empty() && w.shape() == g_.shape(t)) {
       // The term is a choice itself, weighted: row r, state k gives sum_c w_rc S_kc with S the
-      // per-row states, all at once: (w S^T)^T.
+      // per-row states, all at once: w S^T.
       const Variable& var = vars_[static_cast<std::size_t>(var_of_[t])];
       const Eigen::Index cols = g_.shape(t).cols;
       Tensor unit(1, cols), st(cols, static_cast<Eigen::Index>(var.states));
@@ -597,7 +697,7 @@ Var Eliminator::run() {
         var.op->state(k, unit);
         st.matrix().col(static_cast<Eigen::Index>(k)) = unit.matrix().row(0).transpose();
       }
-      d = transpose(matmul(w, g_.constant(std::move(st))));
+      d = matmul(w, g_.constant(std::move(st)));
     } else {
       d = table(r, factors.size(), [&] {
         const Var c = cloned(t);
@@ -650,16 +750,12 @@ Var Eliminator::run() {
     std::vector<Factor> bucket;
     for (std::size_t f : holding[v])
       if (alive[f]) bucket.push_back(factors[f]), alive[f] = 0;
-    Factor product = multiply(bucket);
-    check_size(product.scope, "summing out " + g_.describe(vars_[v].node));
-    Factor summed{{}, sum_out(product.a, product.scope, v), sum_out(product.b, product.scope, v)};
+    Factor summed = eliminate(bucket, v);
     if (product_mode) {  // the largest entry per plate row out, its log into log_scale_
-      const Var m = stop_gradient(max(summed.a, 0));
+      const Var m = stop_gradient(max(summed.a, 1));
       summed.a = summed.a / m;
       log_scale_ = log_scale_.empty() ? log(m) : log_scale_ + log(m);
     }
-    for (std::size_t u : product.scope)
-      if (u != v) summed.scope.push_back(u);
     const std::size_t id = factors.size();
     factors.push_back(std::move(summed));
     alive.push_back(1);

@@ -71,3 +71,34 @@ TEST_CASE("logsumexp is stable at extreme values; max and min give the first ext
   CHECK(s.run(scg::grad(scg::sum(scg::max(t, 1)), {t})[0]) == scg::Tensor::from_rows({{0, 1, 0}}));
   CHECK(s.run(scg::grad(scg::sum(scg::min(t, 1)), {t})[0]) == scg::Tensor::from_rows({{1, 0, 0}}));
 }
+
+TEST_CASE("product_sum: bad index lists and shapes throw when the node is built, naming what is wrong") {
+  scg::Graph g;
+  auto a = g.parameter("a", scg::Tensor(2, 3, 1.0));
+  auto b = g.parameter("b", scg::Tensor(2, 2, 1.0));
+  auto c = g.parameter("c", scg::Tensor(3, 2, 1.0));
+  const std::vector<Eigen::Index> out{0, 1};
+  CHECK_THROWS_WITH_AS(scg::product_sum({}, {}, out, 2), doctest::Contains("no tables"), scg::Error);
+  CHECK_THROWS_WITH_AS(scg::product_sum({a, b}, {{0, 1}}, out, 2), doctest::Contains("2 tables but 1 index"),
+                       scg::Error);
+  CHECK_THROWS_WITH_AS(scg::product_sum({a}, {{0, 1, 2}}, out, 2), doctest::Contains("index[0] has 3 entries"),
+                       scg::Error);
+  // A column past the table's (3 columns), a negative one, a result column past `cols`.
+  CHECK_THROWS_WITH_AS(scg::product_sum({a, b}, {{0, 3}, {0, 1}}, out, 2),
+                       doctest::Contains("index[0][1] is 3; parameter 'a' (#0, 2x3) has columns 0..2"), scg::Error);
+  CHECK_THROWS_WITH_AS(scg::product_sum({a, b}, {{0, 1}, {-1, 1}}, out, 2), doctest::Contains("index[1][0] is -1"),
+                       scg::Error);
+  CHECK_THROWS_WITH_AS(scg::product_sum({a}, {{0, 1}}, {0, 2}, 2), doctest::Contains("out_index[1] is 2"),
+                       scg::Error);
+  CHECK_THROWS_WITH_AS(scg::product_sum({a}, {{0, 1}}, out, 0), doctest::Contains("cols must be at least 1"),
+                       scg::Error);
+  // Tables with different row counts: a shape error naming the op and both shapes.
+  CHECK_THROWS_WITH_AS(scg::product_sum({a, c}, {{0, 1}, {0, 1}}, out, 2),
+                       doctest::Contains("same number of rows"), scg::ShapeError);
+  // Values: the 2 x 2 result of a 2-state sum, by hand.
+  auto x = g.parameter("x", scg::Tensor::from_rows({{1, 2, 3}, {4, 5, 6}}));
+  auto y = g.parameter("y", scg::Tensor::from_rows({{10, 20}, {30, 40}}));
+  auto p = scg::product_sum({x, y}, {{0, 1, 2}, {0, 1, 1}}, {1, 1, 0}, 2);
+  scg::Session s(g, 1);
+  CHECK(s.run(p) == scg::Tensor::from_rows({{3 * 20, 1 * 10 + 2 * 20}, {6 * 40, 4 * 30 + 5 * 40}}));
+}

@@ -176,6 +176,31 @@ inline scg::Tensor block(const scg::Tensor& a, Eigen::Index r0, Eigen::Index c0,
   return out;
 }
 inline scg::Tensor indices() { return scg::Tensor::from_rows({{2}, {0}, {3}, {2}, {1}}); }
+/// product_sum's reference: column out[s] accumulates the product of columns index[i][s].
+using Index = std::vector<std::vector<Eigen::Index>>;
+inline scg::Tensor product_sum_ref(const Tensors& t, const Index& index, const std::vector<Eigen::Index>& out,
+                                   Eigen::Index cols) {
+  std::vector<LD> acc(static_cast<std::size_t>(t[0].rows() * cols), 0.0L);
+  for (std::size_t s = 0; s < out.size(); ++s)
+    for (Eigen::Index r = 0; r < t[0].rows(); ++r) {
+      LD p = 1;
+      for (std::size_t i = 0; i < t.size(); ++i) p *= t[i](r, index[i][s]);
+      acc[static_cast<std::size_t>(out[s] * t[0].rows() + r)] += p;
+    }
+  scg::Tensor o(t[0].rows(), cols);
+  for (std::size_t k = 0; k < acc.size(); ++k) o.data()[k] = static_cast<double>(acc[k]);
+  return o;
+}
+// Three tables over (a, b) with 2 x 3 joint states (a fastest), summed over a into 4 columns
+// (column 3 never written), some states twice.
+inline const Index& ps_index() {
+  static const Index i{{0, 1, 0, 1, 0, 1, 1, 0}, {0, 0, 1, 1, 2, 2, 0, 2}, {0, 1, 2, 3, 4, 5, 1, 4}};
+  return i;
+}
+inline const std::vector<Eigen::Index>& ps_out() {
+  static const std::vector<Eigen::Index> o{0, 0, 1, 1, 2, 2, 0, 2};
+  return o;
+}
 inline scg::Tensor identity(Eigen::Index k) {
   scg::Tensor t(k, k);
   for (Eigen::Index i = 0; i < k; ++i) t(i, i) = 1.0;
@@ -364,6 +389,24 @@ inline const std::vector<Spec>& table() {
          for (Eigen::Index i = 0; i < 5; ++i)
            for (Eigen::Index c = 0; c < 3; ++c) out(static_cast<Eigen::Index>(indices()(i, 0)), c) += x[0](i, c);
          return out;
+       }},
+      {"product_sum of three 3-row tables into 4 columns", {{3, 2, A}, {3, 3, A}, {3, 6, A}},
+       [](const Vars& x) { return scg::product_sum({x[0], x[1], x[2]}, ps_index(), ps_out(), 4); },
+       [](const Tensors& x) { return product_sum_ref(x, ps_index(), ps_out(), 4); }},
+      {"product_sum of 1-row tables (the scalar loop)", {{1, 2, A}, {1, 3, A}, {1, 6, A}},
+       [](const Vars& x) { return scg::product_sum({x[0], x[1], x[2]}, ps_index(), ps_out(), 4); },
+       [](const Tensors& x) { return product_sum_ref(x, ps_index(), ps_out(), 4); }},
+      {"product_sum of one table (columns gathered and summed)", {{3, 6, A}},
+       [](const Vars& x) { return scg::product_sum({x[0]}, {ps_index()[2]}, ps_out(), 4); },
+       [](const Tensors& x) { return product_sum_ref(x, {ps_index()[2]}, ps_out(), 4); }},
+      {"product_sum of five tables (any count)", {{2, 2, A}, {2, 3, A}, {2, 6, A}, {2, 2, A}, {2, 3, A}},
+       [](const Vars& x) {
+         const Index i{ps_index()[0], ps_index()[1], ps_index()[2], ps_index()[0], ps_index()[1]};
+         return scg::product_sum({x[0], x[1], x[2], x[3], x[4]}, i, ps_out(), 3);
+       },
+       [](const Tensors& x) {
+         return product_sum_ref(x, {ps_index()[0], ps_index()[1], ps_index()[2], ps_index()[0], ps_index()[1]},
+                                ps_out(), 3);
        }},
       {"one_hot times x", {{5, 4, A}}, [](const Vars& x) { return scg::one_hot(x[0].graph().constant(indices()), 4) * x[0]; },
        [](const Tensors& x) { return map2(gathered(identity(4), indices()), x[0], [](LD a, LD b) { return a * b; }); }},
