@@ -218,6 +218,7 @@ class Eliminator {
   std::map<std::pair<const Op*, std::vector<std::size_t>>, Var> applied_;
   mutable std::map<std::tuple<Eigen::Index, Eigen::Index, std::vector<double>>, Var> constants_;
   std::map<std::vector<std::size_t>, Var> log_prob_tables_;  // by their blocks and layout
+  std::map<std::vector<std::size_t>, Var> log_probs_;  // by distribution, state and parameters
   std::vector<char> dep_;
   std::vector<int> var_of_;
   std::vector<Variable> vars_;
@@ -520,7 +521,8 @@ Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::
     for (std::size_t in : g_.inputs(var.node)) params.push_back(cloned(in));
     return params;
   };
-  if (plated_) {
+  // Plated, or a one-row choice (its states are its row's states): every state at once.
+  if (plated_ || g_.shape(var.node).rows == 1) {
     // Blocks by parent state, each rows x K states: [parent state][state of v], v fastest.
     std::vector<Var> blocks;
     const bool all = for_each_state(parents, SIZE_MAX - 1 - v, [&] {
@@ -551,7 +553,15 @@ Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::
   }
   Region r = parents;
   r.scope = scope;
-  return table(r, SIZE_MAX - 1 - v, [&] { return reduce(var.op->log_prob(params_of(), cloned(var.node))); });
+  return table(r, SIZE_MAX - 1 - v, [&] {
+    // The same distribution at the same (cloned) parameters and state: the node built before.
+    const std::vector<Var> params = params_of();
+    std::vector<std::size_t> key{reinterpret_cast<std::uintptr_t>(var.op), cloned(var.node).id()};
+    for (const Var& p : params) key.push_back(p.id());
+    Var& memo = log_probs_[key];
+    if (memo.empty()) memo = reduce(var.op->log_prob(params, cloned(var.node)));
+    return memo;
+  });
 }
 
 Var Eliminator::run() {
@@ -687,7 +697,7 @@ Var Eliminator::run() {
     const Var w = weights.empty() ? Var() : weights[j];
     const std::size_t t = terms[j];
     Var d;
-    if (plated_ && var_of_[t] >= 0 && !w.empty() && w.shape() == g_.shape(t)) {
+    if ((plated_ || g_.shape(t).rows == 1) && var_of_[t] >= 0 && !w.empty() && w.shape() == g_.shape(t)) {
       // The term is a choice itself, weighted: row r, state k gives sum_c w_rc S_kc with S the
       // per-row states, all at once: w S^T.
       const Variable& var = vars_[static_cast<std::size_t>(var_of_[t])];
@@ -697,7 +707,9 @@ Var Eliminator::run() {
         var.op->state(k, unit);
         st.matrix().col(static_cast<Eigen::Index>(k)) = unit.matrix().row(0).transpose();
       }
-      d = matmul(w, g_.constant(std::move(st)));
+      // Categorical states are the unit rows (S = I): then the table is w itself.
+      const bool unit_rows = st.rows() == st.cols() && st.matrix().isIdentity(0.0);
+      d = unit_rows ? w : matmul(w, constant(std::move(st)));
     } else {
       d = table(r, factors.size(), [&] {
         const Var c = cloned(t);
