@@ -37,13 +37,15 @@
 // such (docs/higher_order.md).
 #include "expectation.hpp"
 
+#include <boost/container_hash/hash.hpp>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/connected_components.hpp>
 #include <boost/graph/minimum_degree_ordering.hpp>
 #include <algorithm>
-#include <map>
+#include <bit>
 #include <numeric>
 #include <set>
+#include <unordered_map>
 
 #include "../core/distribution.hpp"
 #include "../core/error.hpp"
@@ -215,10 +217,14 @@ class Eliminator {
   Graph& g_;
   std::size_t top_;
   const ExpectationOptions& opt_;
-  std::map<std::pair<const Op*, std::vector<std::size_t>>, Var> applied_;
-  mutable std::map<std::tuple<Eigen::Index, Eigen::Index, std::vector<double>>, Var> constants_;
-  std::map<std::vector<std::size_t>, Var> log_prob_tables_;  // by their blocks and layout
-  std::map<std::vector<std::size_t>, Var> log_probs_;  // by distribution, state and parameters
+  // Memos, hashed (constant time per lookup, so building stays linear in the model's size).
+  using Key = std::vector<std::uint64_t>;
+  using Memo = std::unordered_map<Key, Var, boost::hash<Key>>;
+  static Key op_key(const Op* op) { return {reinterpret_cast<std::uintptr_t>(op)}; }
+  Memo applied_;                 // by op and operand ids
+  mutable Memo constants_;       // by shape and bits
+  Memo log_prob_tables_;         // by their blocks and layout
+  Memo log_probs_;               // by distribution, state and parameters
   std::vector<char> dep_;
   std::vector<int> var_of_;
   std::vector<Variable> vars_;
@@ -279,8 +285,8 @@ bool Eliminator::plated_ok(const Region& r) const {
 }
 
 Var Eliminator::constant(Tensor value) const {
-  std::tuple<Eigen::Index, Eigen::Index, std::vector<double>> key{
-      value.rows(), value.cols(), std::vector<double>(value.data(), value.data() + value.shape().size())};
+  Key key{static_cast<std::uint64_t>(value.rows()), static_cast<std::uint64_t>(value.cols())};
+  for (Eigen::Index i = 0; i < value.shape().size(); ++i) key.push_back(std::bit_cast<std::uint64_t>(value.data()[i]));
   auto [it, fresh] = constants_.try_emplace(std::move(key));
   if (fresh) it->second = g_.constant(std::move(value));
   return it->second;
@@ -288,8 +294,8 @@ Var Eliminator::constant(Tensor value) const {
 
 Var Eliminator::apply(const std::shared_ptr<const Op>& op, const std::vector<Var>& in) {
   if (op->traits().random || op->traits().state.size() != 0) return g_.apply(op, in);
-  std::pair<const Op*, std::vector<std::size_t>> key{op.get(), {}};
-  for (const Var& v : in) key.second.push_back(v.id());
+  Key key = op_key(op.get());
+  for (const Var& v : in) key.push_back(v.id());
   auto [it, fresh] = applied_.try_emplace(std::move(key));
   if (fresh) it->second = g_.apply(op, in);
   return it->second;
@@ -299,8 +305,8 @@ Var Eliminator::canon(const Var& v) {
   const std::size_t id = v.id();
   const Op* op = g_.op(id);
   if (!op || op->traits().random || op->traits().state.size() != 0) return v;
-  std::pair<const Op*, std::vector<std::size_t>> key{op, {}};
-  for (std::size_t i : g_.inputs(id)) key.second.push_back(i);
+  Key key = op_key(op);
+  for (std::size_t i : g_.inputs(id)) key.push_back(i);
   return applied_.try_emplace(std::move(key), v).first->second;
 }
 
@@ -432,7 +438,7 @@ Factor Eliminator::eliminate(const std::vector<Factor>& bucket, std::size_t v) c
   const auto n = static_cast<std::size_t>(size_of(scope));
   std::vector<Eigen::Index> out(n);
   for (std::size_t c = 0; c < n; ++c) out[c] = static_cast<Eigen::Index>(c % stride + (c / (stride * k_states)) * stride);
-  const auto rows = static_cast<Eigen::Index>(n / k_states);
+  const auto cols = static_cast<Eigen::Index>(n / k_states);
   std::vector<std::vector<Eigen::Index>> maps;
   for (const Factor& f : bucket) maps.push_back(expand_index(f.scope, scope));
   // (a, b) = (prod_i a_i, sum_j b_j prod_{i != j} a_i), summed over v; empty a = 1, empty b = 0.
@@ -443,7 +449,7 @@ Factor Eliminator::eliminate(const std::vector<Factor>& bucket, std::size_t v) c
       const Var& t = i == with_b ? bucket[i].b : bucket[i].a;
       if (!t.empty()) tables.push_back(t), index.push_back(maps[i]);
     }
-    return product_sum(tables, index, out, rows);
+    return product_sum(tables, index, out, cols);
   };
   Factor result;
   for (std::size_t u : scope)
@@ -539,7 +545,7 @@ Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::
       for (std::size_t i = 0; i < at; ++i) low *= vars_[scope[i]].states;
       const auto n = static_cast<std::size_t>(size_of(scope));
       // The same blocks in the same layout (a chain's transitions at every step): one table.
-      std::vector<std::size_t> key{at, low, k_states, n};
+      Key key{at, low, k_states, n};
       for (const Var& b : blocks) key.push_back(b.id());
       Var& memo = log_prob_tables_[key];
       if (!memo.empty()) return memo;
@@ -556,7 +562,8 @@ Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::
   return table(r, SIZE_MAX - 1 - v, [&] {
     // The same distribution at the same (cloned) parameters and state: the node built before.
     const std::vector<Var> params = params_of();
-    std::vector<std::size_t> key{reinterpret_cast<std::uintptr_t>(var.op), cloned(var.node).id()};
+    Key key = op_key(var.op);
+    key.push_back(cloned(var.node).id());
     for (const Var& p : params) key.push_back(p.id());
     Var& memo = log_probs_[key];
     if (memo.empty()) memo = reduce(var.op->log_prob(params, cloned(var.node)));
