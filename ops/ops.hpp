@@ -132,6 +132,17 @@ Var scatter_rows(const Var& x, const Var& indices, Eigen::Index rows);
 /// through out_index and the result written through index[j].
 Var product_sum(const std::vector<Var>& tables, const std::vector<std::vector<Eigen::Index>>& index,
                 const std::vector<Eigen::Index>& out_index, Eigen::Index cols);
+/// product_sum in log space, stably: column o of the result is log sum over s with
+/// out_index[s] = o of exp(sum_i log_tables[i].col(index[i][s])), each row shifted by its
+/// largest exponent first (products of many tiny likelihood factors neither underflow nor
+/// overflow; a column with no entries is -inf). d/dlog_tables[j] = g[o(s)] P(s) added through
+/// index[j], with P(s) = exp(S(s) - out[o(s)]) the weight of s in its sum.
+Var log_product_sum(const std::vector<Var>& log_tables, const std::vector<std::vector<Eigen::Index>>& index,
+                    const std::vector<Eigen::Index>& out_index, Eigen::Index cols);
+/// Column s of the result is the sum over i of column index[i][s] of tables[i] (equal row
+/// counts; index lists of equal length n >= 1). d/dtables[j] = g's columns added back through
+/// index[j].
+Var gather_sum(const std::vector<Var>& tables, const std::vector<std::vector<Eigen::Index>>& index);
 /// n x k rows with a 1 at column indices(i) (indices: n x 1 integers in [0, k)). No derivative.
 Var one_hot(const Var& indices, Eigen::Index k);
 

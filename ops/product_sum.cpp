@@ -9,7 +9,19 @@
 //   out_index and the result is written through index[j]: the same op with the roles of two
 //   maps swapped, so it differentiates again to any order.
 // The maps are shared (immutable) between a node and its derivatives.
+//
+// log_product_sum(log_tables, index, out_index, cols): the same in log space, stably: column o
+// of the result is log sum_{s: out_index[s] = o} exp(sum_i log_tables[i].col(index[i][s])),
+// each row shifted by its largest exponent before exp, so products of many tiny factors
+// (likelihoods) neither underflow nor overflow. d/dlog_tables[j] scatters g[o(s)] P(s) through
+// index[j], with P(s) = exp(S(s) - out[o(s)]) (the weight of joint state s in its sum): built
+// from gather_sum, exp and product_sum, so it differentiates again.
+//
+// gather_sum(tables, index): column s of the result is sum_i tables[i].col(index[i][s]); linear,
+// d/dtables[j] = g's columns added back through index[j] (a product_sum of one table).
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <array>
 #include <memory>
 
@@ -19,21 +31,38 @@ namespace scg {
 namespace {
 using Map = std::shared_ptr<const std::vector<std::uint32_t>>;
 
+/// The maps' largest entries (for shape checks).
+std::vector<std::size_t> bounds_of(const std::vector<Map>& maps) {
+  std::vector<std::size_t> b;
+  for (const Map& m : maps) b.push_back(m->empty() ? 0 : *std::max_element(m->begin(), m->end()));
+  return b;
+}
+
+/// Checks operand shapes against the maps: equal row counts, map entries within the columns.
+void check_tables(const std::string& op, std::span<const Shape> in, const std::vector<std::size_t>& bounds,
+                  const std::vector<Map>& maps) {
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i].rows != in[0].rows) shape_error(op, in, "every table must have the same number of rows");
+    if (!maps[i]->empty() && bounds[i] >= static_cast<std::size_t>(in[i].cols))
+      shape_error(op, in, "index " + std::to_string(i) + " names column " + std::to_string(bounds[i]) + " of table " +
+                              std::to_string(i));
+  }
+}
+
+Map identity_map(std::size_t n) {
+  auto m = std::make_shared<std::vector<std::uint32_t>>(n);
+  for (std::size_t s = 0; s < n; ++s) (*m)[s] = static_cast<std::uint32_t>(s);
+  return m;
+}
+
 class ProductSumOp final : public Op {
  public:
   ProductSumOp(std::vector<Map> maps, Map out_map, Eigen::Index cols)
       : Op(detail::traits(RowLocality::kAll, CostTerms::kScaledOperand)),
-        maps_(std::move(maps)), out_(std::move(out_map)), cols_(cols) {
-    for (const Map& m : maps_) bounds_.push_back(m->empty() ? 0 : *std::max_element(m->begin(), m->end()));
-  }
+        maps_(std::move(maps)), out_(std::move(out_map)), cols_(cols), bounds_(bounds_of(maps_)) {}
   std::string name() const override { return "product_sum"; }
   Shape infer(std::span<const Shape> in) const override {
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      if (in[i].rows != in[0].rows) shape_error(name(), in, "every table must have the same number of rows");
-      if (!maps_[i]->empty() && bounds_[i] >= static_cast<std::size_t>(in[i].cols))
-        shape_error(name(), in, "index " + std::to_string(i) + " names column " + std::to_string(bounds_[i]) +
-                                    " of table " + std::to_string(i));
-    }
+    check_tables(name(), in, bounds_, maps_);
     return {in[0].rows, cols_};
   }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
@@ -107,34 +136,167 @@ class ProductSumOp final : public Op {
 };
 
 /// The map `what` (entries in [0, limit), columns of `of`), checked.
-Map to_map(const std::vector<Eigen::Index>& v, Eigen::Index limit, const std::string& what, const std::string& of) {
+Var scatter(const Var& g, const Map& through, Eigen::Index cols);
+
+class GatherSumOp final : public Op {
+ public:
+  explicit GatherSumOp(std::vector<Map> maps)
+      : Op(detail::traits(RowLocality::kAll, CostTerms::kSumOfOperands)), maps_(std::move(maps)),
+        bounds_(bounds_of(maps_)) {}
+  std::string name() const override { return "gather_sum"; }
+  Shape infer(std::span<const Shape> in) const override {
+    check_tables(name(), in, bounds_, maps_);
+    return {in[0].rows, static_cast<Eigen::Index>(maps_[0]->size())};
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    const Eigen::Index rows = out.rows();
+    for (std::size_t s = 0; s < maps_[0]->size(); ++s) {
+      Eigen::Map<Eigen::ArrayXd> dst(out.data() + static_cast<Eigen::Index>(s) * rows, rows);
+      dst = Eigen::Map<const Eigen::ArrayXd>(in[0]->data() + (*maps_[0])[s] * rows, rows);
+      for (std::size_t i = 1; i < in.size(); ++i)
+        dst += Eigen::Map<const Eigen::ArrayXd>(in[i]->data() + (*maps_[i])[s] * rows, rows);
+    }
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
+                            std::span<const char> needed) const override {
+    std::vector<Var> d(in.size());
+    for (std::size_t j = 0; j < in.size(); ++j)
+      if (needed[j]) d[j] = scatter(g, maps_[j], in[j].cols());
+    return d;
+  }
+
+ private:
+  std::vector<Map> maps_;
+  std::vector<std::size_t> bounds_;
+};
+
+class LogProductSumOp final : public Op {
+ public:
+  LogProductSumOp(std::vector<Map> maps, Map out_map, Eigen::Index cols)
+      : Op(detail::traits(RowLocality::kAll)), maps_(std::move(maps)), out_(std::move(out_map)), cols_(cols),
+        bounds_(bounds_of(maps_)) {}
+  std::string name() const override { return "log_product_sum"; }
+  Shape infer(std::span<const Shape> in) const override {
+    check_tables(name(), in, bounds_, maps_);
+    return {in[0].rows, cols_};
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    // S (rows x n) into a per-thread scratch (grown once, then reused: no allocation once
+    // warm), each output column's largest S per row, then the shifted sums.
+    const Eigen::Index rows = out.rows(), n = static_cast<Eigen::Index>(out_->size());
+    thread_local Eigen::ArrayXXd scratch;
+    if (scratch.size() < rows * n) scratch.resize(rows, n);
+    Eigen::Map<Eigen::ArrayXXd> S(scratch.data(), rows, n);
+    for (Eigen::Index s = 0; s < n; ++s) {
+      auto col = S.col(s);
+      col = Eigen::Map<const Eigen::ArrayXd>(in[0]->data() + (*maps_[0])[s] * rows, rows);
+      for (std::size_t i = 1; i < in.size(); ++i)
+        col += Eigen::Map<const Eigen::ArrayXd>(in[i]->data() + (*maps_[i])[s] * rows, rows);
+    }
+    auto o = out.matrix().array();
+    o.setConstant(-std::numeric_limits<double>::infinity());
+    for (Eigen::Index s = 0; s < n; ++s) o.col((*out_)[s]) = o.col((*out_)[s]).max(S.col(s));
+    thread_local Eigen::ArrayXXd shift;
+    shift = o;  // the largest exponent per row and column; -inf where every term is 0
+    for (Eigen::Index c = 0; c < cols_; ++c)
+      for (Eigen::Index r = 0; r < rows; ++r)
+        if (!std::isfinite(shift(r, c))) shift(r, c) = 0.0;
+    o.setZero();
+    for (Eigen::Index s = 0; s < n; ++s) {
+      const auto c = static_cast<Eigen::Index>((*out_)[s]);
+      o.col(c) += (S.col(s) - shift.col(c)).exp();
+    }
+    o = o.log() + shift;
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
+                            std::span<const char> needed) const override {
+    // P(s) = exp(S(s) - out[o(s)]); d/dL_j = scatter of g[o(s)] P(s) through index[j].
+    std::vector<Var> tables(in.begin(), in.end());
+    tables.push_back(-out);
+    std::vector<Map> maps = maps_;
+    maps.push_back(out_);
+    Graph& graph = g.graph();
+    const Var p = exp(graph.apply(std::make_shared<const GatherSumOp>(std::move(maps)), tables));
+    const Map id = identity_map(out_->size());
+    const Var w = graph.apply(std::make_shared<const ProductSumOp>(std::vector<Map>{out_, id}, id,
+                                                                   static_cast<Eigen::Index>(out_->size())),
+                              {g, p});
+    std::vector<Var> d(in.size());
+    for (std::size_t j = 0; j < in.size(); ++j)
+      if (needed[j]) d[j] = scatter(w, maps_[j], in[j].cols());
+    return d;
+  }
+
+ private:
+  std::vector<Map> maps_;
+  Map out_;
+  Eigen::Index cols_;
+  std::vector<std::size_t> bounds_;
+};
+
+/// Column s of g added into column through[s] of a cols-column result.
+Var scatter(const Var& g, const Map& through, Eigen::Index cols) {
+  return g.graph().apply(std::make_shared<const ProductSumOp>(std::vector<Map>{identity_map(through->size())},
+                                                              through, cols),
+                         {g});
+}
+
+/// The map `what` of `fn` (entries in [0, limit), columns of `of`), checked.
+Map to_map(const char* fn, const std::vector<Eigen::Index>& v, Eigen::Index limit, const std::string& what,
+           const std::string& of) {
   auto m = std::make_shared<std::vector<std::uint32_t>>(v.size());
   for (std::size_t s = 0; s < v.size(); ++s) {
     if (v[s] < 0 || v[s] >= limit || v[s] > static_cast<Eigen::Index>(UINT32_MAX))
-      throw Error("product_sum: " + what + "[" + std::to_string(s) + "] is " + std::to_string(v[s]) +
-                  "; " + of + " has columns 0.." + std::to_string(limit - 1));
+      throw Error(std::string(fn) + ": " + what + "[" + std::to_string(s) + "] is " + std::to_string(v[s]) + "; " +
+                  of + " has columns 0.." + std::to_string(limit - 1));
     (*m)[s] = static_cast<std::uint32_t>(v[s]);
   }
   return m;
+}
+
+/// The tables' index maps, checked: one list per table, each with n entries.
+std::vector<Map> table_maps(const char* fn, const std::vector<Var>& tables,
+                            const std::vector<std::vector<Eigen::Index>>& index, std::size_t n) {
+  if (tables.empty()) throw Error(std::string(fn) + ": no tables");
+  if (index.size() != tables.size())
+    throw Error(std::string(fn) + ": " + std::to_string(tables.size()) + " tables but " +
+                std::to_string(index.size()) + " index lists (one per table)");
+  std::vector<Map> maps;
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    if (tables[i].empty()) throw Error(std::string(fn) + ": table " + std::to_string(i) + " is an empty Var");
+    if (index[i].size() != n)
+      throw Error(std::string(fn) + ": index[" + std::to_string(i) + "] has " + std::to_string(index[i].size()) +
+                  " entries, " + (index[0].size() == n ? "index[0] " : "out_index ") + std::to_string(n) +
+                  " (one per joint state)");
+    maps.push_back(to_map(fn, index[i], tables[i].cols(), "index[" + std::to_string(i) + "]", tables[i].describe()));
+  }
+  return maps;
+}
+
+template <class OpT>
+Var contraction(const char* fn, const std::vector<Var>& tables, const std::vector<std::vector<Eigen::Index>>& index,
+                const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
+  std::vector<Map> maps = table_maps(fn, tables, index, out_index.size());
+  if (cols < 1) throw Error(std::string(fn) + ": cols must be at least 1, not " + std::to_string(cols));
+  Map out = to_map(fn, out_index, cols, "out_index", "the " + std::to_string(cols) + "-column result");
+  return detail::make<OpT>(tables, std::move(maps), std::move(out), cols);
 }
 }  // namespace
 
 Var product_sum(const std::vector<Var>& tables, const std::vector<std::vector<Eigen::Index>>& index,
                 const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
-  if (tables.empty()) throw Error("product_sum: no tables");
-  if (index.size() != tables.size())
-    throw Error("product_sum: " + std::to_string(tables.size()) + " tables but " + std::to_string(index.size()) +
-                " index lists (one per table)");
-  if (cols < 1) throw Error("product_sum: cols must be at least 1, not " + std::to_string(cols));
-  std::vector<Map> maps;
-  for (std::size_t i = 0; i < tables.size(); ++i) {
-    if (tables[i].empty()) throw Error("product_sum: table " + std::to_string(i) + " is an empty Var");
-    if (index[i].size() != out_index.size())
-      throw Error("product_sum: index[" + std::to_string(i) + "] has " + std::to_string(index[i].size()) +
-                  " entries, out_index " + std::to_string(out_index.size()) + " (one per product)");
-    maps.push_back(to_map(index[i], tables[i].cols(), "index[" + std::to_string(i) + "]", tables[i].describe()));
-  }
-  Map out = to_map(out_index, cols, "out_index", "the " + std::to_string(cols) + "-column result");
-  return detail::make<ProductSumOp>(tables, std::move(maps), std::move(out), cols);
+  return contraction<ProductSumOp>("product_sum", tables, index, out_index, cols);
+}
+
+Var log_product_sum(const std::vector<Var>& log_tables, const std::vector<std::vector<Eigen::Index>>& index,
+                    const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
+  return contraction<LogProductSumOp>("log_product_sum", log_tables, index, out_index, cols);
+}
+
+Var gather_sum(const std::vector<Var>& tables, const std::vector<std::vector<Eigen::Index>>& index) {
+  const std::size_t n = index.empty() ? 0 : index[0].size();
+  std::vector<Map> maps = table_maps("gather_sum", tables, index, n);
+  if (n == 0) throw Error("gather_sum: the index lists are empty (the result would have no columns)");
+  return detail::make<GatherSumOp>(tables, std::move(maps));
 }
 }  // namespace scg

@@ -16,7 +16,10 @@
 //      as pairs (a, b) of the expectation semiring: (a1, b1) (a2, b2) = (a1 a2, a1 b2 + b1 a2),
 //      summed componentwise. Multiplying every factor and summing every variable out gives
 //      (1, E[cost - L(0)]). A cost exp(x) is a product instead (a likelihood): x's terms give
-//      factors (exp(d_j), 0), and the product of all, summed, is E[exp(x - L(0))].
+//      factors exp(d_j), and the product of all, summed, is E[exp(x - L(0))]. Those factors are
+//      kept as log-tables (d_j; log p for the choices) and each step is one log_product_sum
+//      (log-sum-exp of the aligned log-tables' sums, shifted per row by the largest), so
+//      however many small factors meet in a step, nothing underflows or overflows.
 //   4. Elimination: variables in groups that share no factor (boost::connected_components),
 //      each group in minimum-degree order (boost::minimum_degree_ordering on the variables'
 //      interaction graph); each step multiplies the factors holding one variable and sums it
@@ -229,16 +232,9 @@ class Eliminator {
   std::vector<int> var_of_;
   std::vector<Variable> vars_;
   bool plated_ = false;
+  /// A likelihood (cost exp(x)): factors are log-tables (a = log factor, b unused), multiplied
+  /// and summed out by log_product_sum, so no product of many small factors underflows.
   bool product_mode = false;
-  Var log_scale_;  // product mode: sum of the scales taken out of the tables (1 x plate rows)
-  /// Product mode keeps tables in range: the largest entry per plate row of log-table t,
-  /// without gradient (a constant factor taken out of a table and added back to log_scale_
-  /// changes neither the value nor any derivative), added to log_scale_; returns it.
-  Var rescale(const Var& t) {
-    const Var m = stop_gradient(max(t, 1));
-    log_scale_ = log_scale_.empty() ? m : log_scale_ + m;
-    return m;
-  }
   std::size_t rows_ = 1;
   // Region scratch: a node is in the current region iff in_region_[id] == stamp_.
   std::vector<std::uint32_t> in_region_;
@@ -449,7 +445,7 @@ Factor Eliminator::eliminate(const std::vector<Factor>& bucket, std::size_t v) c
       const Var& t = i == with_b ? bucket[i].b : bucket[i].a;
       if (!t.empty()) tables.push_back(t), index.push_back(maps[i]);
     }
-    return product_sum(tables, index, out, cols);
+    return product_mode ? log_product_sum(tables, index, out, cols) : product_sum(tables, index, out, cols);
   };
   Factor result;
   for (std::size_t u : scope)
@@ -483,6 +479,10 @@ void Eliminator::check_size(const std::vector<std::size_t>& scope, const std::st
 
 Factor Eliminator::multiply(const std::vector<Factor>& fs) const {
   Factor out;
+  if (product_mode) {  // log-tables: the product is the sum
+    for (const Factor& f : fs) out.a = out.a.empty() ? f.a : out.a + f.a;
+    return out;
+  }
   for (const Factor& f : fs) {
     // (a1, b1) (a2, b2) = (a1 a2, a1 b2 + b1 a2), with empty a = 1 and empty b = 0.
     Var nb;
@@ -696,7 +696,8 @@ Var Eliminator::run() {
     Region r = var_regions[v];
     r.scope.insert(std::lower_bound(r.scope.begin(), r.scope.end(), v), v);
     check_size(r.scope, "the distribution of " + g_.describe(vars_[v].node));
-    factors.push_back({r.scope, canon(exp(log_prob_table(v, var_regions[v], r.scope))), Var()});
+    const Var lp = log_prob_table(v, var_regions[v], r.scope);
+    factors.push_back({r.scope, product_mode ? lp : canon(exp(lp)), Var()});
   }
   for (std::size_t j = 0; j < terms.size(); ++j) {
     const Region& r = term_regions[j];
@@ -723,7 +724,7 @@ Var Eliminator::run() {
         return reduce(w.empty() ? c : w * c);
       });
     }
-    factors.push_back(product_mode ? Factor{r.scope, exp(d - rescale(d)), Var()} : Factor{r.scope, Var(), d});
+    factors.push_back(product_mode ? Factor{r.scope, d, Var()} : Factor{r.scope, Var(), d});
   }
 
   // 5. Elimination: groups of variables sharing no factor, each in minimum-degree order.
@@ -770,11 +771,6 @@ Var Eliminator::run() {
     for (std::size_t f : holding[v])
       if (alive[f]) bucket.push_back(factors[f]), alive[f] = 0;
     Factor summed = eliminate(bucket, v);
-    if (product_mode) {  // the largest entry per plate row out, its log into log_scale_
-      const Var m = stop_gradient(max(summed.a, 1));
-      summed.a = summed.a / m;
-      log_scale_ = log_scale_.empty() ? log(m) : log_scale_ + log(m);
-    }
     const std::size_t id = factors.size();
     factors.push_back(std::move(summed));
     alive.push_back(1);
@@ -784,9 +780,8 @@ Var Eliminator::run() {
   for (std::size_t f = 0; f < factors.size(); ++f)
     if (alive[f]) results.push_back(factors[f]);  // no scope from the start (terms of no variable)
   const Factor all = multiply(results);
-  if (product_mode) {  // E[exp(L(0) + sum_j d_j)]: the scales taken out, back in; plated: rows multiply
-    Var l = log(all.a) + log_scale_;
-    if (plated_) l = sum(l);
+  if (product_mode) {  // E[exp(L(0) + sum_j d_j)] = exp(L(0) + log of the product); plated: rows multiply
+    Var l = all.a.empty() ? g_.constant(Tensor(1, 1, 0.0)) : (plated_ ? sum(all.a) : all.a);
     return exp(offset.empty() ? l : l + offset);
   }
   Var e = all.b.empty() ? g_.constant(Tensor(1, 1, 0.0)) : (plated_ ? sum(all.b) : all.b);

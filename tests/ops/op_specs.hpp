@@ -191,6 +191,31 @@ inline scg::Tensor product_sum_ref(const Tensors& t, const Index& index, const s
   for (std::size_t k = 0; k < acc.size(); ++k) o.data()[k] = static_cast<double>(acc[k]);
   return o;
 }
+/// log_product_sum's reference: log of the sum of exp of sums, in long double.
+inline scg::Tensor log_product_sum_ref(const Tensors& t, const Index& index, const std::vector<Eigen::Index>& out,
+                                       Eigen::Index cols) {
+  std::vector<LD> acc(static_cast<std::size_t>(t[0].rows() * cols), 0.0L);
+  for (std::size_t s = 0; s < out.size(); ++s)
+    for (Eigen::Index r = 0; r < t[0].rows(); ++r) {
+      LD e = 0;
+      for (std::size_t i = 0; i < t.size(); ++i) e += t[i](r, index[i][s]);
+      acc[static_cast<std::size_t>(out[s] * t[0].rows() + r)] += std::exp(e);
+    }
+  scg::Tensor o(t[0].rows(), cols);
+  for (std::size_t k = 0; k < acc.size(); ++k) o.data()[k] = static_cast<double>(std::log(acc[k]));
+  return o;
+}
+/// gather_sum's reference.
+inline scg::Tensor gather_sum_ref(const Tensors& t, const Index& index) {
+  scg::Tensor o(t[0].rows(), static_cast<Eigen::Index>(index[0].size()));
+  for (std::size_t s = 0; s < index[0].size(); ++s)
+    for (Eigen::Index r = 0; r < t[0].rows(); ++r) {
+      LD e = 0;
+      for (std::size_t i = 0; i < t.size(); ++i) e += t[i](r, index[i][s]);
+      o(r, static_cast<Eigen::Index>(s)) = static_cast<double>(e);
+    }
+  return o;
+}
 // Three tables over (a, b) with 2 x 3 joint states (a fastest), summed over a into 4 columns
 // (column 3 never written), some states twice.
 inline const Index& ps_index() {
@@ -408,6 +433,19 @@ inline const std::vector<Spec>& table() {
          return product_sum_ref(x, {ps_index()[0], ps_index()[1], ps_index()[2], ps_index()[0], ps_index()[1]},
                                 ps_out(), 3);
        }},
+      // (into 3 columns: every column written; the log of an empty sum would be -inf)
+      {"log_product_sum of three 3-row log-tables into 3 columns", {{3, 2, L}, {3, 3, L}, {3, 6, L}},
+       [](const Vars& x) { return scg::log_product_sum({x[0], x[1], x[2]}, ps_index(), ps_out(), 3); },
+       [](const Tensors& x) { return log_product_sum_ref(x, ps_index(), ps_out(), 3); }},
+      {"log_product_sum of 1-row log-tables", {{1, 2, A}, {1, 3, A}, {1, 6, A}},
+       [](const Vars& x) { return scg::log_product_sum({x[0], x[1], x[2]}, ps_index(), ps_out(), 3); },
+       [](const Tensors& x) { return log_product_sum_ref(x, ps_index(), ps_out(), 3); }},
+      {"log_product_sum of one log-table", {{2, 6, A}},
+       [](const Vars& x) { return scg::log_product_sum({x[0]}, {ps_index()[2]}, ps_out(), 3); },
+       [](const Tensors& x) { return log_product_sum_ref(x, {ps_index()[2]}, ps_out(), 3); }},
+      {"gather_sum of three 3-row tables", {{3, 2, A}, {3, 3, A}, {3, 6, A}},
+       [](const Vars& x) { return scg::gather_sum({x[0], x[1], x[2]}, ps_index()); },
+       [](const Tensors& x) { return gather_sum_ref(x, ps_index()); }},
       {"one_hot times x", {{5, 4, A}}, [](const Vars& x) { return scg::one_hot(x[0].graph().constant(indices()), 4) * x[0]; },
        [](const Tensors& x) { return map2(gathered(identity(4), indices()), x[0], [](LD a, LD b) { return a * b; }); }},
       {"pair_mix of 4x3", {{4, 3, A}}, [](const Vars& x) { return scg::pair_mix(x[0], 0.5, -1.5, 2.0, 0.25); },
