@@ -512,7 +512,8 @@ TEST_CASE("adversarial: product mode: many peaked log-factors on one choice whos
   // loses about 72 per observation of the other cluster: log E[exp(loglik)] is about -36 N.
   // Each term's table is in range after its own rescaling (max 1), but from N of about 21 on
   // (36 N > 745) the product of the N + 1 tables in z's bucket is below the smallest double at
-  // every state: 0 / 0 in the rescaling after the step. N = 10 is in range (a control).
+  // every state. Elimination in product space (tables rescaled one by one, before
+  // log_product_sum) gave 0 / 0 = NaN here; N = 10 is in range (a control).
   for (const int N : {10, 24, 40}) {
     INFO("N = " << N);
     scg::Graph g;
@@ -552,7 +553,7 @@ TEST_CASE("adversarial: product mode: a choice with many children whose messages
   // 3 in 5 children, else -1, each with log-factor -200 (u_i - 1)^2: child i wants z = 1 if
   // sigma_i = 1, else z = 0, and its message (u_i summed out, rescaled to max 1) is about e^-60 at
   // the other state. N = 20: the product of the messages in z's bucket is e^-480 at z = 1 (in
-  // range); N = 40: e^-960 and e^-1440, both below the smallest double.
+  // range); N = 40: e^-960 and e^-1440, both below the smallest double (NaN in product space).
   for (const int N : {20, 40}) {
     INFO("N = " << N);
     scg::Graph g;
