@@ -105,7 +105,8 @@ std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& vs, S
       continue;
     }
     Plan::General gs{plan->in_ptrs.size(), in.size(), storage.buffer(id), nullptr, op, id};
-    if (dynamic_cast<const Distribution*>(op)) plan->random.emplace_back(id, static_cast<std::uint32_t>(plan->general.size()));
+    if (dynamic_cast<const Distribution*>(op))  // its value may be fed
+      plan->random.emplace_back(id, static_cast<std::uint32_t>(plan->general.size()));
     for (std::size_t i : in) plan->in_ptrs.push_back(storage.buffer(i));
     if (op->traits().state.size() > 0) gs.state = storage.state(id, op->traits().state);
     plan->steps.push_back({static_cast<std::uint32_t>(plan->general.size()), 0, 0, slot[id], 0, 0});

@@ -135,8 +135,24 @@ class ProductSumOp final : public Op {
   std::vector<std::size_t> bounds_;  // the largest entry of each map
 };
 
-/// The map `what` (entries in [0, limit), columns of `of`), checked.
-Var scatter(const Var& g, const Map& through, Eigen::Index cols);
+/// Column s of g added into column through[s] of a cols-column result.
+Var scatter(const Var& g, const Map& through, Eigen::Index cols) {
+  return g.graph().apply(std::make_shared<const ProductSumOp>(std::vector<Map>{identity_map(through->size())},
+                                                              through, cols),
+                         {g});
+}
+
+/// Column s of dst (rows x n) = sum_i column maps[i][s] of in[i]: gather_sum's value, and the
+/// exponents of log_product_sum.
+void gather_sum_into(std::span<const Tensor* const> in, const std::vector<Map>& maps, Eigen::Index rows,
+                     double* dst) {
+  using Col = Eigen::Map<const Eigen::ArrayXd>;
+  for (std::size_t s = 0; s < maps[0]->size(); ++s) {
+    Eigen::Map<Eigen::ArrayXd> col(dst + static_cast<Eigen::Index>(s) * rows, rows);
+    col = Col(in[0]->data() + (*maps[0])[s] * rows, rows);
+    for (std::size_t i = 1; i < in.size(); ++i) col += Col(in[i]->data() + (*maps[i])[s] * rows, rows);
+  }
+}
 
 class GatherSumOp final : public Op {
  public:
@@ -149,13 +165,7 @@ class GatherSumOp final : public Op {
     return {in[0].rows, static_cast<Eigen::Index>(maps_[0]->size())};
   }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    const Eigen::Index rows = out.rows();
-    for (std::size_t s = 0; s < maps_[0]->size(); ++s) {
-      Eigen::Map<Eigen::ArrayXd> dst(out.data() + static_cast<Eigen::Index>(s) * rows, rows);
-      dst = Eigen::Map<const Eigen::ArrayXd>(in[0]->data() + (*maps_[0])[s] * rows, rows);
-      for (std::size_t i = 1; i < in.size(); ++i)
-        dst += Eigen::Map<const Eigen::ArrayXd>(in[i]->data() + (*maps_[i])[s] * rows, rows);
-    }
+    gather_sum_into(in, maps_, out.rows(), out.data());
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
                             std::span<const char> needed) const override {
@@ -181,26 +191,18 @@ class LogProductSumOp final : public Op {
     return {in[0].rows, cols_};
   }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    // S (rows x n) into a per-thread scratch (grown once, then reused: no allocation once
-    // warm), each output column's largest S per row, then the shifted sums.
+    // The exponents S (rows x n) and the shifts (rows x cols) in a per-thread scratch (grown,
+    // never shrunk: no allocation once warm), then each output column's shifted sum.
     const Eigen::Index rows = out.rows(), n = static_cast<Eigen::Index>(out_->size());
-    thread_local Eigen::ArrayXXd scratch;
-    if (scratch.size() < rows * n) scratch.resize(rows, n);
-    Eigen::Map<Eigen::ArrayXXd> S(scratch.data(), rows, n);
-    for (Eigen::Index s = 0; s < n; ++s) {
-      auto col = S.col(s);
-      col = Eigen::Map<const Eigen::ArrayXd>(in[0]->data() + (*maps_[0])[s] * rows, rows);
-      for (std::size_t i = 1; i < in.size(); ++i)
-        col += Eigen::Map<const Eigen::ArrayXd>(in[i]->data() + (*maps_[i])[s] * rows, rows);
-    }
+    thread_local std::vector<double> scratch;
+    const auto need = static_cast<std::size_t>(rows * (n + cols_));
+    if (scratch.size() < need) scratch.resize(need);
+    Eigen::Map<Eigen::ArrayXXd> S(scratch.data(), rows, n), shift(scratch.data() + rows * n, rows, cols_);
+    gather_sum_into(in, maps_, rows, S.data());
     auto o = out.matrix().array();
     o.setConstant(-std::numeric_limits<double>::infinity());
     for (Eigen::Index s = 0; s < n; ++s) o.col((*out_)[s]) = o.col((*out_)[s]).max(S.col(s));
-    thread_local Eigen::ArrayXXd shift;
-    shift = o;  // the largest exponent per row and column; -inf where every term is 0
-    for (Eigen::Index c = 0; c < cols_; ++c)
-      for (Eigen::Index r = 0; r < rows; ++r)
-        if (!std::isfinite(shift(r, c))) shift(r, c) = 0.0;
+    shift = o.isFinite().select(o, 0.0);  // the largest exponent; 0 where every term is 0 (-inf)
     o.setZero();
     for (Eigen::Index s = 0; s < n; ++s) {
       const auto c = static_cast<Eigen::Index>((*out_)[s]);
@@ -233,13 +235,6 @@ class LogProductSumOp final : public Op {
   Eigen::Index cols_;
   std::vector<std::size_t> bounds_;
 };
-
-/// Column s of g added into column through[s] of a cols-column result.
-Var scatter(const Var& g, const Map& through, Eigen::Index cols) {
-  return g.graph().apply(std::make_shared<const ProductSumOp>(std::vector<Map>{identity_map(through->size())},
-                                                              through, cols),
-                         {g});
-}
 
 /// The map `what` of `fn` (entries in [0, limit), columns of `of`), checked.
 Map to_map(const char* fn, const std::vector<Eigen::Index>& v, Eigen::Index limit, const std::string& what,

@@ -180,6 +180,9 @@ class Eliminator {
   void clone_region(const Region& r, const std::vector<std::size_t>& states, std::size_t owner);
   Var state_constant(std::size_t v, std::size_t k);
   Var reduce(const Var& x) const { return plated_ ? sum(x, 1) : sum(x); }
+  /// True if a choice's states are the states of one row (plated, or a one-row choice): its
+  /// tables can then be built for every state at once, row by row.
+  bool by_row_states(std::size_t node) const { return plated_ || g_.shape(node).rows == 1; }
   /// States `idx` of table t (its columns).
   Var columns(const Var& t, const std::vector<std::size_t>& idx) const;
   /// For each joint state of `to`, the joint state of `from` (a subset) it contains.
@@ -527,8 +530,7 @@ Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::
     for (std::size_t in : g_.inputs(var.node)) params.push_back(cloned(in));
     return params;
   };
-  // Plated, or a one-row choice (its states are its row's states): every state at once.
-  if (plated_ || g_.shape(var.node).rows == 1) {
+  if (by_row_states(var.node)) {
     // Blocks by parent state, each rows x K states: [parent state][state of v], v fastest.
     std::vector<Var> blocks;
     const bool all = for_each_state(parents, SIZE_MAX - 1 - v, [&] {
@@ -705,7 +707,7 @@ Var Eliminator::run() {
     const Var w = weights.empty() ? Var() : weights[j];
     const std::size_t t = terms[j];
     Var d;
-    if ((plated_ || g_.shape(t).rows == 1) && var_of_[t] >= 0 && !w.empty() && w.shape() == g_.shape(t)) {
+    if (by_row_states(t) && var_of_[t] >= 0 && !w.empty() && w.shape() == g_.shape(t)) {
       // The term is a choice itself, weighted: row r, state k gives sum_c w_rc S_kc with S the
       // per-row states, all at once: w S^T.
       const Variable& var = vars_[static_cast<std::size_t>(var_of_[t])];
