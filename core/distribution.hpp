@@ -6,8 +6,8 @@
 
 #include <span>
 
-#include "error.hpp"
-#include "op.hpp"
+#include "scg/core/error.hpp"
+#include "scg/core/op.hpp"
 
 namespace scg {
 

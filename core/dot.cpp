@@ -1,11 +1,11 @@
 // write_dot: one pass over the nodes, one line per node and per operand edge. (Boost's
 // write_graphviz quoted every id through a regular expression: about 30 us a node.)
-#include "dot.hpp"
+#include "scg/core/dot.hpp"
 
 #include <cstdio>
 
-#include "distribution.hpp"
-#include "op.hpp"
+#include "scg/core/distribution.hpp"
+#include "scg/core/op.hpp"
 
 namespace scg {
 

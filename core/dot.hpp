@@ -3,7 +3,7 @@
 
 #include <ostream>
 
-#include "graph.hpp"
+#include "scg/core/graph.hpp"
 
 namespace scg {
 

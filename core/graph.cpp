@@ -1,4 +1,4 @@
-#include "graph.hpp"
+#include "scg/core/graph.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -6,8 +6,8 @@
 #include <utility>
 #include <limits>
 
-#include "error.hpp"
-#include "op.hpp"
+#include "scg/core/error.hpp"
+#include "scg/core/op.hpp"
 
 namespace scg {
 

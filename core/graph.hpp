@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "tensor.hpp"
+#include "scg/core/tensor.hpp"
 
 namespace scg {
 

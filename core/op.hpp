@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "graph.hpp"
-#include "tensor.hpp"
+#include "scg/core/graph.hpp"
+#include "scg/core/tensor.hpp"
 
 namespace scg {
 

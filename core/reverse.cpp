@@ -1,9 +1,9 @@
-#include "reverse.hpp"
+#include "scg/core/reverse.hpp"
 
 #include <algorithm>
 
-#include "error.hpp"
-#include "op.hpp"
+#include "scg/core/error.hpp"
+#include "scg/core/op.hpp"
 
 namespace scg {
 

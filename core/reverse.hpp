@@ -1,12 +1,12 @@
 #pragma once
 /// \file Plain symbolic reverse mode: the vector-Jacobian products of every op on the paths
 /// from `wrt` to `y`, emitted as new nodes. (The public `grad`, which adds score terms for
-/// stochastic choices first, is in stochastic/expected_grad.hpp.)
+/// stochastic choices first, is in stochastic/grad/grad.hpp.)
 
 #include <functional>
 #include <vector>
 
-#include "graph.hpp"
+#include "scg/core/graph.hpp"
 
 namespace scg {
 

@@ -1,13 +1,13 @@
-// Session: finds or compiles the plan for a target list (core/plan.cpp) and replays it.
-#include "session.hpp"
+// Session: finds or compiles the plan for a target list (core/detail/plan.cpp) and replays it.
+#include "scg/core/session.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
-#include "distribution.hpp"
-#include "error.hpp"
-#include "plan.hpp"
+#include "scg/core/distribution.hpp"
+#include "scg/core/error.hpp"
+#include "scg/core/detail/plan.hpp"
 
 namespace scg {
 

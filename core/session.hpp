@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "graph.hpp"
-#include "op.hpp"
-#include "tensor.hpp"
+#include "scg/core/graph.hpp"
+#include "scg/core/op.hpp"
+#include "scg/core/tensor.hpp"
 
 namespace scg::detail {
 struct Plan;

@@ -1,6 +1,6 @@
-#include "tensor.hpp"
+#include "scg/core/tensor.hpp"
 
-#include "error.hpp"
+#include "scg/core/error.hpp"
 
 namespace scg {
 

@@ -4,6 +4,8 @@
 // mismatch throws on every rank, then broadcasts the values in one buffer.
 #include "scg/mpi.hpp"
 
+#include "scg/train/parameters.hpp"
+
 #include <boost/mpi/collectives.hpp>
 #include <boost/serialization/string.hpp>
 #include <functional>

@@ -1,5 +1,5 @@
 // abs: out = |x|. d = g sign(x).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,5 +1,5 @@
 // add: out = a + b (broadcast). d/da = g, d/db = g (summed back over stretched axes).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,7 +1,7 @@
 // broadcast_to and sum_to, each other's adjoint, as one op with a direction:
 //   broadcast_to: stretches x along its axes of length 1 to the target.  d = sum_to(g, x's shape)
 //   sum_to: sums x over the axes where the target has length 1.          d = broadcast_to(g, x's shape)
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

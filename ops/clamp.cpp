@@ -1,5 +1,5 @@
 // clamp: out = min(max(x, lo), hi). d = g where lo < x < hi, else 0.
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,6 +1,6 @@
 // concat: the parts side by side along an axis (0: stacked rows, 1: columns side by side).
 // Linear in all parts together. d/dpart_k = the slice of g where part k sits.
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

@@ -1,6 +1,6 @@
 // div: out = a / b (broadcast). d/da = g / b, d/db = -(g / b) out (summed back over stretched
 // axes; g / b is one node shared by both).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,5 +1,5 @@
 // exp: out = e^x. d = g out.
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,5 +1,5 @@
 // expm1: out = e^x - 1, accurate for x near 0. d = g (out + 1).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -2,7 +2,7 @@
 // (axis 1). d = g at the first arg-extreme entry of each column or row, 0 elsewhere:
 // d = stretch(g) * arg_extreme(v), where arg_extreme is a 0/1 mask (no derivative) of the same
 // op family, so the gradient is built from ops.
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

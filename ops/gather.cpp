@@ -7,7 +7,7 @@
 //   scatter: d/dg = gather(gg, indices).
 #include <cmath>
 
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

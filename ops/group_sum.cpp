@@ -1,6 +1,6 @@
 // group_sum: the sum of x over consecutive groups of k rows, written to every row of its
 // group. Self-adjoint: d = group_sum(g).
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

@@ -7,7 +7,7 @@
 #include <boost/math/special_functions/polygamma.hpp>
 #include <limits>
 
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

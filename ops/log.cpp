@@ -1,6 +1,6 @@
 // log: out = ln x. d = g / x. log(exp(t)) is t itself (exact, and never overflows or
 // underflows: a likelihood log(expectation(exp(loglik))) keeps its range).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,5 +1,5 @@
 // log1p: out = log(1 + x), accurate for x near 0. d = g / (1 + x).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

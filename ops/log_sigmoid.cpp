@@ -1,5 +1,5 @@
 // log_sigmoid: out = -softplus(-x) = min(x, 0) - log1p(e^-|x|) (stable). d = g sigmoid(-x).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

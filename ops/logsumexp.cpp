@@ -3,7 +3,7 @@
 // d = g e^(x - out) (g and out stretched back to x's shape): the softmax weights.
 #include <cmath>
 
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

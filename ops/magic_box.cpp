@@ -1,6 +1,6 @@
 // magic_box: DiCE's MagicBox as one op. Value 1 (t's value is never read, so a plan does not
 // compute it); d = g out, so to every order it is exactly exp(t - stop_gradient(t)).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -4,7 +4,7 @@
 //   a^T b:   da = b g^T      db = a g
 //   a b^T:   da = g b        db = g^T a
 //   a^T b^T: da = b^T g^T    db = g^T a^T
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

@@ -1,7 +1,7 @@
 // maximum(a, b), minimum(a, b): elementwise with broadcasting. The gradient goes to the
 // larger (smaller) operand; at ties, to b. d/da = g step(a - b), d/db = g (1 - step(a - b))
 // for maximum, the mirror for minimum.
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -3,7 +3,7 @@
 // State: [sum of weights, average]. No derivative (it is a baseline, not a model output).
 #include <cmath>
 
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

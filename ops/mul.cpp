@@ -1,5 +1,5 @@
 // mul: out = a * b (broadcast). d/da = g b, d/db = g a (summed back over stretched axes).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

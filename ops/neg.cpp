@@ -1,5 +1,5 @@
 // neg: out = -x. d = -g.
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "../core/graph.hpp"
+#include "scg/core/graph.hpp"
 
 namespace scg {
 

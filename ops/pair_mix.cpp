@@ -1,7 +1,7 @@
 // pair_mix: rows in consecutive pairs (2i, 2i+1) mixed by a fixed 2x2 matrix m:
 //   out_2i = m00 x_2i + m01 x_2i+1,   out_2i+1 = m10 x_2i + m11 x_2i+1.
 // Linear; d = pair_mix(g, m transposed). (DisARM reads the two rows of each antithetic pair.)
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

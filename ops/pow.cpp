@@ -1,5 +1,5 @@
 // pow: out = x^p for a constant p. d = g p x^(p-1).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

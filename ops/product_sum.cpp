@@ -25,7 +25,7 @@
 #include <array>
 #include <memory>
 
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

@@ -1,5 +1,5 @@
 // relu: out = max(x, 0). d = g step(x).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -3,7 +3,7 @@
 // fused node, accurate to a few ulps in both tails (g out (1 - out) loses every digit once out
 // rounds to 1, from x = 37). Its own derivatives: d/dx = g sigmoid'(x) (-tanh(x / 2)),
 // d/dg = sigmoid'(x).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

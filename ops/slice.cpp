@@ -2,7 +2,7 @@
 // puts a block back into zeros of the full shape (one op with a direction, like broadcast.cpp).
 //   slice: out = x[start, start + count).   d = pad(g) into x's shape
 //   pad:   out = 0 except out[start, ...) = x.   d = slice(g)
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

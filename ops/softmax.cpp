@@ -10,7 +10,7 @@
 #include <array>
 #include <cmath>
 
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

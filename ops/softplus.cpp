@@ -1,5 +1,5 @@
 // softplus: out = log(1 + e^x) = max(x, 0) + log1p(e^-|x|) (stable). d = g sigmoid(x).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,5 +1,5 @@
 // sqrt: out = sqrt(x). d = g / (2 out).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,5 +1,5 @@
 // square: out = x^2. d = 2 g x.
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,6 +1,6 @@
 // step and sign, the piecewise-constant functions: derivative 0 (no grad member).
 //   step: out = 1 where x > 0, else 0.    sign: out = -1, 0 or 1 by the sign of x.
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,5 +1,5 @@
 // stop_gradient: out = x; no pathwise derivative (no grad member).
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

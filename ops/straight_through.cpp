@@ -1,7 +1,7 @@
 // straight_through(value, surrogate): the value of `value`, the gradient of `surrogate`
 // (straight-through estimators: a hard 0/1 or one-hot value, trained through its relaxation).
 // d/dvalue = 0, d/dsurrogate = g. Both operands share one shape.
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

@@ -1,5 +1,5 @@
 // sum and mean, over everything or along one axis: sum_to a smaller shape (and a scaling).
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 using detail::axis_shape;

@@ -1,6 +1,6 @@
 // tanh: out = tanh x. d = tanh_backward(out, g) = g (1 - out^2), one fused node whose own
 // derivatives are d/dout = -2 g out and d/dg = 1 - out^2.
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

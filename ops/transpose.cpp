@@ -1,5 +1,5 @@
 // transpose: out = x^T. d = g^T.
-#include "detail.hpp"
+#include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {

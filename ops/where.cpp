@@ -1,7 +1,7 @@
 // where(cond, a, b): a where cond is 1, b where it is 0 (cond holds 0/1; all three broadcast).
 // d/da = g cond, d/db = g (1 - cond) (summed back over stretched axes); cond gets none.
 // A cond entry other than 0 or 1 throws scg::Error naming the node at run time.
-#include "elementwise.hpp"
+#include "scg/ops/detail/elementwise.hpp"
 
 namespace scg {
 namespace {

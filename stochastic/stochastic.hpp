@@ -1,8 +1,6 @@
 #pragma once
-/// \file Stochastic nodes, gradients of expected costs, expectation, optimizers.
+/// \file Stochastic nodes, gradients of expected costs, exact expectations.
 
-#include "distributions.hpp"
-#include "expectation.hpp"
-#include "grad.hpp"
-#include "checkpoint.hpp"
-#include "optim.hpp"
+#include "scg/stochastic/distributions/distributions.hpp"
+#include "scg/stochastic/expectation/expectation.hpp"
+#include "scg/stochastic/grad/grad.hpp"

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "scg.hpp"
+#include "scg/scg.hpp"
 
 namespace scg::mpi {
 

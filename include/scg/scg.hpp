@@ -8,3 +8,4 @@
 #include "scg/core/tensor.hpp"
 #include "scg/ops/ops.hpp"
 #include "scg/stochastic/stochastic.hpp"
+#include "scg/train/train.hpp"

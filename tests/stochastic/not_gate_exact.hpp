@@ -1,6 +1,6 @@
 #pragma once
 // The seed's Bernoulli NOT gate in closed form, written out by hand independently of scg: the
-// reference for tests/stochastic/not_gate_test.cpp and for bench W1.
+// reference for tests/stochastic/grad/not_gate_test.cpp and for bench W1.
 //   E[C_x] = p_x (t - s_x)^2 + (1 - p_x) t^2,  t = 1 - x,  p_x = sig(w0 x + b0),  s_x = sig(w1 x + b1)
 #include <array>
 #include <cmath>

@@ -1,0 +1,167 @@
+#pragma once
+// Internal: elementwise ops, each defined once. An op is a functor F whose value is one
+// expression written with the math of namespace ew below, which reads the same on a double
+// (the session's 1x1 path) and on an Eigen array (the tensor path): the two paths evaluate
+// the same formula and cannot disagree. Its gradient rule is built from ops.
+//
+// A unary functor provides
+//   static constexpr const char* kName;
+//   template <class X> auto operator()(const X& x) const;            // the value
+//   Var grad(const Var& x, const Var& out, const Var& g) const;      // g times f'(x)
+// (without grad the derivative is 0), and optionally `static constexpr CostTerms kTerms`,
+// `static constexpr bool kReadsOperand = false` (the value ignores x: a plan does not compute
+// x for it) and `std::string label() const`.
+// A binary functor provides kName, operator()(a, b) for any mix of double and array, and
+//   std::array<Var, 2> grad(const Var& a, const Var& b, const Var& out, const Var& g,
+//                           std::span<const char> needed) const;
+// returning the gradients for the broadcast shape (summed back to the operands' shapes).
+#include <array>
+#include <cmath>
+
+#include "scg/ops/detail/helpers.hpp"
+
+namespace scg::ew {
+
+// ---- math on doubles and Eigen arrays alike ----
+inline double exp(double x) { return std::exp(x); }
+template <class D> auto exp(const Eigen::ArrayBase<D>& x) { return x.exp(); }
+inline double log(double x) { return std::log(x); }
+template <class D> auto log(const Eigen::ArrayBase<D>& x) { return x.log(); }
+inline double log1p(double x) { return std::log1p(x); }
+template <class D> auto log1p(const Eigen::ArrayBase<D>& x) { return x.log1p(); }
+inline double expm1(double x) { return std::expm1(x); }
+template <class D> auto expm1(const Eigen::ArrayBase<D>& x) { return x.expm1(); }
+inline double tanh(double x) { return std::tanh(x); }
+template <class D> auto tanh(const Eigen::ArrayBase<D>& x) { return x.tanh(); }
+inline double sqrt(double x) { return std::sqrt(x); }
+template <class D> auto sqrt(const Eigen::ArrayBase<D>& x) { return x.sqrt(); }
+inline double abs(double x) { return std::fabs(x); }
+template <class D> auto abs(const Eigen::ArrayBase<D>& x) { return x.abs(); }
+inline double pow(double x, double p) { return std::pow(x, p); }
+template <class D> auto pow(const Eigen::ArrayBase<D>& x, double p) { return x.pow(p); }
+/// max(x, c) elementwise.
+inline double max(double x, double c) { return x > c ? x : c; }
+template <class D> auto max(const Eigen::ArrayBase<D>& x, double c) { return x.max(c); }
+template <class D1, class D2> auto max(const Eigen::ArrayBase<D1>& a, const Eigen::ArrayBase<D2>& b) { return a.max(b); }
+template <class D> auto max(double c, const Eigen::ArrayBase<D>& x) { return x.max(c); }
+/// min(x, c) elementwise.
+inline double min(double x, double c) { return x < c ? x : c; }
+template <class D> auto min(const Eigen::ArrayBase<D>& x, double c) { return x.min(c); }
+template <class D1, class D2> auto min(const Eigen::ArrayBase<D1>& a, const Eigen::ArrayBase<D2>& b) { return a.min(b); }
+template <class D> auto min(double c, const Eigen::ArrayBase<D>& x) { return x.min(c); }
+/// 1 where x > 0, else 0.
+inline double step(double x) { return x > 0.0 ? 1.0 : 0.0; }
+template <class D> auto step(const Eigen::ArrayBase<D>& x) { return (x > 0.0).template cast<double>(); }
+/// -1, 0 or 1 by the sign of x.
+inline double sign(double x) { return static_cast<double>((x > 0.0) - (x < 0.0)); }
+template <class D> auto sign(const Eigen::ArrayBase<D>& x) { return x.sign(); }
+/// f(x) elementwise for a scalar function f (Boost.Math's special functions: no vector
+/// kernels, so the tensor path calls f per element, as the 1x1 path does).
+template <class F> double map(double x, F f) { return f(x); }
+template <class D, class F> auto map(const Eigen::ArrayBase<D>& x, F f) { return x.unaryExpr(f); }
+/// 1 in x's shape, without reading x.
+inline double ones_like(double) { return 1.0; }
+template <class D> auto ones_like(const Eigen::ArrayBase<D>& x) {
+  return Eigen::ArrayBase<D>::PlainObject::Ones(x.rows(), x.cols());
+}
+/// log(1 + y) for y >= 0, branch-free so Eigen vectorizes it (libm's log1p is scalar). With
+/// u = fl(1 + y), 1 + y = u + d exactly for d = y - (u - 1), and log(u + d) = log u + d/u to
+/// within d^2 (~1e-32).
+template <class X> auto log1p_nonneg(const X& y) {
+  const auto u = 1.0 + y;
+  return ew::log(u) + (y - (u - 1.0)) / u;
+}
+
+}  // namespace scg::ew
+
+namespace scg::detail {
+
+/// NumPy-broadcast elementwise out = f(a, b); f is called on Eigen arrays and/or doubles.
+template <class F>
+void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f) {
+  if (out.rows() == 1 && out.cols() == 1) {
+    out(0, 0) = f(a(0, 0), b(0, 0));
+  } else if (a.shape() == b.shape()) {
+    out.array() = f(a.array(), b.array());
+  } else if (b.rows() == 1 && b.cols() == 1) {
+    out.array() = f(a.array(), b(0, 0));
+  } else if (a.rows() == 1 && a.cols() == 1) {
+    out.array() = f(a(0, 0), b.array());
+  } else {
+    for (Eigen::Index j = 0; j < out.cols(); ++j) {
+      const Eigen::Index ja = a.cols() == 1 ? 0 : j, jb = b.cols() == 1 ? 0 : j;
+      auto oc = out.matrix().col(j).array();
+      const bool full_a = a.rows() == out.rows(), full_b = b.rows() == out.rows();
+      if (full_a && full_b)
+        oc = f(a.matrix().col(ja).array(), b.matrix().col(jb).array());
+      else if (full_a)
+        oc = f(a.matrix().col(ja).array(), b(0, jb));
+      else if (full_b)
+        oc = f(a(0, ja), b.matrix().col(jb).array());
+      else
+        oc.setConstant(f(a(0, ja), b(0, jb)));
+    }
+  }
+}
+
+/// Elementwise op of N = 1 or 2 operands defined by the functor F (see the top of this
+/// file): output shape the operand's (N = 1) or their NumPy broadcast (N = 2), row-local.
+template <class F, int N>
+class ElementwiseOp final : public Op {
+  static_assert(N == 1 || N == 2);
+
+ public:
+  explicit ElementwiseOp(F f = {}) : Op(traits(f)), f_(std::move(f)) {}
+  std::string name() const override { return F::kName; }
+  Shape infer(std::span<const Shape> in) const override {
+    if constexpr (N == 1) return in[0];
+    else return broadcast_shape(F::kName, in);
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    if constexpr (N == 1) out.array() = f_(in[0]->array());
+    else broadcast_binary(*in[0], *in[1], out, f_);
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
+                            std::span<const char> needed) const override {
+    if constexpr (N == 1) {
+      if constexpr (requires { f_.grad(in[0], out, g); }) return {f_.grad(in[0], out, g)};
+      else return {Var()};  // no grad member: derivative 0
+    } else {
+      const std::array<Var, 2> d = f_.grad(in[0], in[1], out, g, needed);
+      std::vector<Var> r(2);
+      for (std::size_t i = 0; i < 2; ++i)
+        if (needed[i] && !d[i].empty()) r[i] = sum_to(d[i], in[i].shape());
+      return r;
+    }
+  }
+
+ private:
+  static OpTraits traits(const F& f) {
+    OpTraits t;
+    t.rows = RowLocality::kAll;
+    t.scalar = &scalar;
+    if constexpr (requires { F::kTerms; }) t.terms = F::kTerms;
+    if constexpr (requires { F::kReadsOperand; }) t.reads_operands = F::kReadsOperand;
+    if constexpr (requires { f.label(); }) t.label = f.label();
+    (void)f;
+    return t;
+  }
+  static double scalar(const void* self, double a, double b) {
+    const F& f = static_cast<const ElementwiseOp*>(static_cast<const Op*>(self))->f_;
+    if constexpr (N == 1) return (void)b, f(a);
+    else return f(a, b);
+  }
+  F f_;
+};
+
+/// x's node through the unary elementwise op F (one shared instance per stateless F).
+template <class F>
+Var unary(const Var& x) { return make_shared_op<ElementwiseOp<F, 1>>({x}); }
+/// The same with an op holding attributes (pow's exponent).
+template <class F>
+Var unary(const Var& x, F f) { return make<ElementwiseOp<F, 1>>({x}, std::move(f)); }
+/// a and b through the binary elementwise op F.
+template <class F>
+Var binary(const Var& a, const Var& b) { return make_shared_op<ElementwiseOp<F, 2>>({a, b}); }
+
+}  // namespace scg::detail

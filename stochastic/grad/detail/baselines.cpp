@@ -1,0 +1,60 @@
+// Baselines for grad's score terms (see baselines.hpp).
+#include "scg/stochastic/grad/detail/baselines.hpp"
+
+#include "scg/core/error.hpp"
+#include "scg/core/reverse.hpp"
+#include "scg/ops/ops.hpp"
+
+namespace scg::detail {
+
+Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices, Surrogate& builder,
+                   const GradOptions& options) {
+  if (choices.empty()) return {};
+  // c_s = d surrogate / d rho_s: per row, the part of the cost that multiplies s's score.
+  std::vector<Var> rhos;
+  for (const Dep& d : choices) rhos.push_back(builder.rho(d.choice));
+  const auto coeffs = reverse_mode(surrogate, g.constant(1.0), rhos,
+                                   [](const Var& a, const Var& b) { return a + b; });
+  Var extra;
+  auto add_term = [&](const Var& x) { extra = extra.empty() ? x : extra + x; };
+  for (std::size_t k = 0; k < choices.size(); ++k) {
+    const std::size_t s = choices[k].choice;
+    const Var rho = rhos[k];
+    const Var c = stop_gradient(coeffs[k]);
+    Var b;
+    for (const auto& [node, base] : options.learned)
+      if (node.id() == s) b = base;
+    if (!b.empty()) {
+      if (!(b.shape().scalar() || b.shape() == rho.shape()))
+        throw ShapeError("grad: learned baseline " + b.describe() + " for " + g.describe(s) +
+                         " must be 1x1 or " + rho.shape().str());
+      if (const auto anc = g.ancestors(std::vector<std::size_t>{b.id()}); s < anc.size() && anc[s])
+        throw Error("grad: learned baseline " + b.describe() + " depends on the choice " +
+                    g.describe(s) + " it is a baseline for; that would bias the estimate");
+      add_term(sum(square(c - b)));  // trains the baseline through this same grad
+      b = stop_gradient(b);
+    } else if (options.baseline == Baseline::kMovingAverage) {
+      b = moving_average(c, options.decay);
+    } else if (options.baseline == Baseline::kLeaveOneOut) {
+      const Eigen::Index rows = rho.rows();
+      const Eigen::Index k_rows = options.group_size == 0
+                                      ? rows : static_cast<Eigen::Index>(options.group_size);
+      if (builder.full_somewhere(s))
+        throw Error("grad: leave-one-out baseline for " + g.describe(s) +
+                    ": it reaches the cost through ops that mix rows, so the other rows' "
+                    "costs depend on this row's choice");
+      if (k_rows < 2 || rows % k_rows != 0)
+        throw Error("grad: leave-one-out baseline for " + g.describe(s) + " needs groups of at "
+                    "least 2 rows dividing its " + std::to_string(rows) + " rows (group size " +
+                    std::to_string(k_rows) + ")");
+      const Var group = k_rows == rows ? broadcast_to(sum(c), c.shape()) : group_sum(c, k_rows);
+      b = (group - c) / static_cast<double>(k_rows - 1);
+    } else {
+      continue;
+    }
+    add_term(sum((1.0 - magic_box(rho)) * b));
+  }
+  return extra;
+}
+
+}  // namespace scg::detail

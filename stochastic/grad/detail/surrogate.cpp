@@ -1,0 +1,117 @@
+// The MagicBox surrogate (see surrogate.hpp).
+#include "scg/stochastic/grad/detail/surrogate.hpp"
+
+#include <algorithm>
+
+#include "scg/core/op.hpp"
+#include "scg/ops/ops.hpp"
+#include "scg/stochastic/distributions/distributions.hpp"
+
+namespace scg::detail {
+
+Surrogate::Surrogate(Graph& g, const Dependencies& deps, bool distinct_rho)
+    : g_(g), deps_(deps), distinct_rho_(distinct_rho) {}
+
+void Surrogate::prepare_log_probs() {
+  for (std::size_t id = 0; id <= deps_.top(); ++id)
+    if (deps_.ancestor(id) && deps_.is_choice(id)) log_prob(g_.var(id));
+}
+
+// split[v]: the term at v is a linear combination of parts with other weights than its own
+// (so the transform rebuilds it from its operands' transforms); otherwise it is boxed whole
+// (equivalent then, and one box at the highest point is cheapest). One forward sweep: an
+// operand's answer is known before its consumer's.
+std::vector<char> Surrogate::splits() const {
+  std::vector<char> split(deps_.top() + 1, 0);
+  for (std::size_t id = 0; id <= deps_.top(); ++id) {
+    if (!deps_.ancestor(id) || deps_.none(id) || deps_.is_choice(id) || g_.kind(id) != NodeKind::kOp)
+      continue;
+    const auto in = g_.inputs(id);
+    std::size_t dependent = 0;
+    for (std::size_t i : in) dependent += deps_.none(i) ? 0 : 1;
+    // An operand splits the node if it is a term with other weights, or splits itself.
+    auto splits_node = [&](std::size_t i) { return !deps_.same(i, id) || split[i]; };
+    auto dep_splits = [&](std::size_t i) { return !deps_.none(i) && splits_node(i); };
+    bool result = false;
+    switch (g_.op(id)->traits().terms) {
+      case CostTerms::kSumOfOperands:  // every operand is a term (a deterministic one too)
+        result = std::any_of(in.begin(), in.end(), splits_node);
+        break;
+      case CostTerms::kScaledOperand:  // terms of the one dependent operand, scaled
+        result = dependent == 1 && std::any_of(in.begin(), in.end(), dep_splits);
+        break;
+      case CostTerms::kScaledFirst:
+        result = dependent == 1 && !deps_.none(in[0]) && splits_node(in[0]);
+        break;
+      case CostTerms::kWhole: break;
+    }
+    split[id] = result;
+  }
+  return split;
+}
+
+Var Surrogate::transform(const Var& cost) {
+  const std::size_t top = cost.id();
+  if (deps_.none(top)) return cost;
+  const std::vector<char> split = splits();
+  // The nodes the transform visits: the cost, and the choice-dependent operands of visited
+  // nodes that split (a reverse sweep), then T of each in a forward sweep.
+  std::vector<char> visit(top + 1, 0);
+  visit[top] = 1;
+  for (std::size_t id = top + 1; id-- > 0;)
+    if (visit[id] && split[id])
+      for (std::size_t i : g_.inputs(id))
+        if (!deps_.none(i)) visit[i] = 1;
+  std::vector<Var> in;
+  for (std::size_t id = 0; id <= top; ++id) {
+    if (!visit[id]) continue;
+    Var out;
+    if (split[id]) {
+      in.clear();
+      for (std::size_t i : g_.inputs(id)) in.push_back(transformed(g_.var(i)));
+      out = g_.apply(g_.shared_op(id), in);
+    } else {
+      out = g_.var(id) * magic_box(tau(id));
+    }
+    memo_.emplace(id, out);
+  }
+  return memo_.at(top);
+}
+
+Var Surrogate::transformed(const Var& v) const {
+  const auto it = memo_.find(v.id());
+  return it == memo_.end() ? v : it->second;
+}
+
+Var Surrogate::rho(std::size_t s) {
+  if (auto it = rho_.find(s); it != rho_.end()) return it->second;
+  Var r = sum(log_prob(g_.var(s)), 1);
+  // Baselines differentiate the surrogate with respect to rho: it must then be a node of
+  // its own, not the user's log_prob node (which the cost may use too).
+  if (distinct_rho_ && r.id() == log_prob(g_.var(s)).id()) r = r + 0.0;
+  rho_.emplace(s, r);
+  return r;
+}
+
+// The sum of rho (rows) or sum(rho) (total) over the set s, built as tau(rest) + term(head)
+// and memoized per set, so sets that share a tail share its partial sum.
+Var Surrogate::tau_sum(DepSet s, bool rows) {
+  auto& memo = rows ? tau_rows_ : tau_total_;
+  std::vector<DepSet> pending;
+  for (DepSet c = s; c && !memo.count(c); c = c->rest) pending.push_back(c);
+  for (std::size_t k = pending.size(); k-- > 0;) {
+    const DepSet c = pending[k];
+    if (!rows) full_.insert(c->choice);
+    const Var term = rows ? rho(c->choice) : sum(rho(c->choice));
+    memo.emplace(c, c->rest ? memo.at(c->rest) + term : term);
+  }
+  return s ? memo.at(s) : Var();
+}
+
+Var Surrogate::tau(std::size_t id) {
+  const Var rows = tau_sum(deps_.local(id), true), total = tau_sum(deps_.full(id), false);
+  if (rows.empty()) return total;
+  return total.empty() ? rows : rows + total;
+}
+
+}  // namespace scg::detail

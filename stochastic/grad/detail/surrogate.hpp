@@ -1,0 +1,52 @@
+#pragma once
+// Internal (not installed): the MagicBox surrogate of a cost. Through ops along which the
+// cost splits into additive terms (CostTerms: add, sub, neg, sum, scaling by something
+// independent of the choices, matmul by such a matrix, ...) the transform rebuilds the node
+// from its operands' transforms; at any other node v that depends on choices it returns
+// v * magic_box(tau_v), where tau_v sums the log-probabilities of the choices v depends on:
+// per row (rows x 1) for row-local dependence, in total otherwise. So each choice is weighted
+// only by the terms and rows of the cost that depend on it; reverse mode of the surrogate
+// gives the estimator (DiCE: right at every order). Both passes are loops over ids (no
+// recursion), and tau is shared between terms whose choice sets share a tail.
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "scg/stochastic/grad/detail/dependencies.hpp"
+
+namespace scg::detail {
+
+class Surrogate {
+ public:
+  /// The surrogate builder for the cost analysed by `deps`. With `distinct_rho`, each
+  /// choice's per-row log-probability is a node of its own (baselines differentiate with
+  /// respect to it).
+  Surrogate(Graph& g, const Dependencies& deps, bool distinct_rho);
+  /// Creates the user-level log_prob nodes of every choice (before any derived node, so they
+  /// are not marked derived).
+  void prepare_log_probs();
+  /// T(cost). Afterwards transformed(v) gives T(v) for every node the transform rebuilt.
+  Var transform(const Var& cost);
+  /// T(v) if the transform rebuilt v, else v.
+  Var transformed(const Var& v) const;
+  /// rows x 1 log-probability of choice s, one entry per row.
+  Var rho(std::size_t s);
+  /// True if choice s reaches some term through ops that mix rows.
+  bool full_somewhere(std::size_t s) const { return full_.count(s) > 0; }
+
+ private:
+  std::vector<char> splits() const;
+  Var tau(std::size_t id);
+  Var tau_sum(DepSet s, bool rows);
+
+  Graph& g_;
+  const Dependencies& deps_;
+  bool distinct_rho_;
+  std::map<std::size_t, Var> rho_;
+  std::unordered_map<std::size_t, Var> memo_;              // T(v) by id
+  std::unordered_map<DepSet, Var> tau_rows_, tau_total_;   // shared partial sums of tau
+  std::set<std::size_t> full_;
+};
+
+}  // namespace scg::detail

@@ -1,0 +1,86 @@
+#pragma once
+/// \file grad: the gradient of an expected cost, as a graph transformation.
+
+#include <cstddef>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "scg/core/graph.hpp"
+
+namespace scg {
+
+/// Variance reduction for score-function terms. None changes the expectation.
+enum class Baseline {
+  kNone,           ///< plain estimator (default)
+  /// Per stochastic node: one moving average of the cost that depends on it (over runs and
+  /// rows). Suits rows of like inputs; where rows hold inputs with very different costs one
+  /// number fits none of them and can raise the variance: prefer kLeaveOneOut within groups
+  /// or an input-dependent learned baseline there.
+  kMovingAverage,
+  kLeaveOneOut,    ///< per row: the mean cost of the other rows (of its group) this run
+};
+
+/// How grad estimates the gradient's part that comes through one stochastic node.
+enum class Estimator {
+  kScore,      ///< score function (REINFORCE) with MagicBox: unbiased at every order. The
+               ///< default for discrete nodes; for a continuous node (normal) it is the
+               ///< right choice when the cost is not differentiable in the sample (step,
+               ///< stop_gradient, a comparison): the pathwise gradient is then 0 or wrong.
+  kPathwise,   ///< along the sample (reparameterization); the default for normal
+  kDisarm,     ///< DisARM (Dong, Mnih and Tucker 2020) over the antithetic pairs of rows of a
+               ///< bernoulli_pairs node; first order
+  kEnumerate,  ///< the exact sum over the node's states (per row; per element for bernoulli),
+               ///< other choices sampled: no variance from this node, one evaluation of what
+               ///< depends on it per state; first order
+  kRelax,      ///< RELAX (Grathwohl et al. 2018) for a bernoulli or categorical node, with a control variate
+               ///< from GradOptions::control_variates; first order
+};
+
+/// RELAX's control variate for one bernoulli or categorical node b: c(z), built by `build` from
+/// a relaxed sample z of b's shape: bernoulli: z = sigmoid(zeta / temperature), zeta the logistic
+/// relaxation of b's logit given b, values in (0, 1); categorical: z = softmax(y / temperature),
+/// y the Gumbel relaxation log softmax(l) + G given argmax y = b, rows on the simplex. grad adds [f(b) - c(z~)] d log p(b) + d c(z) - d c(z~), z~ a
+/// second relaxed sample given b (conditional reparameterization): unbiased for any c. c returns
+/// 1x1, or rows x 1 with row r computed from row r of z only. REBAR is c(z) = eta f(z). Train
+/// c's parameters (never in grad's wrt) by minimizing the estimate's variance:
+/// grad(sum(square(estimate)), their parameters).
+struct ControlVariate {
+  Var node;                                   ///< the bernoulli or categorical node (Estimator::kRelax)
+  std::function<Var(const Var& z)> build;     ///< c(z)
+  double temperature = 0.5;                   ///< of the relaxation (> 0)
+};
+
+/// Options of grad.
+struct GradOptions {
+  /// Per-node estimators: {stochastic node, estimator}. Nodes not listed use their
+  /// distribution's own gradient path (score for bernoulli and categorical, pathwise for
+  /// normal).
+  std::vector<std::pair<Var, Estimator>> estimators;
+  /// Baseline applied to every score-function node without a learned baseline.
+  Baseline baseline = Baseline::kNone;
+  /// Decay of the moving-average baseline (weight of the past), in [0, 1).
+  double decay = 0.9;
+  /// Leave-one-out: rows form consecutive groups of this size (0: all rows one group).
+  /// With K samples per example stacked as K consecutive rows, set it to K.
+  std::size_t group_size = 0;
+  /// Control variates for the nodes given Estimator::kRelax.
+  std::vector<ControlVariate> control_variates;
+  /// Estimator::kEnumerate: the most evaluations per run (states x elements) grad builds; above
+  /// it grad throws scg::Error naming the count.
+  double max_enumerated = 1024;
+  /// Learned baselines: {stochastic node, baseline node}. The baseline node (1x1 or rows x 1)
+  /// must not depend on the stochastic node; grad also adds the regression loss
+  /// (cost - baseline)^2 so the baseline's parameters train through the same grad.
+  std::vector<std::pair<Var, Var>> learned;
+};
+
+/// Gradient of E[cost] with respect to each of `wrt`, as new nodes of the same graph (one
+/// per wrt, same shapes). One evaluation is an unbiased single-sample estimate: for every
+/// upstream score-function choice, cost x grad log p is added (DiCE's MagicBox, so grad of
+/// the result estimates higher derivatives), each choice weighted only by the additive
+/// terms of the cost, and the rows, that depend on it. `cost` must be 1x1.
+std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt,
+                      const GradOptions& options = {});
+
+}  // namespace scg
