@@ -51,7 +51,8 @@ class Distribution : public Op {
   /// Throws (through ctx, naming the node) unless `value` is a possible sample given the
   /// parameter values `params` (a fed value replaces the sample: a Bernoulli 0.5 or a
   /// categorical row that is not one-hot is refused). Default: every element finite.
-  virtual void check_value(std::span<const Tensor* const> params, const Tensor& value, const RunContext& ctx) const {
+  virtual void check_value(std::span<const Tensor* const> params, const Tensor& value,
+                           const RunContext& ctx) const {
     (void)params;
     if (!value.all_finite()) ctx.fail(name() + ": a fed value holds NaN or infinity");
   }
@@ -64,7 +65,8 @@ class Distribution : public Op {
   /// KL(this || p) for parameter nodes `q_params` (this one's) and `p_params` (p's), built from
   /// ops with log_prob's shape; throws scg::Error unless p is of the same family and a closed
   /// form exists.
-  virtual Var kl(std::span<const Var> q_params, const Distribution& p, std::span<const Var> p_params) const {
+  virtual Var kl(std::span<const Var> q_params, const Distribution& p,
+                 std::span<const Var> p_params) const {
     (void)q_params, (void)p_params;
     throw Error("kl_divergence: no closed form for " + name() + " against " + p.name());
   }

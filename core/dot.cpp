@@ -54,8 +54,10 @@ void write_dot(const Graph& g, std::ostream& out) {
     write_escaped(out, label);
     // "\n" (backslash, n) is a line break in a DOT label: written after the escaped text.
     out << "\\n#" << id << ' ' << g.shape(id).str() << '"' << attrs;
-    if (g.is_cost(id)) out << ",shape=box,style=bold,color=red";
-    else if (g.derived(id)) out << ",color=gray50,fontcolor=gray40";
+    if (g.is_cost(id))
+      out << ",shape=box,style=bold,color=red";
+    else if (g.derived(id))
+      out << ",color=gray50,fontcolor=gray40";
     out << "];\n";
   }
   for (std::size_t id = 0; id < g.size(); ++id)

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <utility>
 #include <limits>
+#include <utility>
 
 #include "scg/core/error.hpp"
 #include "scg/core/op.hpp"
@@ -14,10 +14,14 @@ namespace scg {
 namespace {
 const char* kind_name(NodeKind k) {
   switch (k) {
-    case NodeKind::kParameter: return "parameter";
-    case NodeKind::kConstant: return "constant";
-    case NodeKind::kInput: return "input";
-    case NodeKind::kOp: return "op";
+    case NodeKind::kParameter:
+      return "parameter";
+    case NodeKind::kConstant:
+      return "constant";
+    case NodeKind::kInput:
+      return "input";
+    case NodeKind::kOp:
+      return "op";
   }
   return "?";
 }
@@ -153,7 +157,8 @@ Var Graph::apply(std::shared_ptr<const Op> op, const std::vector<Var>& inputs) {
   } catch (const ShapeError& e) {
     std::string from;
     for (const Var& v : inputs) from += (from.empty() ? "" : ", ") + describe(v.id_);
-    throw ShapeError(e.message() + " while building node #" + std::to_string(size()) + " from " + from);
+    throw ShapeError(e.message() + " while building node #" + std::to_string(size()) + " from " +
+                     from);
   }
   if (out.rows < 1 || out.cols < 1 || out.rows > kMaxDim || out.cols > kMaxDim)
     throw ShapeError(op->name() + ": result shape " + out.str() + " is empty or too large");
@@ -193,8 +198,9 @@ std::shared_ptr<const Op> Graph::shared_op(std::size_t id) const {
 }
 
 const std::string& Graph::name(std::size_t id) const {
-  const auto it = std::lower_bound(names_.begin(), names_.end(), id,
-                                   [](const auto& entry, std::size_t key) { return entry.first < key; });
+  const auto it =
+      std::lower_bound(names_.begin(), names_.end(), id,
+                       [](const auto& entry, std::size_t key) { return entry.first < key; });
   return it != names_.end() && it->first == id ? it->second : kNoName;
 }
 
@@ -204,7 +210,9 @@ const Tensor* Graph::value(std::size_t id) const {
   return stored ? &values_[r.first] : nullptr;
 }
 
-Tensor* Graph::mutable_value(std::size_t id) { return const_cast<Tensor*>(std::as_const(*this).value(id)); }
+Tensor* Graph::mutable_value(std::size_t id) {
+  return const_cast<Tensor*>(std::as_const(*this).value(id));
+}
 
 Var Graph::var(std::size_t id) {
   if (id >= size()) throw Error("no node #" + std::to_string(id));

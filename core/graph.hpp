@@ -4,11 +4,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <unordered_map>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -64,8 +64,8 @@ class Var {
 ///
 /// Storage: one 24-byte record per node and one 4-byte entry per operand, each in fixed-size
 /// chunks (so growing never copies, and memory is not doubled); values of parameters and
-/// constants, and names, in side tables. Boost.Graph works on graphs built from this one where its algorithms earn
-/// their place (elimination orders and components of the choices' factor graph).
+/// constants, and names, in side tables. Boost.Graph works on graphs built from this one where its
+/// algorithms earn their place (elimination orders and components of the choices' factor graph).
 class Graph {
  public:
   Graph();
@@ -155,11 +155,11 @@ class Graph {
  private:
   friend class Var;
   static constexpr std::uint8_t kDerived = 1, kCost = 2;
-  struct Record {                 // 24 bytes
-    const Op* op;                 // nullptr for leaves
+  struct Record {  // 24 bytes
+    const Op* op;  // nullptr for leaves
     std::uint32_t rows, cols;
-    std::uint32_t first;          // ops: first operand in operands_; parameters and
-                                  // constants: index in values_
+    std::uint32_t first;  // ops: first operand in operands_; parameters and
+                          // constants: index in values_
     std::uint16_t n_inputs;
     NodeKind kind;
     std::uint8_t flags;
@@ -180,7 +180,7 @@ class Graph {
   std::vector<std::unique_ptr<std::uint32_t[]>> operands_;
   std::size_t size_ = 0, operand_size_ = 0;
   std::deque<Tensor> values_;  // stable addresses: sessions read parameters in place
-  std::vector<std::pair<std::uint32_t, std::string>> names_;  // (id, name), ids increasing
+  std::vector<std::pair<std::uint32_t, std::string>> names_;           // (id, name), ids increasing
   std::unordered_map<std::uint64_t, std::uint32_t> scalar_constants_;  // bits of value -> id
   std::vector<std::shared_ptr<const Op>> ops_;  // keeps every op used alive (one entry each)
   std::unordered_set<const Op*> known_ops_;

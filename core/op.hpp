@@ -3,8 +3,8 @@
 /// forward kernel, gradient rule), plus one plain traits value for everything else an op may
 /// declare. Core never names a concrete op.
 
-#include <boost/random/mersenne_twister.hpp>
 #include <algorithm>
+#include <boost/random/mersenne_twister.hpp>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -21,10 +21,10 @@ using Engine = boost::random::mt19937_64;
 
 /// What a forward kernel may use besides its operands.
 struct RunContext {
-  Engine* engine = nullptr;    ///< the session's random stream
-  Tensor* state = nullptr;     ///< per-session state of a stateful op, else nullptr
+  Engine* engine = nullptr;  ///< the session's random stream
+  Tensor* state = nullptr;   ///< per-session state of a stateful op, else nullptr
   const Graph* graph = nullptr;
-  std::size_t node = 0;        ///< id of the node being computed
+  std::size_t node = 0;  ///< id of the node being computed
   /// Throws scg::Error naming the node being computed.
   [[noreturn]] void fail(const std::string& what) const;
 };
@@ -32,12 +32,12 @@ struct RunContext {
 /// How a cost built with this op splits into additive terms (grad weights each term only by
 /// the random choices it depends on, so splitting finely lowers the estimator's variance).
 enum class CostTerms {
-  kWhole,           ///< the output is one term (any nonlinear op)
-  kSumOfOperands,   ///< linear in all operands together (add, sub, neg, sum, transpose):
-                    ///< every term of every operand is a term of the output
-  kScaledOperand,   ///< linear in each operand while the others are fixed (mul, matmul): with
-                    ///< one operand depending on choices, its terms, scaled, are the terms
-  kScaledFirst,     ///< linear in operand 0 while the others are fixed (div by operand 1)
+  kWhole,          ///< the output is one term (any nonlinear op)
+  kSumOfOperands,  ///< linear in all operands together (add, sub, neg, sum, transpose):
+                   ///< every term of every operand is a term of the output
+  kScaledOperand,  ///< linear in each operand while the others are fixed (mul, matmul): with
+                   ///< one operand depending on choices, its terms, scaled, are the terms
+  kScaledFirst,    ///< linear in operand 0 while the others are fixed (div by operand 1)
 };
 
 /// Which operands the output's rows follow one to one, one bit per operand: bit i set means
@@ -45,8 +45,8 @@ enum class CostTerms {
 /// as the output). Bit 31 stands for operand 31 and every later one. Rows of a batch are
 /// independent samples where every path from a choice to the cost keeps rows apart.
 struct RowLocality {
-  static constexpr std::uint32_t kNone = 0;    ///< rows mix (sum down the rows, transpose)
-  static constexpr std::uint32_t kAll = ~0u;   ///< every operand (elementwise, row-wise softmax)
+  static constexpr std::uint32_t kNone = 0;   ///< rows mix (sum down the rows, transpose)
+  static constexpr std::uint32_t kAll = ~0u;  ///< every operand (elementwise, row-wise softmax)
   /// Only operand i (matmul: operand 0; gather_rows: the indices, operand 1).
   static constexpr std::uint32_t only(unsigned i) { return 1u << (i < 31 ? i : 31); }
 };
@@ -58,13 +58,13 @@ using ScalarKernel = double (*)(const void* self, double a, double b);
 
 /// Everything an op may declare besides its four essentials; every field has a default.
 struct OpTraits {
-  CostTerms terms = CostTerms::kWhole;       ///< how a cost splits into terms through it
-  std::uint32_t rows = RowLocality::kNone;   ///< which operands' rows it keeps apart (bits)
-  bool reads_operands = true;  ///< false: forward reads only shapes (magic_box), so a plan
-                               ///< does not compute the operands for it
-  Shape state{0, 0};           ///< per-session state of this shape (size 0: stateless)
+  CostTerms terms = CostTerms::kWhole;      ///< how a cost splits into terms through it
+  std::uint32_t rows = RowLocality::kNone;  ///< which operands' rows it keeps apart (bits)
+  bool reads_operands = true;     ///< false: forward reads only shapes (magic_box), so a plan
+                                  ///< does not compute the operands for it
+  Shape state{0, 0};              ///< per-session state of this shape (size 0: stateless)
   ScalarKernel scalar = nullptr;  ///< 1x1 fast path (every operand and the output 1x1)
-  std::string label;           ///< picture label (empty: the name)
+  std::string label;              ///< picture label (empty: the name)
   /// Bit i set: the output does not inherit operand i's dependence on random choices (the
   /// value of a black_box, whose choices are declared instead). Bit 31: operand 31 and later.
   std::uint32_t opaque_operands = 0;
@@ -100,7 +100,8 @@ class Op : public std::enable_shared_from_this<Op> {
   /// True if row i of the output depends only on row i of operand `input` (when that operand
   /// has as many rows as the output).
   bool row_local(std::size_t input) const {
-    return (traits_.rows & RowLocality::only(static_cast<unsigned>(std::min<std::size_t>(input, 31)))) != 0;
+    return (traits_.rows &
+            RowLocality::only(static_cast<unsigned>(std::min<std::size_t>(input, 31)))) != 0;
   }
   /// Label for pictures.
   std::string label() const { return traits_.label.empty() ? name() : traits_.label; }

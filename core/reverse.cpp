@@ -27,7 +27,10 @@ std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<V
   for (std::size_t id = low; id <= top && low <= top; ++id) {
     if (!anc[id] || on_path[id] || (blocked && blocked(id))) continue;
     for (std::size_t in : g.inputs(id))
-      if (on_path[in]) { on_path[id] = 1; break; }
+      if (on_path[in]) {
+        on_path[id] = 1;
+        break;
+      }
   }
 
   std::vector<Var> adj(top + 1);
@@ -46,9 +49,8 @@ std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<V
     }
     const std::vector<Var> grads = op->backward(operands, g.var(id), adj[id], needed);
     if (grads.size() != operands.size())
-      throw Error("gradient rule of " + op->name() + " returned " +
-                  std::to_string(grads.size()) + " results for " +
-                  std::to_string(operands.size()) + " operands");
+      throw Error("gradient rule of " + op->name() + " returned " + std::to_string(grads.size()) +
+                  " results for " + std::to_string(operands.size()) + " operands");
     for (std::size_t i = 0; i < grads.size(); ++i) {
       const std::size_t in = operands[i].id();
       if (grads[i].empty() || !on_path[in]) continue;

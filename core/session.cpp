@@ -5,9 +5,9 @@
 #include <cmath>
 #include <sstream>
 
+#include "scg/core/detail/plan.hpp"
 #include "scg/core/distribution.hpp"
 #include "scg/core/error.hpp"
-#include "scg/core/detail/plan.hpp"
 
 namespace scg {
 
@@ -44,19 +44,22 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
     const std::size_t id = f.input.id();
     const NodeKind kind = graph_.kind(id);
     if (kind != NodeKind::kInput && !dynamic_cast<const Distribution*>(graph_.op(id)))
-      throw Error("Session::run: feed for " + f.input.describe() + ", which is neither an input nor a stochastic node");
+      throw Error("Session::run: feed for " + f.input.describe() +
+                  ", which is neither an input nor a stochastic node");
     if (f.value->shape() != graph_.shape(id))
       throw ShapeError("Session::run: feed for " + f.input.describe() + " has shape " +
                        f.value->shape().str() + ", expected " + graph_.shape(id).str());
     fed_.emplace_back(id, f.value);
     fed_random = fed_random || kind != NodeKind::kInput;
   }
-  std::sort(fed_.begin(), fed_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(fed_.begin(), fed_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   for (std::size_t i = 1; i < fed_.size(); ++i)
     if (fed_[i].first == fed_[i - 1].first)
       throw Error("Session::run: two feeds for " + graph_.describe(fed_[i].first));
   auto find = [&](std::size_t id) -> const Tensor* {
-    const auto it = std::lower_bound(fed_.begin(), fed_.end(), id, [](const auto& e, std::size_t k) { return e.first < k; });
+    const auto it = std::lower_bound(fed_.begin(), fed_.end(), id,
+                                     [](const auto& e, std::size_t k) { return e.first < k; });
     return it != fed_.end() && it->first == id ? it->second : nullptr;
   };
   for (auto& [id, buf] : plan.inputs) {
@@ -94,8 +97,14 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
       for (std::uint32_t i = 0; i < s.count; ++i) {
         const Plan::ScalarOp& o = ops[i];
         double a, b;
-        if (o.a == prev_slot) a = prev; else a = arena[o.a];
-        if (o.b == prev_slot) b = prev; else b = arena[o.b];
+        if (o.a == prev_slot)
+          a = prev;
+        else
+          a = arena[o.a];
+        if (o.b == prev_slot)
+          b = prev;
+        else
+          b = arena[o.b];
         prev = o.self->traits().scalar(o.self, a, b);
         out[i] = prev;
         prev_slot = s.out + i;
@@ -132,15 +141,18 @@ void Session::report_non_finite(std::size_t node, const RunContext& ctx) const {
   // Blame the leaf the non-finite value came from (a parameter, constant or feed), if any;
   // otherwise this op made it from finite operands. Operands an op does not read are not
   // followed (they were not computed, and cannot be the source).
-  const std::vector<char> read = graph_.ancestors(std::vector<std::size_t>{node}, Graph::Follow::kRead);
+  const std::vector<char> read =
+      graph_.ancestors(std::vector<std::size_t>{node}, Graph::Follow::kRead);
   for (std::size_t id = 0; id < node; ++id) {
     if (!read[id] || graph_.kind(id) == NodeKind::kOp) continue;
     const Tensor* t = storage_->find(id);
     if (t && !t->all_finite())
-      ctx.fail("non-finite value: it comes from " + graph_.describe(id) + ", which holds NaN or infinity");
+      ctx.fail("non-finite value: it comes from " + graph_.describe(id) +
+               ", which holds NaN or infinity");
   }
   std::string operands;
-  for (std::size_t in : graph_.inputs(node)) operands += (operands.empty() ? "" : ", ") + graph_.describe(in);
+  for (std::size_t in : graph_.inputs(node))
+    operands += (operands.empty() ? "" : ", ") + graph_.describe(in);
   ctx.fail("produced a non-finite value (NaN or infinity) from finite operands " + operands);
 }
 
@@ -162,15 +174,18 @@ void Session::set_random_state(const std::string& state) {
   engine_ = e;
 }
 
-std::vector<std::pair<std::size_t, Tensor>> Session::op_states() const { return storage_->states(); }
+std::vector<std::pair<std::size_t, Tensor>> Session::op_states() const {
+  return storage_->states();
+}
 
 void Session::set_op_states(const std::vector<std::pair<std::size_t, Tensor>>& states) {
   for (const auto& [id, state] : states) {
     if (id >= graph_.size() || !graph_.op(id) || graph_.op(id)->traits().state.size() == 0)
       throw Error("Session::set_op_states: node #" + std::to_string(id) + " has no session state");
     if (state.shape() != graph_.op(id)->traits().state)
-      throw ShapeError("Session::set_op_states: a " + state.shape().str() + " state for " + graph_.describe(id) +
-                       ", which keeps " + graph_.op(id)->traits().state.str());
+      throw ShapeError("Session::set_op_states: a " + state.shape().str() + " state for " +
+                       graph_.describe(id) + ", which keeps " +
+                       graph_.op(id)->traits().state.str());
   }
   for (const auto& [id, state] : states) *storage_->state(id, state.shape()) = state;
 }
@@ -192,8 +207,10 @@ const std::vector<Tensor>& Session::run(const std::vector<Var>& vs,
   // Large results computed by general steps are handed over by swapping storage with their
   // buffer (which the next run overwrites anyway); the rest are copied.
   for (std::size_t i = 0; i < vs.size(); ++i) {
-    if (plan.swap[i]) plan.results[i].matrix().swap(plan.target_ptrs[i]->matrix());
-    else plan.results[i].matrix() = plan.target_ptrs[i]->matrix();
+    if (plan.swap[i])
+      plan.results[i].matrix().swap(plan.target_ptrs[i]->matrix());
+    else
+      plan.results[i].matrix() = plan.target_ptrs[i]->matrix();
   }
   return plan.results;
 }

@@ -82,7 +82,7 @@ class Session {
   SessionOptions options_;
   std::unique_ptr<detail::Storage> storage_;  // buffers and states, shared by the plans
   std::vector<std::unique_ptr<detail::Plan>> plans_;
-  std::vector<Var> single_;  // scratch for run(Var)
+  std::vector<Var> single_;                                 // scratch for run(Var)
   std::vector<std::pair<std::size_t, const Tensor*>> fed_;  // scratch: this run's feeds by id
 };
 

@@ -4,13 +4,13 @@
 // mismatch throws on every rank, then broadcasts the values in one buffer.
 #include "scg/mpi.hpp"
 
-#include "scg/train/parameters.hpp"
-
 #include <boost/mpi/collectives.hpp>
 #include <boost/serialization/string.hpp>
 #include <functional>
 #include <map>
 #include <sstream>
+
+#include "scg/train/parameters.hpp"
 
 namespace scg::mpi {
 namespace {
@@ -30,12 +30,14 @@ void allreduce_mean(std::vector<Tensor>& tensors, const boost::mpi::communicator
     std::copy(t.data(), t.data() + t.shape().size(), send_buffer.data() + at);
     at += static_cast<std::size_t>(t.shape().size());
   }
-  boost::mpi::all_reduce(comm, send_buffer.data(), static_cast<int>(n), recv_buffer.data(), std::plus<double>());
+  boost::mpi::all_reduce(comm, send_buffer.data(), static_cast<int>(n), recv_buffer.data(),
+                         std::plus<double>());
   const double scale = 1.0 / comm.size();
   at = 0;
   for (Tensor& t : tensors) {
     double* d = t.data();
-    for (Eigen::Index i = 0; i < t.shape().size(); ++i) d[i] = recv_buffer[at + static_cast<std::size_t>(i)] * scale;
+    for (Eigen::Index i = 0; i < t.shape().size(); ++i)
+      d[i] = recv_buffer[at + static_cast<std::size_t>(i)] * scale;
     at += static_cast<std::size_t>(t.shape().size());
   }
 }
@@ -61,8 +63,9 @@ void broadcast_parameters(Graph& g, const boost::mpi::communicator& comm) {
         break;
       }
       if (it->second != std::pair<long, long>{p.rows(), p.cols()}) {
-        problem = "parameter '" + n + "' is " + p.shape().str() + " here and " + std::to_string(it->second.first) +
-                  "x" + std::to_string(it->second.second) + " on rank 0";
+        problem = "parameter '" + n + "' is " + p.shape().str() + " here and " +
+                  std::to_string(it->second.first) + "x" + std::to_string(it->second.second) +
+                  " on rank 0";
         break;
       }
     }
@@ -77,9 +80,11 @@ void broadcast_parameters(Graph& g, const boost::mpi::communicator& comm) {
   const int bad = boost::mpi::all_reduce(comm, problem.empty() ? 0 : 1, std::plus<int>());
   if (bad)
     throw Error("scg::mpi::broadcast_parameters: rank " + std::to_string(comm.rank()) + ": " +
-                (problem.empty() ? std::to_string(bad) + " other rank(s) have parameters (names or shapes) that differ "
-                                                         "from rank 0's; nothing was changed"
-                                 : problem + "; nothing was changed"));
+                (problem.empty()
+                     ? std::to_string(bad) +
+                           " other rank(s) have parameters (names or shapes) that differ "
+                           "from rank 0's; nothing was changed"
+                     : problem + "; nothing was changed"));
   std::vector<Tensor> values;
   for (const auto& [name, p] : params) values.push_back(p.value());
   std::size_t n = 0;

@@ -5,7 +5,10 @@ namespace scg {
 namespace {
 struct Abs {
   static constexpr const char* kName = "abs";
-  template <class X> auto operator()(const X& x) const { return ew::abs(x); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::abs(x);
+  }
   Var grad(const Var& x, const Var&, const Var& g) const { return g * sign(x); }
 };
 }  // namespace

@@ -6,7 +6,10 @@ namespace {
 struct Add {
   static constexpr const char* kName = "add";
   static constexpr CostTerms kTerms = CostTerms::kSumOfOperands;
-  template <class A, class B> auto operator()(const A& a, const B& b) const { return a + b; }
+  template <class A, class B>
+  auto operator()(const A& a, const B& b) const {
+    return a + b;
+  }
   std::array<Var, 2> grad(const Var&, const Var&, const Var&, const Var& g,
                           std::span<const char>) const {
     return {g, g};

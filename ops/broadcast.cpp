@@ -1,6 +1,7 @@
 // broadcast_to and sum_to, each other's adjoint, as one op with a direction:
 //   broadcast_to: stretches x along its axes of length 1 to the target.  d = sum_to(g, x's shape)
-//   sum_to: sums x over the axes where the target has length 1.          d = broadcast_to(g, x's shape)
+//   sum_to: sums x over the axes where the target has length 1.          d = broadcast_to(g, x's
+//   shape)
 #include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
@@ -14,22 +15,31 @@ class StretchOp final : public Op {
     const Shape& small = sum_ ? target_ : in[0];
     const Shape& big = sum_ ? in[0] : target_;
     if ((small.rows != big.rows && small.rows != 1) || (small.cols != big.cols && small.cols != 1))
-      shape_error(name(), in, std::string(sum_ ? "cannot sum to " : "cannot broadcast to ") + target_.str());
+      shape_error(name(), in,
+                  std::string(sum_ ? "cannot sum to " : "cannot broadcast to ") + target_.str());
     return target_;
   }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const auto& x = in[0]->matrix();
     auto& o = out.matrix();
     if (sum_) {
-      if (o.size() == 1) o(0, 0) = x.sum();
-      else if (o.rows() == 1 && x.rows() != 1) o.noalias() = x.colwise().sum();
-      else if (o.cols() == 1 && x.cols() != 1) o.noalias() = x.rowwise().sum();
-      else o = x;
+      if (o.size() == 1)
+        o(0, 0) = x.sum();
+      else if (o.rows() == 1 && x.rows() != 1)
+        o.noalias() = x.colwise().sum();
+      else if (o.cols() == 1 && x.cols() != 1)
+        o.noalias() = x.rowwise().sum();
+      else
+        o = x;
     } else {
-      if (x.size() == 1) o.setConstant(x(0, 0));
-      else if (x.rows() == 1) for (Eigen::Index r = 0; r < o.rows(); ++r) o.row(r) = x.row(0);
-      else if (x.cols() == 1) for (Eigen::Index c = 0; c < o.cols(); ++c) o.col(c) = x.col(0);
-      else o = x;
+      if (x.size() == 1)
+        o.setConstant(x(0, 0));
+      else if (x.rows() == 1)
+        for (Eigen::Index r = 0; r < o.rows(); ++r) o.row(r) = x.row(0);
+      else if (x.cols() == 1)
+        for (Eigen::Index c = 0; c < o.cols(); ++c) o.col(c) = x.col(0);
+      else
+        o = x;
     }
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,

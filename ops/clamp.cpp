@@ -7,8 +7,13 @@ struct Clamp {
   static constexpr const char* kName = "clamp";
   double lo, hi;
   std::string label() const { return "clamp " + std::to_string(lo) + " " + std::to_string(hi); }
-  template <class X> auto operator()(const X& x) const { return ew::min(ew::max(x, lo), hi); }
-  Var grad(const Var& x, const Var&, const Var& g) const { return g * (step(x - lo) * step(hi - x)); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::min(ew::max(x, lo), hi);
+  }
+  Var grad(const Var& x, const Var&, const Var& g) const {
+    return g * (step(x - lo) * step(hi - x));
+  }
 };
 }  // namespace
 

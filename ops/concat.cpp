@@ -11,10 +11,13 @@ class ConcatOp final : public Op {
   Shape infer(std::span<const Shape> in) const override {
     Shape out = in[0];
     for (std::size_t i = 1; i < in.size(); ++i) {
-      const Eigen::Index other = axis_ == 0 ? in[i].cols : in[i].rows, own = axis_ == 0 ? out.cols : out.rows;
+      const Eigen::Index other = axis_ == 0 ? in[i].cols : in[i].rows,
+                         own = axis_ == 0 ? out.cols : out.rows;
       if (other != own)
-        shape_error(name(), in, std::string("parts must have the same number of ") + (axis_ == 0 ? "columns" : "rows") +
-                                    " (part " + std::to_string(i) + " differs)");
+        shape_error(name(), in,
+                    std::string("parts must have the same number of ") +
+                        (axis_ == 0 ? "columns" : "rows") + " (part " + std::to_string(i) +
+                        " differs)");
       (axis_ == 0 ? out.rows : out.cols) += axis_ == 0 ? in[i].rows : in[i].cols;
     }
     return out;
@@ -22,8 +25,10 @@ class ConcatOp final : public Op {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     Eigen::Index at = 0;
     for (const Tensor* t : in) {
-      if (axis_ == 0) out.matrix().middleRows(at, t->rows()) = t->matrix();
-      else out.matrix().middleCols(at, t->cols()) = t->matrix();
+      if (axis_ == 0)
+        out.matrix().middleRows(at, t->rows()) = t->matrix();
+      else
+        out.matrix().middleCols(at, t->cols()) = t->matrix();
       at += axis_ == 0 ? t->rows() : t->cols();
     }
   }
@@ -42,7 +47,8 @@ class ConcatOp final : public Op {
  private:
   static OpTraits traits(int axis) {
     // Side by side (axis 1), row i of the output is row i of every part.
-    OpTraits t = detail::traits(axis == 1 ? RowLocality::kAll : RowLocality::kNone, CostTerms::kSumOfOperands);
+    OpTraits t = detail::traits(axis == 1 ? RowLocality::kAll : RowLocality::kNone,
+                                CostTerms::kSumOfOperands);
     t.label = "concat " + std::to_string(axis);
     return t;
   }
@@ -53,7 +59,8 @@ class ConcatOp final : public Op {
 Var concat(const std::vector<Var>& parts, int axis) {
   if (parts.empty()) throw Error("concat: no parts");
   if (axis != 0 && axis != 1)
-    throw Error("concat: axis " + std::to_string(axis) + " must be 0 (stack rows) or 1 (columns side by side)");
+    throw Error("concat: axis " + std::to_string(axis) +
+                " must be 0 (stack rows) or 1 (columns side by side)");
   if (parts.size() == 1) return parts[0];
   return detail::make<ConcatOp>(parts, axis);
 }

@@ -7,7 +7,10 @@ namespace {
 struct Div {
   static constexpr const char* kName = "div";
   static constexpr CostTerms kTerms = CostTerms::kScaledFirst;
-  template <class A, class B> auto operator()(const A& a, const B& b) const { return a / b; }
+  template <class A, class B>
+  auto operator()(const A& a, const B& b) const {
+    return a / b;
+  }
   std::array<Var, 2> grad(const Var&, const Var& b, const Var& out, const Var& g,
                           std::span<const char> needed) const {
     const Var q = g / b;

@@ -5,12 +5,17 @@ namespace scg {
 namespace {
 struct Exp {
   static constexpr const char* kName = "exp";
-  template <class X> auto operator()(const X& x) const { return ew::exp(x); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::exp(x);
+  }
   Var grad(const Var&, const Var& out, const Var& g) const { return g * out; }
 };
 }  // namespace
 
 Var exp(const Var& x) { return detail::unary<Exp>(x); }
 
-bool detail::is_exp(const Op* op) { return dynamic_cast<const ElementwiseOp<Exp, 1>*>(op) != nullptr; }
+bool detail::is_exp(const Op* op) {
+  return dynamic_cast<const ElementwiseOp<Exp, 1>*>(op) != nullptr;
+}
 }  // namespace scg

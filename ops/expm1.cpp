@@ -5,7 +5,10 @@ namespace scg {
 namespace {
 struct Expm1 {
   static constexpr const char* kName = "expm1";
-  template <class X> auto operator()(const X& x) const { return ew::expm1(x); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::expm1(x);
+  }
   Var grad(const Var&, const Var& out, const Var& g) const { return g * (out + 1.0); }
 };
 }  // namespace

@@ -26,8 +26,10 @@ class ExtremumOp final : public Op {
       Eigen::Index at = 0;
       const double v = axis_ == 0 ? (largest_ ? x.col(k).maxCoeff(&at) : x.col(k).minCoeff(&at))
                                   : (largest_ ? x.row(k).maxCoeff(&at) : x.row(k).minCoeff(&at));
-      if (mask_) out(axis_ == 0 ? at : k, axis_ == 0 ? k : at) = 1.0;
-      else out(axis_ == 0 ? 0 : k, axis_ == 0 ? k : 0) = v;
+      if (mask_)
+        out(axis_ == 0 ? at : k, axis_ == 0 ? k : at) = 1.0;
+      else
+        out(axis_ == 0 ? 0 : k, axis_ == 0 ? k : 0) = v;
     }
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,

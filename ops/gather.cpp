@@ -12,7 +12,8 @@
 namespace scg {
 namespace {
 /// The row index of entry i of `idx`, checked against `limit`.
-Eigen::Index index_at(const Tensor& idx, Eigen::Index i, Eigen::Index limit, const char* op, const RunContext& ctx) {
+Eigen::Index index_at(const Tensor& idx, Eigen::Index i, Eigen::Index limit, const char* op,
+                      const RunContext& ctx) {
   const double v = idx(i, 0);
   if (!(v >= 0.0 && v < static_cast<double>(limit) && v == std::floor(v)))
     ctx.fail(std::string(op) + ": index " + std::to_string(i) + " is " + std::to_string(v) +
@@ -29,7 +30,9 @@ void check_indices(std::span<const Shape> in, std::size_t at, const std::string&
 class IndexOp final : public Op {
  public:
   IndexOp(int mode, Eigen::Index rows) : Op(traits(mode, rows)), mode_(mode), rows_(rows) {}
-  std::string name() const override { return mode_ == 0 ? "gather_rows" : mode_ == 1 ? "scatter_rows" : "one_hot"; }
+  std::string name() const override {
+    return mode_ == 0 ? "gather_rows" : mode_ == 1 ? "scatter_rows" : "one_hot";
+  }
   Shape infer(std::span<const Shape> in) const override {
     if (mode_ == 2) {
       check_indices(in, 0, name());
@@ -39,10 +42,12 @@ class IndexOp final : public Op {
     if (mode_ == 1 && in[0].rows != in[1].rows) shape_error(name(), in, "one row of g per index");
     return {mode_ == 0 ? in[1].rows : rows_, in[0].cols};
   }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
     if (mode_ == 2) {
       out.matrix().setZero();
-      for (Eigen::Index i = 0; i < in[0]->rows(); ++i) out(i, index_at(*in[0], i, rows_, "one_hot", ctx)) = 1.0;
+      for (Eigen::Index i = 0; i < in[0]->rows(); ++i)
+        out(i, index_at(*in[0], i, rows_, "one_hot", ctx)) = 1.0;
       return;
     }
     const Tensor &x = *in[0], &idx = *in[1];
@@ -67,8 +72,9 @@ class IndexOp final : public Op {
   static OpTraits traits(int mode, Eigen::Index rows) {
     // gather: row i of the result depends on row i of the indices (and on any table row);
     // one_hot: on row i of the indices. Linear in the table (gather) or in g (scatter).
-    OpTraits t = detail::traits(mode == 1 ? RowLocality::kNone : RowLocality::only(mode == 0 ? 1 : 0),
-                                mode == 2 ? CostTerms::kWhole : CostTerms::kScaledFirst);
+    OpTraits t =
+        detail::traits(mode == 1 ? RowLocality::kNone : RowLocality::only(mode == 0 ? 1 : 0),
+                       mode == 2 ? CostTerms::kWhole : CostTerms::kScaledFirst);
     if (mode == 2) t.label = "one_hot " + std::to_string(rows);
     return t;
   }
@@ -77,15 +83,21 @@ class IndexOp final : public Op {
 };
 }  // namespace
 
-Var gather_rows(const Var& table, const Var& indices) { return detail::make<IndexOp>({table, indices}, 0, 0); }
+Var gather_rows(const Var& table, const Var& indices) {
+  return detail::make<IndexOp>({table, indices}, 0, 0);
+}
 
 Var scatter_rows(const Var& x, const Var& indices, Eigen::Index rows) {
-  if (rows < 1) throw Error("scatter_rows(" + x.describe() + "): rows must be at least 1, not " + std::to_string(rows));
+  if (rows < 1)
+    throw Error("scatter_rows(" + x.describe() + "): rows must be at least 1, not " +
+                std::to_string(rows));
   return detail::make<IndexOp>({x, indices}, 1, rows);
 }
 
 Var one_hot(const Var& indices, Eigen::Index k) {
-  if (k < 1) throw Error("one_hot(" + indices.describe() + ", " + std::to_string(k) + "): k must be at least 1");
+  if (k < 1)
+    throw Error("one_hot(" + indices.describe() + ", " + std::to_string(k) +
+                "): k must be at least 1");
   return detail::make<IndexOp>({indices}, 2, k);
 }
 }  // namespace scg

@@ -9,7 +9,8 @@ class GroupSumOp final : public Op {
   explicit GroupSumOp(Eigen::Index k) : Op(traits(k)), k_(k) {}
   std::string name() const override { return "group_sum"; }
   Shape infer(std::span<const Shape> in) const override {
-    if (in[0].rows % k_ != 0) shape_error(name(), in, "rows not divisible by the group size " + std::to_string(k_));
+    if (in[0].rows % k_ != 0)
+      shape_error(name(), in, "rows not divisible by the group size " + std::to_string(k_));
     return in[0];
   }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
@@ -34,7 +35,9 @@ class GroupSumOp final : public Op {
 }  // namespace
 
 Var group_sum(const Var& x, Eigen::Index k) {
-  if (k < 1) throw Error("group_sum(" + x.describe() + ", " + std::to_string(k) + "): the group size must be at least 1");
+  if (k < 1)
+    throw Error("group_sum(" + x.describe() + ", " + std::to_string(k) +
+                "): the group size must be at least 1");
   return detail::make<GroupSumOp>({x}, k);
 }
 }  // namespace scg

@@ -23,7 +23,8 @@ Var polygamma(int n, const Var& x);
 
 struct Lgamma {
   static constexpr const char* kName = "lgamma";
-  template <class X> auto operator()(const X& x) const {
+  template <class X>
+  auto operator()(const X& x) const {
     return ew::map(x, [](double v) { return boost::math::lgamma(v, Quiet()); });
   }
   Var grad(const Var& x, const Var&, const Var& g) const { return g * polygamma(0, x); }
@@ -33,7 +34,8 @@ struct Polygamma {
   static constexpr const char* kName = "polygamma";
   int n;
   std::string label() const { return n == 0 ? "digamma" : "polygamma " + std::to_string(n); }
-  template <class X> auto operator()(const X& x) const {
+  template <class X>
+  auto operator()(const X& x) const {
     const int order = n;
     return ew::map(x, [order](double v) { return boost::math::polygamma(order, v, Quiet()); });
   }

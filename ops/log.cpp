@@ -6,13 +6,17 @@ namespace scg {
 namespace {
 struct Log {
   static constexpr const char* kName = "log";
-  template <class X> auto operator()(const X& x) const { return ew::log(x); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::log(x);
+  }
   Var grad(const Var& x, const Var&, const Var& g) const { return g / x; }
 };
 }  // namespace
 
 Var log(const Var& x) {
-  if (!x.empty() && detail::is_exp(x.graph().op(x.id()))) return x.graph().var(x.graph().inputs(x.id())[0]);
+  if (!x.empty() && detail::is_exp(x.graph().op(x.id())))
+    return x.graph().var(x.graph().inputs(x.id())[0]);
   return detail::unary<Log>(x);
 }
 }  // namespace scg

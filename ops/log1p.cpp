@@ -5,7 +5,10 @@ namespace scg {
 namespace {
 struct Log1p {
   static constexpr const char* kName = "log1p";
-  template <class X> auto operator()(const X& x) const { return ew::log1p(x); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::log1p(x);
+  }
   Var grad(const Var& x, const Var&, const Var& g) const { return g / (1.0 + x); }
 };
 }  // namespace

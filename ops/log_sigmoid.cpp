@@ -5,7 +5,8 @@ namespace scg {
 namespace {
 struct LogSigmoid {
   static constexpr const char* kName = "log_sigmoid";
-  template <class X> auto operator()(const X& x) const {
+  template <class X>
+  auto operator()(const X& x) const {
     return ew::min(x, 0.0) - ew::log1p_nonneg(ew::exp(-ew::abs(x)));
   }
   Var grad(const Var& x, const Var&, const Var& g) const { return g * sigmoid(-x); }

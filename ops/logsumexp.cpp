@@ -23,9 +23,12 @@ class LogSumExpOp final : public Op {
       if (!std::isfinite(m)) return m;  // all -inf gives -inf; +inf or NaN passes through
       return m + std::log((v.array() - m).exp().sum());
     };
-    if (axis_ == 0) for (Eigen::Index c = 0; c < x.cols(); ++c) out(0, c) = lse(x.col(c));
-    else if (axis_ == 1) for (Eigen::Index r = 0; r < x.rows(); ++r) out(r, 0) = lse(x.row(r));
-    else out(0, 0) = lse(x.reshaped());
+    if (axis_ == 0)
+      for (Eigen::Index c = 0; c < x.cols(); ++c) out(0, c) = lse(x.col(c));
+    else if (axis_ == 1)
+      for (Eigen::Index r = 0; r < x.rows(); ++r) out(r, 0) = lse(x.row(r));
+    else
+      out(0, 0) = lse(x.reshaped());
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
                             std::span<const char>) const override {

@@ -7,12 +7,17 @@ namespace {
 struct MagicBox {
   static constexpr const char* kName = "magic_box";
   static constexpr bool kReadsOperand = false;
-  template <class X> auto operator()(const X& t) const { return ew::ones_like(t); }
+  template <class X>
+  auto operator()(const X& t) const {
+    return ew::ones_like(t);
+  }
   Var grad(const Var&, const Var& out, const Var& g) const { return g * out; }
 };
 }  // namespace
 
 Var magic_box(const Var& t) { return detail::unary<MagicBox>(t); }
 
-bool detail::is_magic_box(const Op* op) { return dynamic_cast<const ElementwiseOp<MagicBox, 1>*>(op) != nullptr; }
+bool detail::is_magic_box(const Op* op) {
+  return dynamic_cast<const ElementwiseOp<MagicBox, 1>*>(op) != nullptr;
+}
 }  // namespace scg

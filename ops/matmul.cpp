@@ -16,10 +16,11 @@ class MatmulOp final : public Op {
     const Shape a = ta_ ? Shape{in[0].cols, in[0].rows} : in[0];
     const Shape b = tb_ ? Shape{in[1].cols, in[1].rows} : in[1];
     if (a.cols != b.rows)
-      shape_error(name(), in, std::string("inner dimensions differ") +
-                                  (ta_ || tb_ ? std::string(" (operands used as ") + (ta_ ? "a^T" : "a") +
-                                                    (tb_ ? ", b^T)" : ", b)")
-                                              : ""));
+      shape_error(name(), in,
+                  std::string("inner dimensions differ") +
+                      (ta_ || tb_ ? std::string(" (operands used as ") + (ta_ ? "a^T" : "a") +
+                                        (tb_ ? ", b^T)" : ", b)")
+                                  : ""));
     return {a.rows, b.cols};
   }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
@@ -30,10 +31,14 @@ class MatmulOp final : public Op {
       return;
     }
     auto& o = out.matrix();
-    if (!ta_ && !tb_) o.noalias() = a * b;
-    else if (ta_ && !tb_) o.noalias() = a.transpose() * b;
-    else if (!ta_) o.noalias() = a * b.transpose();
-    else o.noalias() = a.transpose() * b.transpose();
+    if (!ta_ && !tb_)
+      o.noalias() = a * b;
+    else if (ta_ && !tb_)
+      o.noalias() = a.transpose() * b;
+    else if (!ta_)
+      o.noalias() = a * b.transpose();
+    else
+      o.noalias() = a.transpose() * b.transpose();
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
                             std::span<const char> needed) const override {
@@ -56,7 +61,8 @@ class MatmulOp final : public Op {
  private:
   static OpTraits traits(bool ta, bool tb) {
     // Row i of a b (or a b^T) is row i of a times b.
-    OpTraits t = detail::traits(ta ? RowLocality::kNone : RowLocality::only(0), CostTerms::kScaledOperand);
+    OpTraits t =
+        detail::traits(ta ? RowLocality::kNone : RowLocality::only(0), CostTerms::kScaledOperand);
     t.scalar = [](const void*, double a, double b) { return a * b; };
     if (ta || tb) t.label = std::string("matmul") + (ta ? " a^T" : " a") + (tb ? " b^T" : " b");
     return t;
@@ -69,8 +75,10 @@ class MatmulOp final : public Op {
 Var matmul(const Var& a, const Var& b, bool transpose_a, bool transpose_b) {
   // One shared op per flag combination.
   static const std::shared_ptr<const MatmulOp> ops[2][2] = {
-      {std::make_shared<const MatmulOp>(false, false), std::make_shared<const MatmulOp>(false, true)},
-      {std::make_shared<const MatmulOp>(true, false), std::make_shared<const MatmulOp>(true, true)}};
+      {std::make_shared<const MatmulOp>(false, false),
+       std::make_shared<const MatmulOp>(false, true)},
+      {std::make_shared<const MatmulOp>(true, false),
+       std::make_shared<const MatmulOp>(true, true)}};
   if (a.empty() || b.empty()) throw Error("matmul: operand is an empty Var");
   // A transpose node as operand folds into the flag: one GEMM, no transposed copy.
   Var x = a, y = b, inner;

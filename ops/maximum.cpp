@@ -8,9 +8,12 @@ namespace {
 template <bool kLargest>
 struct Extreme {
   static constexpr const char* kName = kLargest ? "maximum" : "minimum";
-  template <class A, class B> auto operator()(const A& a, const B& b) const {
-    if constexpr (kLargest) return ew::max(a, b);
-    else return ew::min(a, b);
+  template <class A, class B>
+  auto operator()(const A& a, const B& b) const {
+    if constexpr (kLargest)
+      return ew::max(a, b);
+    else
+      return ew::min(a, b);
   }
   std::array<Var, 2> grad(const Var& a, const Var& b, const Var&, const Var& g,
                           std::span<const char> needed) const {

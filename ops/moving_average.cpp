@@ -12,7 +12,8 @@ class MovingAverageOp final : public Op {
   explicit MovingAverageOp(double decay) : Op(traits()), decay_(decay) {}
   std::string name() const override { return "moving_average"; }
   Shape infer(std::span<const Shape>) const override { return {1, 1}; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
     Tensor& st = *ctx.state;
     const double weight = st(0, 0), avg = st(0, 1);
     out(0, 0) = weight > 0.0 ? avg / weight : 0.0;

@@ -6,7 +6,10 @@ namespace {
 struct Mul {
   static constexpr const char* kName = "mul";
   static constexpr CostTerms kTerms = CostTerms::kScaledOperand;
-  template <class A, class B> auto operator()(const A& a, const B& b) const { return a * b; }
+  template <class A, class B>
+  auto operator()(const A& a, const B& b) const {
+    return a * b;
+  }
   std::array<Var, 2> grad(const Var& a, const Var& b, const Var&, const Var& g,
                           std::span<const char> needed) const {
     return {needed[0] ? g * b : Var(), needed[1] ? g * a : Var()};

@@ -6,7 +6,10 @@ namespace {
 struct Neg {
   static constexpr const char* kName = "neg";
   static constexpr CostTerms kTerms = CostTerms::kSumOfOperands;
-  template <class X> auto operator()(const X& x) const { return -x; }
+  template <class X>
+  auto operator()(const X& x) const {
+    return -x;
+  }
   Var grad(const Var&, const Var&, const Var& g) const { return -g; }
 };
 }  // namespace

@@ -137,7 +137,8 @@ Var product_sum(const std::vector<Var>& tables, const std::vector<std::vector<Ei
 /// largest exponent first (products of many tiny likelihood factors neither underflow nor
 /// overflow; a column with no entries is -inf). d/dlog_tables[j] = g[o(s)] P(s) added through
 /// index[j], with P(s) = exp(S(s) - out[o(s)]) the weight of s in its sum.
-Var log_product_sum(const std::vector<Var>& log_tables, const std::vector<std::vector<Eigen::Index>>& index,
+Var log_product_sum(const std::vector<Var>& log_tables,
+                    const std::vector<std::vector<Eigen::Index>>& index,
                     const std::vector<Eigen::Index>& out_index, Eigen::Index cols);
 /// Column s of the result is the sum over i of column index[i][s] of tables[i] (equal row
 /// counts; index lists of equal length n >= 1). d/dtables[j] = g's columns added back through

@@ -29,8 +29,8 @@ class PairMixOp final : public Op {
  private:
   static OpTraits traits(double m00, double m01, double m10, double m11) {
     OpTraits t = detail::traits(RowLocality::kNone, CostTerms::kSumOfOperands);
-    t.label = "pair_mix " + std::to_string(m00) + " " + std::to_string(m01) + " " + std::to_string(m10) + " " +
-              std::to_string(m11);
+    t.label = "pair_mix " + std::to_string(m00) + " " + std::to_string(m01) + " " +
+              std::to_string(m10) + " " + std::to_string(m11);
     return t;
   }
   double m_[4];

@@ -20,9 +20,9 @@
 // gather_sum(tables, index): column s of the result is sum_i tables[i].col(index[i][s]); linear,
 // d/dtables[j] = g's columns added back through index[j] (a product_sum of one table).
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
-#include <array>
 #include <memory>
 
 #include "scg/ops/detail/helpers.hpp"
@@ -39,13 +39,15 @@ std::vector<std::size_t> bounds_of(const std::vector<Map>& maps) {
 }
 
 /// Checks operand shapes against the maps: equal row counts, map entries within the columns.
-void check_tables(const std::string& op, std::span<const Shape> in, const std::vector<std::size_t>& bounds,
-                  const std::vector<Map>& maps) {
+void check_tables(const std::string& op, std::span<const Shape> in,
+                  const std::vector<std::size_t>& bounds, const std::vector<Map>& maps) {
   for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i].rows != in[0].rows) shape_error(op, in, "every table must have the same number of rows");
+    if (in[i].rows != in[0].rows)
+      shape_error(op, in, "every table must have the same number of rows");
     if (!maps[i]->empty() && bounds[i] >= static_cast<std::size_t>(in[i].cols))
-      shape_error(op, in, "index " + std::to_string(i) + " names column " + std::to_string(bounds[i]) + " of table " +
-                              std::to_string(i));
+      shape_error(op, in,
+                  "index " + std::to_string(i) + " names column " + std::to_string(bounds[i]) +
+                      " of table " + std::to_string(i));
   }
 }
 
@@ -59,7 +61,10 @@ class ProductSumOp final : public Op {
  public:
   ProductSumOp(std::vector<Map> maps, Map out_map, Eigen::Index cols)
       : Op(detail::traits(RowLocality::kAll, CostTerms::kScaledOperand)),
-        maps_(std::move(maps)), out_(std::move(out_map)), cols_(cols), bounds_(bounds_of(maps_)) {}
+        maps_(std::move(maps)),
+        out_(std::move(out_map)),
+        cols_(cols),
+        bounds_(bounds_of(maps_)) {}
   std::string name() const override { return "product_sum"; }
   Shape infer(std::span<const Shape> in) const override {
     check_tables(name(), in, bounds_, maps_);
@@ -68,11 +73,16 @@ class ProductSumOp final : public Op {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.matrix().setZero();
     switch (in.size()) {  // one fused expression per operand count (up to 4)
-      case 1: return run<1>(in, out);
-      case 2: return run<2>(in, out);
-      case 3: return run<3>(in, out);
-      case 4: return run<4>(in, out);
-      default: return run<0>(in, out);
+      case 1:
+        return run<1>(in, out);
+      case 2:
+        return run<2>(in, out);
+      case 3:
+        return run<3>(in, out);
+      case 4:
+        return run<4>(in, out);
+      default:
+        return run<0>(in, out);
     }
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
@@ -84,7 +94,8 @@ class ProductSumOp final : public Op {
       std::vector<Map> maps{out_};
       for (std::size_t i = 0; i < in.size(); ++i)
         if (i != j) tables.push_back(in[i]), maps.push_back(maps_[i]);
-      d[j] = g.graph().apply(std::make_shared<const ProductSumOp>(std::move(maps), maps_[j], in[j].cols()), tables);
+      d[j] = g.graph().apply(
+          std::make_shared<const ProductSumOp>(std::move(maps), maps_[j], in[j].cols()), tables);
     }
     return d;
   }
@@ -111,8 +122,10 @@ class ProductSumOp final : public Op {
       using Col = Eigen::Map<const Eigen::ArrayXd>;
       for (std::size_t s = 0; s < n; ++s) {
         Eigen::Map<Eigen::ArrayXd> dst(out.data() + o[s] * rows, rows);
-        if constexpr (N == 1) dst += Col(src[0] + idx[0][s] * rows, rows);
-        else if constexpr (N == 2) dst += Col(src[0] + idx[0][s] * rows, rows) * Col(src[1] + idx[1][s] * rows, rows);
+        if constexpr (N == 1)
+          dst += Col(src[0] + idx[0][s] * rows, rows);
+        else if constexpr (N == 2)
+          dst += Col(src[0] + idx[0][s] * rows, rows) * Col(src[1] + idx[1][s] * rows, rows);
         else if constexpr (N == 3)
           dst += Col(src[0] + idx[0][s] * rows, rows) * Col(src[1] + idx[1][s] * rows, rows) *
                  Col(src[2] + idx[2][s] * rows, rows);
@@ -137,27 +150,29 @@ class ProductSumOp final : public Op {
 
 /// Column s of g added into column through[s] of a cols-column result.
 Var scatter(const Var& g, const Map& through, Eigen::Index cols) {
-  return g.graph().apply(std::make_shared<const ProductSumOp>(std::vector<Map>{identity_map(through->size())},
-                                                              through, cols),
+  return g.graph().apply(std::make_shared<const ProductSumOp>(
+                             std::vector<Map>{identity_map(through->size())}, through, cols),
                          {g});
 }
 
 /// Column s of dst (rows x n) = sum_i column maps[i][s] of in[i]: gather_sum's value, and the
 /// exponents of log_product_sum.
-void gather_sum_into(std::span<const Tensor* const> in, const std::vector<Map>& maps, Eigen::Index rows,
-                     double* dst) {
+void gather_sum_into(std::span<const Tensor* const> in, const std::vector<Map>& maps,
+                     Eigen::Index rows, double* dst) {
   using Col = Eigen::Map<const Eigen::ArrayXd>;
   for (std::size_t s = 0; s < maps[0]->size(); ++s) {
     Eigen::Map<Eigen::ArrayXd> col(dst + static_cast<Eigen::Index>(s) * rows, rows);
     col = Col(in[0]->data() + (*maps[0])[s] * rows, rows);
-    for (std::size_t i = 1; i < in.size(); ++i) col += Col(in[i]->data() + (*maps[i])[s] * rows, rows);
+    for (std::size_t i = 1; i < in.size(); ++i)
+      col += Col(in[i]->data() + (*maps[i])[s] * rows, rows);
   }
 }
 
 class GatherSumOp final : public Op {
  public:
   explicit GatherSumOp(std::vector<Map> maps)
-      : Op(detail::traits(RowLocality::kAll, CostTerms::kSumOfOperands)), maps_(std::move(maps)),
+      : Op(detail::traits(RowLocality::kAll, CostTerms::kSumOfOperands)),
+        maps_(std::move(maps)),
         bounds_(bounds_of(maps_)) {}
   std::string name() const override { return "gather_sum"; }
   Shape infer(std::span<const Shape> in) const override {
@@ -183,7 +198,10 @@ class GatherSumOp final : public Op {
 class LogProductSumOp final : public Op {
  public:
   LogProductSumOp(std::vector<Map> maps, Map out_map, Eigen::Index cols)
-      : Op(detail::traits(RowLocality::kAll)), maps_(std::move(maps)), out_(std::move(out_map)), cols_(cols),
+      : Op(detail::traits(RowLocality::kAll)),
+        maps_(std::move(maps)),
+        out_(std::move(out_map)),
+        cols_(cols),
         bounds_(bounds_of(maps_)) {}
   std::string name() const override { return "log_product_sum"; }
   Shape infer(std::span<const Shape> in) const override {
@@ -197,7 +215,8 @@ class LogProductSumOp final : public Op {
     thread_local std::vector<double> scratch;
     const auto need = static_cast<std::size_t>(rows * (n + cols_));
     if (scratch.size() < need) scratch.resize(need);
-    Eigen::Map<Eigen::ArrayXXd> S(scratch.data(), rows, n), shift(scratch.data() + rows * n, rows, cols_);
+    Eigen::Map<Eigen::ArrayXXd> S(scratch.data(), rows, n),
+        shift(scratch.data() + rows * n, rows, cols_);
     gather_sum_into(in, maps_, rows, S.data());
     auto o = out.matrix().array();
     o.setConstant(-std::numeric_limits<double>::infinity());
@@ -220,9 +239,10 @@ class LogProductSumOp final : public Op {
     Graph& graph = g.graph();
     const Var p = exp(graph.apply(std::make_shared<const GatherSumOp>(std::move(maps)), tables));
     const Map id = identity_map(out_->size());
-    const Var w = graph.apply(std::make_shared<const ProductSumOp>(std::vector<Map>{out_, id}, id,
-                                                                   static_cast<Eigen::Index>(out_->size())),
-                              {g, p});
+    const Var w =
+        graph.apply(std::make_shared<const ProductSumOp>(std::vector<Map>{out_, id}, id,
+                                                         static_cast<Eigen::Index>(out_->size())),
+                    {g, p});
     std::vector<Var> d(in.size());
     for (std::size_t j = 0; j < in.size(); ++j)
       if (needed[j]) d[j] = scatter(w, maps_[j], in[j].cols());
@@ -237,13 +257,14 @@ class LogProductSumOp final : public Op {
 };
 
 /// The map `what` of `fn` (entries in [0, limit), columns of `of`), checked.
-Map to_map(const char* fn, const std::vector<Eigen::Index>& v, Eigen::Index limit, const std::string& what,
-           const std::string& of) {
+Map to_map(const char* fn, const std::vector<Eigen::Index>& v, Eigen::Index limit,
+           const std::string& what, const std::string& of) {
   auto m = std::make_shared<std::vector<std::uint32_t>>(v.size());
   for (std::size_t s = 0; s < v.size(); ++s) {
     if (v[s] < 0 || v[s] >= limit || v[s] > static_cast<Eigen::Index>(UINT32_MAX))
-      throw Error(std::string(fn) + ": " + what + "[" + std::to_string(s) + "] is " + std::to_string(v[s]) + "; " +
-                  of + " has columns 0.." + std::to_string(limit - 1));
+      throw Error(std::string(fn) + ": " + what + "[" + std::to_string(s) + "] is " +
+                  std::to_string(v[s]) + "; " + of + " has columns 0.." +
+                  std::to_string(limit - 1));
     (*m)[s] = static_cast<std::uint32_t>(v[s]);
   }
   return m;
@@ -258,22 +279,28 @@ std::vector<Map> table_maps(const char* fn, const std::vector<Var>& tables,
                 std::to_string(index.size()) + " index lists (one per table)");
   std::vector<Map> maps;
   for (std::size_t i = 0; i < tables.size(); ++i) {
-    if (tables[i].empty()) throw Error(std::string(fn) + ": table " + std::to_string(i) + " is an empty Var");
+    if (tables[i].empty())
+      throw Error(std::string(fn) + ": table " + std::to_string(i) + " is an empty Var");
     if (index[i].size() != n)
-      throw Error(std::string(fn) + ": index[" + std::to_string(i) + "] has " + std::to_string(index[i].size()) +
-                  " entries, " + (index[0].size() == n ? "index[0] " : "out_index ") + std::to_string(n) +
+      throw Error(std::string(fn) + ": index[" + std::to_string(i) + "] has " +
+                  std::to_string(index[i].size()) + " entries, " +
+                  (index[0].size() == n ? "index[0] " : "out_index ") + std::to_string(n) +
                   " (one per joint state)");
-    maps.push_back(to_map(fn, index[i], tables[i].cols(), "index[" + std::to_string(i) + "]", tables[i].describe()));
+    maps.push_back(to_map(fn, index[i], tables[i].cols(), "index[" + std::to_string(i) + "]",
+                          tables[i].describe()));
   }
   return maps;
 }
 
 template <class OpT>
-Var contraction(const char* fn, const std::vector<Var>& tables, const std::vector<std::vector<Eigen::Index>>& index,
+Var contraction(const char* fn, const std::vector<Var>& tables,
+                const std::vector<std::vector<Eigen::Index>>& index,
                 const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
   std::vector<Map> maps = table_maps(fn, tables, index, out_index.size());
-  if (cols < 1) throw Error(std::string(fn) + ": cols must be at least 1, not " + std::to_string(cols));
-  Map out = to_map(fn, out_index, cols, "out_index", "the " + std::to_string(cols) + "-column result");
+  if (cols < 1)
+    throw Error(std::string(fn) + ": cols must be at least 1, not " + std::to_string(cols));
+  Map out =
+      to_map(fn, out_index, cols, "out_index", "the " + std::to_string(cols) + "-column result");
   return detail::make<OpT>(tables, std::move(maps), std::move(out), cols);
 }
 }  // namespace
@@ -283,15 +310,18 @@ Var product_sum(const std::vector<Var>& tables, const std::vector<std::vector<Ei
   return contraction<ProductSumOp>("product_sum", tables, index, out_index, cols);
 }
 
-Var log_product_sum(const std::vector<Var>& log_tables, const std::vector<std::vector<Eigen::Index>>& index,
+Var log_product_sum(const std::vector<Var>& log_tables,
+                    const std::vector<std::vector<Eigen::Index>>& index,
                     const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
   return contraction<LogProductSumOp>("log_product_sum", log_tables, index, out_index, cols);
 }
 
-Var gather_sum(const std::vector<Var>& tables, const std::vector<std::vector<Eigen::Index>>& index) {
+Var gather_sum(const std::vector<Var>& tables,
+               const std::vector<std::vector<Eigen::Index>>& index) {
   const std::size_t n = index.empty() ? 0 : index[0].size();
   std::vector<Map> maps = table_maps("gather_sum", tables, index, n);
-  if (n == 0) throw Error("gather_sum: the index lists are empty (the result would have no columns)");
+  if (n == 0)
+    throw Error("gather_sum: the index lists are empty (the result would have no columns)");
   return detail::make<GatherSumOp>(tables, std::move(maps));
 }
 }  // namespace scg

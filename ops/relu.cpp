@@ -5,7 +5,10 @@ namespace scg {
 namespace {
 struct Relu {
   static constexpr const char* kName = "relu";
-  template <class X> auto operator()(const X& x) const { return ew::max(x, 0.0); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::max(x, 0.0);
+  }
   Var grad(const Var& x, const Var&, const Var& g) const { return g * step(x); }
 };
 }  // namespace

@@ -9,20 +9,27 @@ namespace scg {
 namespace {
 struct SigmoidBackward {
   static constexpr const char* kName = "sigmoid_backward";
-  template <class X, class G> auto operator()(const X& x, const G& g) const {
+  template <class X, class G>
+  auto operator()(const X& x, const G& g) const {
     const auto e = ew::exp(-ew::abs(x));
     return g * (e / ((1.0 + e) * (1.0 + e)));
   }
   std::array<Var, 2> grad(const Var& x, const Var&, const Var& out, const Var& gg,
                           std::span<const char> needed) const {
-    return {needed[0] ? gg * out * -tanh(0.5 * x) : Var(), needed[1] ? detail::binary<SigmoidBackward>(x, gg) : Var()};
+    return {needed[0] ? gg * out * -tanh(0.5 * x) : Var(),
+            needed[1] ? detail::binary<SigmoidBackward>(x, gg) : Var()};
   }
 };
 
 struct Sigmoid {
   static constexpr const char* kName = "sigmoid";
-  template <class X> auto operator()(const X& x) const { return 1.0 / (1.0 + ew::exp(-x)); }
-  Var grad(const Var& x, const Var&, const Var& g) const { return detail::binary<SigmoidBackward>(x, g); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return 1.0 / (1.0 + ew::exp(-x));
+  }
+  Var grad(const Var& x, const Var&, const Var& g) const {
+    return detail::binary<SigmoidBackward>(x, g);
+  }
 };
 }  // namespace
 

@@ -94,8 +94,10 @@ Var log_softmax_backward(const Var& x, const Var& g) {
 }
 
 Var apply(const Var& x, bool log) {
-  static const auto ops = std::array{std::make_shared<const SoftmaxOp>(false), std::make_shared<const SoftmaxOp>(true)};
-  if (x.empty()) throw Error(std::string(log ? "log_softmax" : "softmax") + ": operand is an empty Var");
+  static const auto ops =
+      std::array{std::make_shared<const SoftmaxOp>(false), std::make_shared<const SoftmaxOp>(true)};
+  if (x.empty())
+    throw Error(std::string(log ? "log_softmax" : "softmax") + ": operand is an empty Var");
   return x.graph().apply(ops[log], {x});
 }
 }  // namespace

@@ -5,7 +5,8 @@ namespace scg {
 namespace {
 struct Softplus {
   static constexpr const char* kName = "softplus";
-  template <class X> auto operator()(const X& x) const {
+  template <class X>
+  auto operator()(const X& x) const {
     return ew::max(x, 0.0) + ew::log1p_nonneg(ew::exp(-ew::abs(x)));
   }
   Var grad(const Var& x, const Var&, const Var& g) const { return g * sigmoid(x); }

@@ -5,7 +5,10 @@ namespace scg {
 namespace {
 struct Sqrt {
   static constexpr const char* kName = "sqrt";
-  template <class X> auto operator()(const X& x) const { return ew::sqrt(x); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::sqrt(x);
+  }
   Var grad(const Var&, const Var& out, const Var& g) const { return g / (2.0 * out); }
 };
 }  // namespace

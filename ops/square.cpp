@@ -5,7 +5,10 @@ namespace scg {
 namespace {
 struct Square {
   static constexpr const char* kName = "square";
-  template <class X> auto operator()(const X& x) const { return x * x; }
+  template <class X>
+  auto operator()(const X& x) const {
+    return x * x;
+  }
   Var grad(const Var& x, const Var&, const Var& g) const { return g * (2.0 * x); }
 };
 }  // namespace

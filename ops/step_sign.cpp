@@ -6,11 +6,17 @@ namespace scg {
 namespace {
 struct Step {
   static constexpr const char* kName = "step";
-  template <class X> auto operator()(const X& x) const { return ew::step(x); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::step(x);
+  }
 };
 struct Sign {
   static constexpr const char* kName = "sign";
-  template <class X> auto operator()(const X& x) const { return ew::sign(x); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::sign(x);
+  }
 };
 }  // namespace
 

@@ -5,7 +5,10 @@ namespace scg {
 namespace {
 struct StopGradient {
   static constexpr const char* kName = "stop_gradient";
-  template <class X> auto operator()(const X& x) const { return x; }
+  template <class X>
+  auto operator()(const X& x) const {
+    return x;
+  }
 };
 }  // namespace
 

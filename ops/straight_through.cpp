@@ -7,18 +7,23 @@ namespace scg {
 namespace {
 struct StraightThrough {
   static constexpr const char* kName = "straight_through";
-  template <class A, class B> auto operator()(const A& a, const B&) const { return a; }
-  std::array<Var, 2> grad(const Var&, const Var&, const Var&, const Var& g, std::span<const char>) const {
+  template <class A, class B>
+  auto operator()(const A& a, const B&) const {
+    return a;
+  }
+  std::array<Var, 2> grad(const Var&, const Var&, const Var&, const Var& g,
+                          std::span<const char>) const {
     return {Var(), g};
   }
 };
 }  // namespace
 
 Var straight_through(const Var& value, const Var& surrogate) {
-  if (value.empty() || surrogate.empty()) throw Error("straight_through: an operand is an empty Var");
+  if (value.empty() || surrogate.empty())
+    throw Error("straight_through: an operand is an empty Var");
   if (value.shape() != surrogate.shape())
-    throw ShapeError("straight_through: value " + value.shape().str() + " and surrogate " + surrogate.shape().str() +
-                     " must have one shape");
+    throw ShapeError("straight_through: value " + value.shape().str() + " and surrogate " +
+                     surrogate.shape().str() + " must have one shape");
   return detail::binary<StraightThrough>(value, surrogate);
 }
 }  // namespace scg

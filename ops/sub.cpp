@@ -6,7 +6,10 @@ namespace {
 struct Sub {
   static constexpr const char* kName = "sub";
   static constexpr CostTerms kTerms = CostTerms::kSumOfOperands;
-  template <class A, class B> auto operator()(const A& a, const B& b) const { return a - b; }
+  template <class A, class B>
+  auto operator()(const A& a, const B& b) const {
+    return a - b;
+  }
   std::array<Var, 2> grad(const Var&, const Var& b, const Var&, const Var& g,
                           std::span<const char> needed) const {
     return {g, needed[1] ? -sum_to(g, b.shape()) : Var()};  // negate after summing: fewer elements

@@ -6,7 +6,10 @@ namespace scg {
 namespace {
 struct TanhBackward {
   static constexpr const char* kName = "tanh_backward";
-  template <class T, class G> auto operator()(const T& t, const G& g) const { return g * (1.0 - t * t); }
+  template <class T, class G>
+  auto operator()(const T& t, const G& g) const {
+    return g * (1.0 - t * t);
+  }
   std::array<Var, 2> grad(const Var& t, const Var& g, const Var&, const Var& gg,
                           std::span<const char> needed) const {
     return {needed[0] ? gg * (-2.0 * g * t) : Var(), needed[1] ? gg * (1.0 - square(t)) : Var()};
@@ -15,7 +18,10 @@ struct TanhBackward {
 
 struct Tanh {
   static constexpr const char* kName = "tanh";
-  template <class X> auto operator()(const X& x) const { return ew::tanh(x); }
+  template <class X>
+  auto operator()(const X& x) const {
+    return ew::tanh(x);
+  }
   Var grad(const Var&, const Var& out, const Var& g) const {
     return detail::binary<TanhBackward>(out, g);
   }

@@ -15,7 +15,8 @@ class WhereOp final : public Op {
     const Shape cs[2] = {in[0], s};
     return detail::broadcast_shape(name(), cs);
   }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
     const Tensor &c = *in[0], &a = *in[1], &b = *in[2];
     auto at = [](const Tensor& t, Eigen::Index r, Eigen::Index k) {
       return t(t.rows() == 1 ? 0 : r, t.cols() == 1 ? 0 : k);

@@ -17,6 +17,7 @@ packages=(
   libeigen3-dev           # tensors
   doctest-dev             # the test framework
   graphviz                # dot, to render write_dot's output
+  clang-format            # scripts/format.sh: the library's formatting, checked by test.sh
   dataset-fashion-mnist   # data for examples/discrete_vae (run as a test)
 )
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs the whole suite:
+#   0. Every library file clang-format clean (scripts/format.sh --check).
 #   1. Release build in build/ (tests and examples on); every test through ctest.
 #   2. Install into a temporary prefix; build tests/consumer, a separate CMake project, against
 #      it (find_package(scg CONFIG REQUIRED), scg::scg, <scg/scg.hpp>) and run its programs.
@@ -40,6 +41,11 @@ run_ctest() {
 }
 
 bash scripts/setup.sh
+
+# ---- 0. Formatting of the library files (seconds) ----
+begin "clang-format check (scripts/format.sh --check)"
+bash scripts/format.sh --check
+done_stage "clean"
 
 # ---- 1. Release ----
 begin "Release build ($build)"

@@ -54,8 +54,8 @@ class Reader {
  private:
   void need(std::size_t n, const char* what) {
     if (n > d_.size() - at_)
-      throw Error("checkpoint " + path_ + ": truncated (" + what + " at byte " + std::to_string(at_) + " of " +
-                  std::to_string(d_.size()) + ")");
+      throw Error("checkpoint " + path_ + ": truncated (" + what + " at byte " +
+                  std::to_string(at_) + " of " + std::to_string(d_.size()) + ")");
   }
   const std::string& d_;
   std::string path_;
@@ -77,7 +77,8 @@ constexpr const char* kParam = "param:";
 }  // namespace
 
 void Checkpoint::add_parameters(const Graph& g) {
-  for (const auto& [name, p] : parameters_by_name(g)) add(kParam + name, std::vector<Tensor>{p.value()});
+  for (const auto& [name, p] : parameters_by_name(g))
+    add(kParam + name, std::vector<Tensor>{p.value()});
 }
 
 void Checkpoint::add(const std::string& name, std::vector<Tensor> tensors) {
@@ -95,7 +96,8 @@ void Checkpoint::add(const std::string& name, std::string bytes) {
 
 void Checkpoint::add(const std::string& name, const Session& s) {
   add(name + ".random", s.random_state());
-  for (const auto& [id, t] : s.op_states()) add(name + ".state:" + std::to_string(id), std::vector<Tensor>{t});
+  for (const auto& [id, t] : s.op_states())
+    add(name + ".state:" + std::to_string(id), std::vector<Tensor>{t});
 }
 
 void Checkpoint::save(const std::string& path) const {
@@ -115,7 +117,8 @@ void Checkpoint::save(const std::string& path) const {
     for (const Tensor& t : e.tensors) {
       put(out, static_cast<std::uint64_t>(t.rows()));
       put(out, static_cast<std::uint64_t>(t.cols()));
-      out.append(reinterpret_cast<const char*>(t.data()), static_cast<std::size_t>(t.shape().size()) * sizeof(double));
+      out.append(reinterpret_cast<const char*>(t.data()),
+                 static_cast<std::size_t>(t.shape().size()) * sizeof(double));
     }
   }
   put(out, crc32(out.data(), out.size()));
@@ -168,15 +171,16 @@ Checkpoint Checkpoint::load(const std::string& path) {
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (data.size() < sizeof kMagic || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
     throw Error("checkpoint " + path + ": not an scg checkpoint (no SCGCKPT1 header)");
-  if (data.size() < sizeof kMagic + 12) throw Error("checkpoint " + path + ": truncated (" + std::to_string(data.size()) + " bytes)");
+  if (data.size() < sizeof kMagic + 12)
+    throw Error("checkpoint " + path + ": truncated (" + std::to_string(data.size()) + " bytes)");
   std::uint32_t stored;
   std::memcpy(&stored, data.data() + data.size() - 4, 4);
   Reader r(data, path);
   r.bytes(sizeof kMagic, "magic");
   const auto version = r.get<std::uint32_t>("version");
   if (version != kVersion)
-    throw Error("checkpoint " + path + ": format version " + std::to_string(version) + ", this scg reads " +
-                std::to_string(kVersion));
+    throw Error("checkpoint " + path + ": format version " + std::to_string(version) +
+                ", this scg reads " + std::to_string(kVersion));
   if (crc32(data.data(), data.size() - 4) != stored)
     throw Error("checkpoint " + path + ": corrupt (checksum mismatch) or truncated");
   Checkpoint c;
@@ -186,7 +190,9 @@ Checkpoint Checkpoint::load(const std::string& path) {
     const std::string name = r.bytes(r.get<std::uint32_t>("name length"), "name");
     Entry e;
     const auto kind = r.get<std::uint8_t>("entry kind");
-    if (kind > 1) throw Error("checkpoint " + path + ": entry '" + name + "' has unknown kind " + std::to_string(kind));
+    if (kind > 1)
+      throw Error("checkpoint " + path + ": entry '" + name + "' has unknown kind " +
+                  std::to_string(kind));
     e.is_bytes = kind == 1;
     if (e.is_bytes) {
       e.bytes = r.bytes(r.get<std::uint64_t>("byte count"), "bytes");
@@ -195,10 +201,12 @@ Checkpoint Checkpoint::load(const std::string& path) {
       for (std::uint32_t i = 0; i < n; ++i) {
         const auto rows = r.get<std::uint64_t>("rows"), cols = r.get<std::uint64_t>("cols");
         if (rows > (1u << 31) || cols > (1u << 31) || rows * cols > (data.size() / sizeof(double)))
-          throw Error("checkpoint " + path + ": entry '" + name + "' claims a " + std::to_string(rows) + "x" +
-                      std::to_string(cols) + " tensor, more than the file holds");
+          throw Error("checkpoint " + path + ": entry '" + name + "' claims a " +
+                      std::to_string(rows) + "x" + std::to_string(cols) +
+                      " tensor, more than the file holds");
         Tensor t(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
-        const std::string values = r.bytes(static_cast<std::size_t>(rows * cols) * sizeof(double), "values");
+        const std::string values =
+            r.bytes(static_cast<std::size_t>(rows * cols) * sizeof(double), "values");
         std::memcpy(t.data(), values.data(), values.size());
         e.tensors.push_back(std::move(t));
       }
@@ -206,7 +214,8 @@ Checkpoint Checkpoint::load(const std::string& path) {
     c.entries_[name] = std::move(e);
   }
   if (r.at() != data.size() - 4)
-    throw Error("checkpoint " + path + ": " + std::to_string(data.size() - 4 - r.at()) + " bytes after the last entry");
+    throw Error("checkpoint " + path + ": " + std::to_string(data.size() - 4 - r.at()) +
+                " bytes after the last entry");
   return c;
 }
 
@@ -236,9 +245,11 @@ void Checkpoint::restore_parameters(Graph& g) const {
   for (const auto& [name, p] : params) {
     const auto it = entries_.find(kParam + name);
     if (it == entries_.end()) throw Error(where + "no value for parameter '" + name + "'");
-    if (it->second.is_bytes || it->second.tensors.size() != 1 || it->second.tensors[0].shape() != p.shape())
+    if (it->second.is_bytes || it->second.tensors.size() != 1 ||
+        it->second.tensors[0].shape() != p.shape())
       throw ShapeError(where + "parameter '" + name + "' is " +
-                       (it->second.tensors.size() == 1 ? it->second.tensors[0].shape().str() : std::string("malformed")) +
+                       (it->second.tensors.size() == 1 ? it->second.tensors[0].shape().str()
+                                                       : std::string("malformed")) +
                        " in the file, " + p.shape().str() + " in the graph");
   }
   for (const auto& [name, p] : params) p.set_value(entries_.at(kParam + name).tensors[0]);
@@ -253,7 +264,8 @@ void Checkpoint::restore(const std::string& name, Session& s) const {
   std::vector<std::pair<std::size_t, Tensor>> states;
   for (const auto& [key, e] : entries_)
     if (key.rfind(prefix, 0) == 0) {
-      if (e.is_bytes || e.tensors.size() != 1) throw Error("checkpoint " + path_ + ": malformed entry '" + key + "'");
+      if (e.is_bytes || e.tensors.size() != 1)
+        throw Error("checkpoint " + path_ + ": malformed entry '" + key + "'");
       states.emplace_back(std::stoull(key.substr(prefix.size())), e.tensors[0]);
     }
   // Each setter checks everything before it changes anything; if the states are refused, the
@@ -274,6 +286,8 @@ void save_parameters(const Graph& g, const std::string& path) {
   c.save(path);
 }
 
-void load_parameters(Graph& g, const std::string& path) { Checkpoint::load(path).restore_parameters(g); }
+void load_parameters(Graph& g, const std::string& path) {
+  Checkpoint::load(path).restore_parameters(g);
+}
 
 }  // namespace scg

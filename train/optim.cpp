@@ -9,12 +9,12 @@ namespace scg {
 namespace {
 void check(const std::vector<Var>& params, const std::vector<Tensor>& grads, const char* who) {
   if (grads.size() != params.size())
-    throw Error(std::string(who) + "::step: " + std::to_string(grads.size()) +
-                " gradients for " + std::to_string(params.size()) + " parameters");
+    throw Error(std::string(who) + "::step: " + std::to_string(grads.size()) + " gradients for " +
+                std::to_string(params.size()) + " parameters");
   for (std::size_t i = 0; i < params.size(); ++i)
     if (grads[i].shape() != params[i].shape())
-      throw ShapeError(std::string(who) + "::step: gradient " + grads[i].shape().str() +
-                       " for " + params[i].describe());
+      throw ShapeError(std::string(who) + "::step: gradient " + grads[i].shape().str() + " for " +
+                       params[i].describe());
 }
 std::vector<Tensor> zeros_like(const std::vector<Var>& params) {
   std::vector<Tensor> out;
@@ -28,8 +28,11 @@ std::vector<Tensor> zeros_like(const std::vector<Var>& params) {
 }  // namespace
 
 Sgd::Sgd(std::vector<Var> params, double lr, double momentum)
-    : params_(std::move(params)), lr_(lr), momentum_(momentum),
-      velocity_(zeros_like(params_)), work_(zeros_like(params_)) {}
+    : params_(std::move(params)),
+      lr_(lr),
+      momentum_(momentum),
+      velocity_(zeros_like(params_)),
+      work_(zeros_like(params_)) {}
 
 void Sgd::step(const std::vector<Tensor>& grads) {
   check(params_, grads, "Sgd");
@@ -43,19 +46,22 @@ void Sgd::step(const std::vector<Tensor>& grads) {
 namespace {
 /// Throws unless `state` holds `offset` leading 1x1 entries and then `copies` tensors per
 /// parameter, each of that parameter's shape.
-void check_state(const std::vector<Var>& params, const std::vector<Tensor>& state, std::size_t offset,
-                 std::size_t copies, const char* who) {
+void check_state(const std::vector<Var>& params, const std::vector<Tensor>& state,
+                 std::size_t offset, std::size_t copies, const char* who) {
   if (state.size() != offset + copies * params.size())
-    throw Error(std::string(who) + "::set_state: " + std::to_string(state.size()) + " tensors for " +
-                std::to_string(params.size()) + " parameters (expected " +
+    throw Error(std::string(who) + "::set_state: " + std::to_string(state.size()) +
+                " tensors for " + std::to_string(params.size()) + " parameters (expected " +
                 std::to_string(offset + copies * params.size()) + ")");
   for (std::size_t i = 0; i < offset; ++i)
-    if (!state[i].shape().scalar()) throw ShapeError(std::string(who) + "::set_state: entry " + std::to_string(i) + " must be 1x1");
+    if (!state[i].shape().scalar())
+      throw ShapeError(std::string(who) + "::set_state: entry " + std::to_string(i) +
+                       " must be 1x1");
   for (std::size_t c = 0; c < copies; ++c)
     for (std::size_t i = 0; i < params.size(); ++i)
       if (state[offset + c * params.size() + i].shape() != params[i].shape())
-        throw ShapeError(std::string(who) + "::set_state: a " + state[offset + c * params.size() + i].shape().str() +
-                         " tensor for " + params[i].describe());
+        throw ShapeError(std::string(who) + "::set_state: a " +
+                         state[offset + c * params.size() + i].shape().str() + " tensor for " +
+                         params[i].describe());
 }
 }  // namespace
 
@@ -74,15 +80,22 @@ std::vector<Tensor> Adam::state() const {
 void Adam::set_state(const std::vector<Tensor>& state) {
   check_state(params_, state, 1, 2, "Adam");
   const double t = state[0].item();
-  if (!(t >= 0 && t == std::floor(t))) throw Error("Adam::set_state: step count " + std::to_string(t) + " is not a count");
+  if (!(t >= 0 && t == std::floor(t)))
+    throw Error("Adam::set_state: step count " + std::to_string(t) + " is not a count");
   t_ = static_cast<long>(t);
   const std::size_t n = params_.size();
   for (std::size_t i = 0; i < n; ++i) m_[i] = state[1 + i], v_[i] = state[1 + n + i];
 }
 
 Adam::Adam(std::vector<Var> params, double lr, double beta1, double beta2, double eps)
-    : params_(std::move(params)), lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps),
-      m_(zeros_like(params_)), v_(zeros_like(params_)), work_(zeros_like(params_)) {}
+    : params_(std::move(params)),
+      lr_(lr),
+      beta1_(beta1),
+      beta2_(beta2),
+      eps_(eps),
+      m_(zeros_like(params_)),
+      v_(zeros_like(params_)),
+      work_(zeros_like(params_)) {}
 
 void Adam::step(const std::vector<Tensor>& grads) {
   check(params_, grads, "Adam");

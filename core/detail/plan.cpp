@@ -50,8 +50,8 @@ std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& vs, S
     if (!needed[id]) continue;
     const Op* op = g.op(id);
     const auto in = g.inputs(id);
-    bool s = op && g.shape(id).scalar() && !in.empty() && in.size() <= 2 &&
-             op->traits().scalar && op->traits().state.size() == 0;
+    bool s = op && g.shape(id).scalar() && !in.empty() && in.size() <= 2 && op->traits().scalar &&
+             op->traits().state.size() == 0;
     for (std::size_t i : in) s = s && g.shape(i).scalar();
     scalar[id] = s;
     if (!s)
@@ -69,7 +69,8 @@ std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& vs, S
   plan->ops.reserve(n_scalar);
   for (int pass = 0; pass < 2; ++pass)
     for (std::size_t id = 0; id <= top; ++id) {
-      if (pass == 1 && id == 0) plan->first_op_slot = static_cast<std::uint32_t>(plan->arena.size());
+      if (pass == 1 && id == 0)
+        plan->first_op_slot = static_cast<std::uint32_t>(plan->arena.size());
       if (!needed[id]) continue;
       const NodeKind kind = g.kind(id);
       if (!g.shape(id).scalar() || (kind == NodeKind::kOp) != (pass == 1)) continue;

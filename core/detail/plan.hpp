@@ -68,7 +68,8 @@ struct Plan {
   std::uint32_t first_op_slot = 0;  // slots below hold 1x1 leaves, from here 1x1 op outputs
   std::vector<std::pair<std::uint32_t, const double*>> leaf_loads;  // 1x1 parameters and feeds
   std::vector<std::pair<std::size_t, Tensor*>> inputs;  // input nodes needed, with buffers
-  std::vector<std::pair<std::size_t, std::uint32_t>> random;  // stochastic nodes: (id, general index), by id
+  std::vector<std::pair<std::size_t, std::uint32_t>>
+      random;  // stochastic nodes: (id, general index), by id
   std::vector<Tensor*> target_ptrs;
   std::vector<Tensor> results;
   // Per target: swap storage with its buffer instead of copying (large results the plan
@@ -80,7 +81,8 @@ struct Plan {
 };
 
 /// Compiles the plan for `targets` (non-empty Vars of `g`, checked by the caller).
-std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& targets, Storage& storage);
+std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& targets,
+                                   Storage& storage);
 
 /// The node whose 1x1 output is in arena slot `slot` (>= first_op_slot) of `plan` (recomputed
 /// when needed, for error messages, rather than stored per op).

@@ -24,50 +24,106 @@ namespace scg::ew {
 
 // ---- math on doubles and Eigen arrays alike ----
 inline double exp(double x) { return std::exp(x); }
-template <class D> auto exp(const Eigen::ArrayBase<D>& x) { return x.exp(); }
+template <class D>
+auto exp(const Eigen::ArrayBase<D>& x) {
+  return x.exp();
+}
 inline double log(double x) { return std::log(x); }
-template <class D> auto log(const Eigen::ArrayBase<D>& x) { return x.log(); }
+template <class D>
+auto log(const Eigen::ArrayBase<D>& x) {
+  return x.log();
+}
 inline double log1p(double x) { return std::log1p(x); }
-template <class D> auto log1p(const Eigen::ArrayBase<D>& x) { return x.log1p(); }
+template <class D>
+auto log1p(const Eigen::ArrayBase<D>& x) {
+  return x.log1p();
+}
 inline double expm1(double x) { return std::expm1(x); }
-template <class D> auto expm1(const Eigen::ArrayBase<D>& x) { return x.expm1(); }
+template <class D>
+auto expm1(const Eigen::ArrayBase<D>& x) {
+  return x.expm1();
+}
 inline double tanh(double x) { return std::tanh(x); }
-template <class D> auto tanh(const Eigen::ArrayBase<D>& x) { return x.tanh(); }
+template <class D>
+auto tanh(const Eigen::ArrayBase<D>& x) {
+  return x.tanh();
+}
 inline double sqrt(double x) { return std::sqrt(x); }
-template <class D> auto sqrt(const Eigen::ArrayBase<D>& x) { return x.sqrt(); }
+template <class D>
+auto sqrt(const Eigen::ArrayBase<D>& x) {
+  return x.sqrt();
+}
 inline double abs(double x) { return std::fabs(x); }
-template <class D> auto abs(const Eigen::ArrayBase<D>& x) { return x.abs(); }
+template <class D>
+auto abs(const Eigen::ArrayBase<D>& x) {
+  return x.abs();
+}
 inline double pow(double x, double p) { return std::pow(x, p); }
-template <class D> auto pow(const Eigen::ArrayBase<D>& x, double p) { return x.pow(p); }
+template <class D>
+auto pow(const Eigen::ArrayBase<D>& x, double p) {
+  return x.pow(p);
+}
 /// max(x, c) elementwise.
 inline double max(double x, double c) { return x > c ? x : c; }
-template <class D> auto max(const Eigen::ArrayBase<D>& x, double c) { return x.max(c); }
-template <class D1, class D2> auto max(const Eigen::ArrayBase<D1>& a, const Eigen::ArrayBase<D2>& b) { return a.max(b); }
-template <class D> auto max(double c, const Eigen::ArrayBase<D>& x) { return x.max(c); }
+template <class D>
+auto max(const Eigen::ArrayBase<D>& x, double c) {
+  return x.max(c);
+}
+template <class D1, class D2>
+auto max(const Eigen::ArrayBase<D1>& a, const Eigen::ArrayBase<D2>& b) {
+  return a.max(b);
+}
+template <class D>
+auto max(double c, const Eigen::ArrayBase<D>& x) {
+  return x.max(c);
+}
 /// min(x, c) elementwise.
 inline double min(double x, double c) { return x < c ? x : c; }
-template <class D> auto min(const Eigen::ArrayBase<D>& x, double c) { return x.min(c); }
-template <class D1, class D2> auto min(const Eigen::ArrayBase<D1>& a, const Eigen::ArrayBase<D2>& b) { return a.min(b); }
-template <class D> auto min(double c, const Eigen::ArrayBase<D>& x) { return x.min(c); }
+template <class D>
+auto min(const Eigen::ArrayBase<D>& x, double c) {
+  return x.min(c);
+}
+template <class D1, class D2>
+auto min(const Eigen::ArrayBase<D1>& a, const Eigen::ArrayBase<D2>& b) {
+  return a.min(b);
+}
+template <class D>
+auto min(double c, const Eigen::ArrayBase<D>& x) {
+  return x.min(c);
+}
 /// 1 where x > 0, else 0.
 inline double step(double x) { return x > 0.0 ? 1.0 : 0.0; }
-template <class D> auto step(const Eigen::ArrayBase<D>& x) { return (x > 0.0).template cast<double>(); }
+template <class D>
+auto step(const Eigen::ArrayBase<D>& x) {
+  return (x > 0.0).template cast<double>();
+}
 /// -1, 0 or 1 by the sign of x.
 inline double sign(double x) { return static_cast<double>((x > 0.0) - (x < 0.0)); }
-template <class D> auto sign(const Eigen::ArrayBase<D>& x) { return x.sign(); }
+template <class D>
+auto sign(const Eigen::ArrayBase<D>& x) {
+  return x.sign();
+}
 /// f(x) elementwise for a scalar function f (Boost.Math's special functions: no vector
 /// kernels, so the tensor path calls f per element, as the 1x1 path does).
-template <class F> double map(double x, F f) { return f(x); }
-template <class D, class F> auto map(const Eigen::ArrayBase<D>& x, F f) { return x.unaryExpr(f); }
+template <class F>
+double map(double x, F f) {
+  return f(x);
+}
+template <class D, class F>
+auto map(const Eigen::ArrayBase<D>& x, F f) {
+  return x.unaryExpr(f);
+}
 /// 1 in x's shape, without reading x.
 inline double ones_like(double) { return 1.0; }
-template <class D> auto ones_like(const Eigen::ArrayBase<D>& x) {
+template <class D>
+auto ones_like(const Eigen::ArrayBase<D>& x) {
   return Eigen::ArrayBase<D>::PlainObject::Ones(x.rows(), x.cols());
 }
 /// log(1 + y) for y >= 0, branch-free so Eigen vectorizes it (libm's log1p is scalar). With
 /// u = fl(1 + y), 1 + y = u + d exactly for d = y - (u - 1), and log(u + d) = log u + d/u to
 /// within d^2 (~1e-32).
-template <class X> auto log1p_nonneg(const X& y) {
+template <class X>
+auto log1p_nonneg(const X& y) {
   const auto u = 1.0 + y;
   return ew::log(u) + (y - (u - 1.0)) / u;
 }
@@ -114,18 +170,24 @@ class ElementwiseOp final : public Op {
   explicit ElementwiseOp(F f = {}) : Op(traits(f)), f_(std::move(f)) {}
   std::string name() const override { return F::kName; }
   Shape infer(std::span<const Shape> in) const override {
-    if constexpr (N == 1) return in[0];
-    else return broadcast_shape(F::kName, in);
+    if constexpr (N == 1)
+      return in[0];
+    else
+      return broadcast_shape(F::kName, in);
   }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    if constexpr (N == 1) out.array() = f_(in[0]->array());
-    else broadcast_binary(*in[0], *in[1], out, f_);
+    if constexpr (N == 1)
+      out.array() = f_(in[0]->array());
+    else
+      broadcast_binary(*in[0], *in[1], out, f_);
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
                             std::span<const char> needed) const override {
     if constexpr (N == 1) {
-      if constexpr (requires { f_.grad(in[0], out, g); }) return {f_.grad(in[0], out, g)};
-      else return {Var()};  // no grad member: derivative 0
+      if constexpr (requires { f_.grad(in[0], out, g); })
+        return {f_.grad(in[0], out, g)};
+      else
+        return {Var()};  // no grad member: derivative 0
     } else {
       const std::array<Var, 2> d = f_.grad(in[0], in[1], out, g, needed);
       std::vector<Var> r(2);
@@ -148,20 +210,28 @@ class ElementwiseOp final : public Op {
   }
   static double scalar(const void* self, double a, double b) {
     const F& f = static_cast<const ElementwiseOp*>(static_cast<const Op*>(self))->f_;
-    if constexpr (N == 1) return (void)b, f(a);
-    else return f(a, b);
+    if constexpr (N == 1)
+      return (void)b, f(a);
+    else
+      return f(a, b);
   }
   F f_;
 };
 
 /// x's node through the unary elementwise op F (one shared instance per stateless F).
 template <class F>
-Var unary(const Var& x) { return make_shared_op<ElementwiseOp<F, 1>>({x}); }
+Var unary(const Var& x) {
+  return make_shared_op<ElementwiseOp<F, 1>>({x});
+}
 /// The same with an op holding attributes (pow's exponent).
 template <class F>
-Var unary(const Var& x, F f) { return make<ElementwiseOp<F, 1>>({x}, std::move(f)); }
+Var unary(const Var& x, F f) {
+  return make<ElementwiseOp<F, 1>>({x}, std::move(f));
+}
 /// a and b through the binary elementwise op F.
 template <class F>
-Var binary(const Var& a, const Var& b) { return make_shared_op<ElementwiseOp<F, 2>>({a, b}); }
+Var binary(const Var& a, const Var& b) {
+  return make_shared_op<ElementwiseOp<F, 2>>({a, b});
+}
 
 }  // namespace scg::detail

@@ -14,7 +14,8 @@ struct Bernoulli {
   static constexpr const char* kName = "bernoulli";
   static constexpr GradientPath kPath = GradientPath::kScore;
   static constexpr Support kSupport = Support::kFinite;
-  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine, const RunContext& ctx) const {
+  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
+              const RunContext& ctx) const {
     const Tensor& l = *in[0];
     detail::require_finite(l, kName, "logit", ctx);
     // Uniforms first (the engine is sequential), then vectorized passes: x = [u < sigmoid(l)]
@@ -34,26 +35,31 @@ struct Bernoulli {
     return -softplus((1.0 - 2.0 * x) * params[0]);
   }
   // H = -(s log s + (1 - s) log(1 - s)), s = sigmoid(l), with log s = log_sigmoid(l) and
-  // 1 - s = sigmoid(-l); KL(q || p) = s_q (log s_q - log s_p) + (1 - s_q) (log(1 - s_q) - log(1 - s_p)).
+  // 1 - s = sigmoid(-l); KL(q || p) = s_q (log s_q - log s_p) + (1 - s_q) (log(1 - s_q) - log(1 -
+  // s_p)).
   Var entropy(std::span<const Var> p) const {
     const Var& l = p[0];
     return -(sigmoid(l) * log_sigmoid(l) + sigmoid(-l) * log_sigmoid(-l));
   }
   Var kl(std::span<const Var> q, std::span<const Var> p) const {
     const Var &lq = q[0], &lp = p[0];
-    return sigmoid(lq) * (log_sigmoid(lq) - log_sigmoid(lp)) + sigmoid(-lq) * (log_sigmoid(-lq) - log_sigmoid(-lp));
+    return sigmoid(lq) * (log_sigmoid(lq) - log_sigmoid(lp)) +
+           sigmoid(-lq) * (log_sigmoid(-lq) - log_sigmoid(-lp));
   }
   // Row states k of a 1 x C sample: bits of k. With S (K x C) the states, log p = log sig(l) S^T
   // + log sig(-l) (1 - S)^T: two matmuls for every state of every row.
   Var row_state_log_probs(std::span<const Var> params, Shape value) const {
     const Var& l = params[0];
-    if (l.cols() != value.cols || value.cols > 16 || (l.rows() != value.rows && l.rows() != 1)) return Var();
+    if (l.cols() != value.cols || value.cols > 16 || (l.rows() != value.rows && l.rows() != 1))
+      return Var();
     const auto k = static_cast<Eigen::Index>(1) << value.cols;
     Tensor st(value.cols, k), nt(value.cols, k);
     for (Eigen::Index s = 0; s < k; ++s)
-      for (Eigen::Index c = 0; c < value.cols; ++c) st(c, s) = static_cast<double>((s >> c) & 1), nt(c, s) = 1.0 - st(c, s);
+      for (Eigen::Index c = 0; c < value.cols; ++c)
+        st(c, s) = static_cast<double>((s >> c) & 1), nt(c, s) = 1.0 - st(c, s);
     Graph& g = l.graph();
-    Var t = matmul(log_sigmoid(l), g.constant(std::move(st))) + matmul(log_sigmoid(-l), g.constant(std::move(nt)));
+    Var t = matmul(log_sigmoid(l), g.constant(std::move(st))) +
+            matmul(log_sigmoid(-l), g.constant(std::move(nt)));
     if (l.rows() != value.rows) t = t + g.constant(Tensor(value.rows, k, 0.0));
     return t;
   }

@@ -1,13 +1,13 @@
 // beta(a, b): x in (0, 1). Pathwise by implicit reparameterization (implicit.hpp). Continuous.
 // log p(x) = (a - 1) log x + (b - 1) log(1 - x) - lbeta(a, b), lbeta = lgamma(a) + lgamma(b)
-// - lgamma(a + b). H = lbeta - (a - 1) digamma(a) - (b - 1) digamma(b) + (a + b - 2) digamma(a + b);
-// KL(q || p) = lbeta_p - lbeta_q + (a_q - a_p) digamma(a_q) + (b_q - b_p) digamma(b_q)
+// - lgamma(a + b). H = lbeta - (a - 1) digamma(a) - (b - 1) digamma(b) + (a + b - 2) digamma(a +
+// b); KL(q || p) = lbeta_p - lbeta_q + (a_q - a_p) digamma(a_q) + (b_q - b_p) digamma(b_q)
 //              + (a_p - a_q + b_p - b_q) digamma(a_q + b_q).
 #include <boost/random/beta_distribution.hpp>
 
 #include "scg/stochastic/distributions/detail/distribution_op.hpp"
-#include "scg/stochastic/distributions/distributions.hpp"
 #include "scg/stochastic/distributions/detail/implicit.hpp"
+#include "scg/stochastic/distributions/distributions.hpp"
 
 namespace scg {
 namespace {
@@ -17,7 +17,8 @@ struct Beta {
   static constexpr const char* kName = "beta";
   static constexpr GradientPath kPath = GradientPath::kPathwise;
   static constexpr Support kSupport = Support::kContinuous;
-  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine, const RunContext& ctx) const {
+  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
+              const RunContext& ctx) const {
     const Tensor &a = *in[0], &b = *in[1];
     detail::require_positive(a, kName, "a", ctx);
     detail::require_positive(b, kName, "b", ctx);
@@ -33,7 +34,8 @@ struct Beta {
             sum_to(g * detail::beta_sample_grad(x, a, b, 1), b.shape())};
   }
   void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
-    detail::check_elements(v, kName, "in (0, 1)", ctx, [](double x, auto, auto) { return x > 0.0 && x < 1.0; });
+    detail::check_elements(v, kName, "in (0, 1)", ctx,
+                           [](double x, auto, auto) { return x > 0.0 && x < 1.0; });
   }
   Var log_prob(std::span<const Var> p, const Var& x) const {
     const Var &a = p[0], &b = p[1];
@@ -41,7 +43,8 @@ struct Beta {
   }
   Var entropy(std::span<const Var> p) const {
     const Var &a = p[0], &b = p[1];
-    return lbeta(a, b) - (a - 1.0) * digamma(a) - (b - 1.0) * digamma(b) + (a + b - 2.0) * digamma(a + b);
+    return lbeta(a, b) - (a - 1.0) * digamma(a) - (b - 1.0) * digamma(b) +
+           (a + b - 2.0) * digamma(a + b);
   }
   Var kl(std::span<const Var> q, std::span<const Var> p) const {
     const Var &aq = q[0], &bq = q[1], &ap = p[0], &bp = p[1];
@@ -51,5 +54,7 @@ struct Beta {
 };
 }  // namespace
 
-Var beta(const Var& a, const Var& b) { return detail::make_shared_op<detail::DistributionOp<Beta>>({a, b}); }
+Var beta(const Var& a, const Var& b) {
+  return detail::make_shared_op<detail::DistributionOp<Beta>>({a, b});
+}
 }  // namespace scg

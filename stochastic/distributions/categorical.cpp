@@ -12,7 +12,8 @@ struct Categorical {
   static constexpr const char* kName = "categorical";
   static constexpr GradientPath kPath = GradientPath::kScore;
   static constexpr Support kSupport = Support::kFinite;
-  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine, const RunContext& ctx) const {
+  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
+              const RunContext& ctx) const {
     const Tensor& l = *in[0];
     detail::require_finite(l, kName, "logit", ctx);
     boost::random::uniform_01<double> u;
@@ -27,7 +28,10 @@ struct Categorical {
       Eigen::Index pick = l.cols() - 1;
       for (Eigen::Index c = 0; c < l.cols(); ++c) {
         acc += std::exp(l(r, c) - m);
-        if (target < acc) { pick = c; break; }
+        if (target < acc) {
+          pick = c;
+          break;
+        }
       }
       out(r, pick) = 1.0;
     }
@@ -42,7 +46,8 @@ struct Categorical {
   Var log_prob(std::span<const Var> params, const Var& x) const {
     return sum(x * log_softmax(params[0]), 1);
   }
-  // Per row: H = -sum softmax(l) log_softmax(l); KL(q || p) = sum softmax(l_q) (log_softmax(l_q) - log_softmax(l_p)).
+  // Per row: H = -sum softmax(l) log_softmax(l); KL(q || p) = sum softmax(l_q) (log_softmax(l_q) -
+  // log_softmax(l_p)).
   Var entropy(std::span<const Var> p) const { return -sum(softmax(p[0]) * log_softmax(p[0]), 1); }
   Var kl(std::span<const Var> q, std::span<const Var> p) const {
     return sum(softmax(q[0]) * (log_softmax(q[0]) - log_softmax(p[0])), 1);

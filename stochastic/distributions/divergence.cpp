@@ -16,8 +16,10 @@ std::vector<Var> params_of(const Var& x) {
 Var as_log_prob_shape(const Var& v, const Var& x, const std::string& what) {
   const Shape want = log_prob(x).shape();
   if (v.shape() == want) return v;
-  if ((v.rows() == want.rows || v.rows() == 1) && (v.cols() == want.cols || v.cols() == 1)) return broadcast_to(v, want);
-  throw ShapeError(what + ": the result is " + v.shape().str() + ", " + x.describe() + "'s log_prob is " + want.str());
+  if ((v.rows() == want.rows || v.rows() == 1) && (v.cols() == want.cols || v.cols() == 1))
+    return broadcast_to(v, want);
+  throw ShapeError(what + ": the result is " + v.shape().str() + ", " + x.describe() +
+                   "'s log_prob is " + want.str());
 }
 }  // namespace
 
@@ -26,9 +28,11 @@ Var kl_divergence(const Var& q, const Var& p) {
   const Distribution* dp = stochastic_op(p);
   if (!dq || !dp)
     throw Error("kl_divergence: " + (dq ? p : q).describe() + " is not a stochastic node");
-  if (&q.graph() != &p.graph()) throw Error("kl_divergence: " + p.describe() + " belongs to another graph");
+  if (&q.graph() != &p.graph())
+    throw Error("kl_divergence: " + p.describe() + " belongs to another graph");
   if (q.shape() != p.shape())
-    throw ShapeError("kl_divergence: " + q.describe() + " and " + p.describe() + " have different shapes");
+    throw ShapeError("kl_divergence: " + q.describe() + " and " + p.describe() +
+                     " have different shapes");
   const std::vector<Var> qp = params_of(q), pp = params_of(p);
   return as_log_prob_shape(dq->kl(qp, *dp, pp), q, "kl_divergence");
 }

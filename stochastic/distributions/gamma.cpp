@@ -7,8 +7,8 @@
 #include <boost/random/gamma_distribution.hpp>
 
 #include "scg/stochastic/distributions/detail/distribution_op.hpp"
-#include "scg/stochastic/distributions/distributions.hpp"
 #include "scg/stochastic/distributions/detail/implicit.hpp"
+#include "scg/stochastic/distributions/distributions.hpp"
 
 namespace scg {
 namespace {
@@ -16,7 +16,8 @@ struct Gamma {
   static constexpr const char* kName = "gamma";
   static constexpr GradientPath kPath = GradientPath::kPathwise;
   static constexpr Support kSupport = Support::kContinuous;
-  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine, const RunContext& ctx) const {
+  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
+              const RunContext& ctx) const {
     const Tensor &a = *in[0], &b = *in[1];
     detail::require_positive(a, kName, "shape", ctx);
     detail::require_positive(b, kName, "rate", ctx);
@@ -28,7 +29,8 @@ struct Gamma {
   }
   std::vector<Var> grad(std::span<const Var> in, const Var& x, const Var& g) const {
     const Var &a = in[0], &b = in[1];
-    return {sum_to(g * detail::gamma_sample_grad(x, a, b), a.shape()), sum_to(-(g * x / b), b.shape())};
+    return {sum_to(g * detail::gamma_sample_grad(x, a, b), a.shape()),
+            sum_to(-(g * x / b), b.shape())};
   }
   void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
     detail::check_elements(v, kName, "> 0", ctx, [](double x, auto, auto) { return x > 0.0; });
@@ -43,7 +45,8 @@ struct Gamma {
   }
   Var kl(std::span<const Var> q, std::span<const Var> p) const {
     const Var &aq = q[0], &bq = q[1], &ap = p[0], &bp = p[1];
-    return (aq - ap) * digamma(aq) - lgamma(aq) + lgamma(ap) + ap * (log(bq) - log(bp)) + aq * (bp - bq) / bq;
+    return (aq - ap) * digamma(aq) - lgamma(aq) + lgamma(ap) + ap * (log(bq) - log(bp)) +
+           aq * (bp - bq) / bq;
   }
 };
 }  // namespace

@@ -20,7 +20,8 @@ struct RelaxedBernoulli {
   static constexpr GradientPath kPath = GradientPath::kPathwise;
   static constexpr Support kSupport = Support::kContinuous;
   double t;
-  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine, const RunContext& ctx) const {
+  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
+              const RunContext& ctx) const {
     const Tensor& l = *in[0];
     detail::require_finite(l, kName, "logit", ctx);
     boost::random::uniform_01<double> u01;
@@ -31,9 +32,12 @@ struct RelaxedBernoulli {
         out(r, c) = 1.0 / (1.0 + std::exp(-x));
       }
   }
-  std::vector<Var> grad(std::span<const Var>, const Var& y, const Var& g) const { return {g * y * (1.0 - y) / t}; }
+  std::vector<Var> grad(std::span<const Var>, const Var& y, const Var& g) const {
+    return {g * y * (1.0 - y) / t};
+  }
   void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
-    detail::check_elements(v, kName, "in [0, 1]", ctx, [](double x, auto, auto) { return x >= 0.0 && x <= 1.0; });
+    detail::check_elements(v, kName, "in [0, 1]", ctx,
+                           [](double x, auto, auto) { return x >= 0.0 && x <= 1.0; });
   }
   Var log_prob(std::span<const Var> p, const Var& y) const {
     const Var &l = p[0], ly = log(y), l1y = log1p(-y);
@@ -47,7 +51,8 @@ struct RelaxedCategorical {
   static constexpr GradientPath kPath = GradientPath::kPathwise;
   static constexpr Support kSupport = Support::kContinuous;
   double t;
-  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine, const RunContext& ctx) const {
+  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
+              const RunContext& ctx) const {
     const Tensor& l = *in[0];
     detail::require_finite(l, kName, "logit", ctx);
     boost::random::uniform_01<double> u01;
@@ -68,7 +73,8 @@ struct RelaxedCategorical {
     return {y * (g - sum(g * y, 1)) / t};
   }
   void check(std::span<const Tensor* const>, const Tensor& v, const RunContext& ctx) const {
-    detail::check_elements(v, kName, "in [0, 1]", ctx, [](double x, auto, auto) { return x >= 0.0 && x <= 1.0; });
+    detail::check_elements(v, kName, "in [0, 1]", ctx,
+                           [](double x, auto, auto) { return x >= 0.0 && x <= 1.0; });
     for (Eigen::Index r = 0; r < v.rows(); ++r)
       if (std::fabs(v.matrix().row(r).sum() - 1.0) > 1e-9)
         ctx.fail("relaxed_categorical: fed row " + std::to_string(r) + " does not sum to 1");
@@ -77,7 +83,8 @@ struct RelaxedCategorical {
     const Var& l = p[0];
     const double k = static_cast<double>(l.cols());
     const Var ly = log(y);
-    return std::lgamma(k) + (k - 1.0) * std::log(t) + sum(l - (t + 1.0) * ly, 1) - k * logsumexp(l - t * ly, 1);
+    return std::lgamma(k) + (k - 1.0) * std::log(t) + sum(l - (t + 1.0) * ly, 1) -
+           k * logsumexp(l - t * ly, 1);
   }
 };
 
@@ -90,13 +97,15 @@ void check_temperature(double t, const Var& logits, const char* who) {
 
 Var relaxed_bernoulli(const Var& logits, double temperature, bool hard) {
   check_temperature(temperature, logits, "relaxed_bernoulli");
-  const Var y = detail::make<detail::DistributionOp<RelaxedBernoulli>>({logits}, RelaxedBernoulli{temperature});
+  const Var y = detail::make<detail::DistributionOp<RelaxedBernoulli>>(
+      {logits}, RelaxedBernoulli{temperature});
   return hard ? straight_through(step(y - 0.5), y) : y;
 }
 
 Var relaxed_categorical(const Var& logits, double temperature, bool hard) {
   check_temperature(temperature, logits, "relaxed_categorical");
-  const Var y = detail::make<detail::DistributionOp<RelaxedCategorical>>({logits}, RelaxedCategorical{temperature});
+  const Var y = detail::make<detail::DistributionOp<RelaxedCategorical>>(
+      {logits}, RelaxedCategorical{temperature});
   if (!hard) return y;
   // The row's largest entry (ties have probability 0): 1 where y >= rowmax.
   return straight_through(1.0 - step(max(y, 1) - y), y);

@@ -13,7 +13,8 @@ struct Uniform {
   static constexpr const char* kName = "uniform";
   static constexpr GradientPath kPath = GradientPath::kPathwise;
   static constexpr Support kSupport = Support::kContinuous;
-  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine, const RunContext& ctx) const {
+  void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
+              const RunContext& ctx) const {
     const Tensor &lo = *in[0], &hi = *in[1];
     detail::require_finite(lo, kName, "lo", ctx);
     detail::require_finite(hi, kName, "hi", ctx);
@@ -22,7 +23,8 @@ struct Uniform {
       for (Eigen::Index r = 0; r < out.rows(); ++r) {
         const double a = detail::at(lo, r, c), b = detail::at(hi, r, c);
         if (!(a < b))
-          ctx.fail("uniform: lo (" + std::to_string(a) + ") must be below hi (" + std::to_string(b) + ")");
+          ctx.fail("uniform: lo (" + std::to_string(a) + ") must be below hi (" +
+                   std::to_string(b) + ")");
         out(r, c) = a + (b - a) * u(engine);
       }
   }
@@ -31,12 +33,17 @@ struct Uniform {
     return {sum_to(g * (hi - x) / w, lo.shape()), sum_to(g * (x - lo) / w, hi.shape())};
   }
   void check(std::span<const Tensor* const> p, const Tensor& v, const RunContext& ctx) const {
-    detail::check_elements(v, kName, "within [lo, hi]", ctx, [&](double x, Eigen::Index r, Eigen::Index c) {
-      return x >= detail::at(*p[0], r, c) && x <= detail::at(*p[1], r, c);
-    });
+    detail::check_elements(v, kName, "within [lo, hi]", ctx,
+                           [&](double x, Eigen::Index r, Eigen::Index c) {
+                             return x >= detail::at(*p[0], r, c) && x <= detail::at(*p[1], r, c);
+                           });
   }
-  Var log_prob(std::span<const Var> p, const Var& x) const { return broadcast_to(-log(p[1] - p[0]), x.shape()); }
-  Var entropy(std::span<const Var> p) const { return broadcast_to(log(p[1] - p[0]), detail::value_shape(p)); }
+  Var log_prob(std::span<const Var> p, const Var& x) const {
+    return broadcast_to(-log(p[1] - p[0]), x.shape());
+  }
+  Var entropy(std::span<const Var> p) const {
+    return broadcast_to(log(p[1] - p[0]), detail::value_shape(p));
+  }
   Var kl(std::span<const Var> q, std::span<const Var> p) const {
     // [lo_q, hi_q] inside [lo_p, hi_p]: 1, else 0 (then -log 0 = inf).
     const Var inside = (1.0 - step(p[0] - q[0])) * (1.0 - step(q[1] - p[1]));
@@ -45,5 +52,7 @@ struct Uniform {
 };
 }  // namespace
 
-Var uniform(const Var& lo, const Var& hi) { return detail::make_shared_op<detail::DistributionOp<Uniform>>({lo, hi}); }
+Var uniform(const Var& lo, const Var& hi) {
+  return detail::make_shared_op<detail::DistributionOp<Uniform>>({lo, hi});
+}
 }  // namespace scg

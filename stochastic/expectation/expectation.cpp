@@ -40,12 +40,12 @@
 // such (docs/higher_order.md).
 #include "scg/stochastic/expectation/expectation.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <boost/container_hash/hash.hpp>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/connected_components.hpp>
 #include <boost/graph/minimum_degree_ordering.hpp>
-#include <algorithm>
-#include <bit>
 #include <numeric>
 #include <set>
 #include <unordered_map>
@@ -70,15 +70,18 @@ bool is_variable(const Graph& g, std::size_t id, const ExpectationOptions& o) {
   if (!op) return false;
   if (op->support() == Support::kFinite) return true;
   if (o.sample_continuous) return false;
-  throw Error("expectation: " + g.describe(id) + " is " +
-              (op->support() == Support::kContinuous ? "continuous" : "discrete with infinite support") +
-              "; expectation sums over choices with finitely many states only (set "
-              "ExpectationOptions::sample_continuous to keep it sampled)");
+  throw Error(
+      "expectation: " + g.describe(id) + " is " +
+      (op->support() == Support::kContinuous ? "continuous" : "discrete with infinite support") +
+      "; expectation sums over choices with finitely many states only (set "
+      "ExpectationOptions::sample_continuous to keep it sampled)");
 }
 
 void refuse_black_box(const Graph& g, std::size_t id) {
-  throw Error("expectation: " + g.describe(id) + " is a black_box cost of random choices; its value comes from "
-              "outside the graph, so it cannot be evaluated at their other states (use grad's estimators)");
+  throw Error(
+      "expectation: " + g.describe(id) +
+      " is a black_box cost of random choices; its value comes from "
+      "outside the graph, so it cannot be evaluated at their other states (use grad's estimators)");
 }
 
 // ---- the joint reference ----
@@ -101,9 +104,9 @@ Var expectation_joint(const Var& cost, const ExpectationOptions& options) {
     total *= static_cast<const Distribution*>(g.op(id))->state_count(g.shape(id));
   }
   if (total > options.max_states)
-    throw Error("expectation: " + std::to_string(n_choices) + " discrete choices have " + count_str(total) +
-                " joint states, above the limit of " + count_str(options.max_states) +
-                " (ExpectationOptions::max_states)");
+    throw Error("expectation: " + std::to_string(n_choices) + " discrete choices have " +
+                count_str(total) + " joint states, above the limit of " +
+                count_str(options.max_states) + " (ExpectationOptions::max_states)");
   g.mark_cost(top);
   if (!affected[top]) return cost;
   const auto states = static_cast<std::size_t>(total);
@@ -162,14 +165,15 @@ struct Region {
 
 class Eliminator {
  public:
-  Eliminator(const Var& cost, const ExpectationOptions& o) : g_(cost.graph()), top_(cost.id()), opt_(o) {}
+  Eliminator(const Var& cost, const ExpectationOptions& o)
+      : g_(cost.graph()), top_(cost.id()), opt_(o) {}
   Var run();
 
  private:
   struct Variable {
     std::size_t node;
     const Distribution* op;
-    std::size_t states;  // per row when plated, else of the whole node
+    std::size_t states;          // per row when plated, else of the whole node
     std::vector<Var> constants;  // by state, made on first use
   };
   Region region(const std::vector<std::size_t>& targets);
@@ -186,7 +190,8 @@ class Eliminator {
   /// States `idx` of table t (its columns).
   Var columns(const Var& t, const std::vector<std::size_t>& idx) const;
   /// For each joint state of `to`, the joint state of `from` (a subset) it contains.
-  std::vector<Eigen::Index> expand_index(const std::vector<std::size_t>& from, const std::vector<std::size_t>& to) const;
+  std::vector<Eigen::Index> expand_index(const std::vector<std::size_t>& from,
+                                         const std::vector<std::size_t>& to) const;
   /// Multiplies the factors holding v and sums v out, in one product_sum per table: the
   /// factor over the other variables of their scopes.
   Factor eliminate(const std::vector<Factor>& bucket, std::size_t v) const;
@@ -227,10 +232,10 @@ class Eliminator {
   using Key = std::vector<std::uint64_t>;
   using Memo = std::unordered_map<Key, Var, boost::hash<Key>>;
   static Key op_key(const Op* op) { return {reinterpret_cast<std::uintptr_t>(op)}; }
-  Memo applied_;                 // by op and operand ids
-  mutable Memo constants_;       // by shape and bits
-  Memo log_prob_tables_;         // by their blocks and layout
-  Memo log_probs_;               // by distribution, state and parameters
+  Memo applied_;            // by op and operand ids
+  mutable Memo constants_;  // by shape and bits
+  Memo log_prob_tables_;    // by their blocks and layout
+  Memo log_probs_;          // by distribution, state and parameters
   std::vector<char> dep_;
   std::vector<int> var_of_;
   std::vector<Variable> vars_;
@@ -277,7 +282,8 @@ bool Eliminator::plated_ok(const Region& r) const {
     if (detail::is_frozen_box(g_, id)) continue;
     const auto in = g_.inputs(id);
     for (std::size_t i = 0; i < in.size(); ++i)
-      if (dep_[in[i]] && (!g_.op(id)->row_local(i) || static_cast<std::size_t>(g_.shape(in[i]).rows) != rows_))
+      if (dep_[in[i]] &&
+          (!g_.op(id)->row_local(i) || static_cast<std::size_t>(g_.shape(in[i]).rows) != rows_))
         return false;
   }
   return true;
@@ -285,7 +291,8 @@ bool Eliminator::plated_ok(const Region& r) const {
 
 Var Eliminator::constant(Tensor value) const {
   Key key{static_cast<std::uint64_t>(value.rows()), static_cast<std::uint64_t>(value.cols())};
-  for (Eigen::Index i = 0; i < value.shape().size(); ++i) key.push_back(std::bit_cast<std::uint64_t>(value.data()[i]));
+  for (Eigen::Index i = 0; i < value.shape().size(); ++i)
+    key.push_back(std::bit_cast<std::uint64_t>(value.data()[i]));
   auto [it, fresh] = constants_.try_emplace(std::move(key));
   if (fresh) it->second = g_.constant(std::move(value));
   return it->second;
@@ -348,7 +355,8 @@ Var Eliminator::state_constant(std::size_t v, std::size_t k) {
   return var.constants[k];
 }
 
-void Eliminator::clone_region(const Region& r, const std::vector<std::size_t>& states, std::size_t owner) {
+void Eliminator::clone_region(const Region& r, const std::vector<std::size_t>& states,
+                              std::size_t owner) {
   ++stamp_;
   for (std::size_t i = 0; i < r.scope.size(); ++i) {
     const std::size_t node = vars_[r.scope[i]].node;
@@ -367,9 +375,11 @@ void Eliminator::clone_region(const Region& r, const std::vector<std::size_t>& s
       // it would each draw their own sample and lose their correlation.
       if (owner_[id] == SIZE_MAX) owner_[id] = owner;
       if (owner_[id] != owner)
-        throw Error("expectation: " + g_.describe(id) + " is sampled (sample_continuous), depends on discrete "
-                    "choices, and is read by two parts of the model (two cost terms, or a cost term and a "
-                    "choice); expectation cannot keep its samples consistent across them");
+        throw Error(
+            "expectation: " + g_.describe(id) +
+            " is sampled (sample_continuous), depends on discrete "
+            "choices, and is read by two parts of the model (two cost terms, or a cost term and a "
+            "choice); expectation cannot keep its samples consistent across them");
     }
     in.clear();
     for (std::size_t i : g_.inputs(id)) in.push_back(cloned(i));
@@ -393,8 +403,8 @@ double Eliminator::size_of(const std::vector<std::size_t>& scope) const {
 }
 
 // Decodes column c of a table over `scope` into per-variable states.
-void decode(std::size_t c, const std::vector<std::size_t>& scope, const std::vector<std::size_t>& radix,
-            std::vector<std::size_t>& states) {
+void decode(std::size_t c, const std::vector<std::size_t>& scope,
+            const std::vector<std::size_t>& radix, std::vector<std::size_t>& states) {
   states.resize(scope.size());
   for (std::size_t i = 0; i < scope.size(); ++i) states[i] = c % radix[i], c /= radix[i];
 }
@@ -406,7 +416,8 @@ std::vector<Eigen::Index> Eliminator::expand_index(const std::vector<std::size_t
   std::size_t s = 1;
   for (std::size_t i = 0; i < from.size(); ++i) {
     stride_from[i] = s, s *= vars_[from[i]].states;
-    pos.push_back(static_cast<std::size_t>(std::lower_bound(to.begin(), to.end(), from[i]) - to.begin()));
+    pos.push_back(
+        static_cast<std::size_t>(std::lower_bound(to.begin(), to.end(), from[i]) - to.begin()));
   }
   const auto n = static_cast<std::size_t>(size_of(to));
   std::vector<Eigen::Index> idx(n);
@@ -424,19 +435,22 @@ Factor Eliminator::eliminate(const std::vector<Factor>& bucket, std::size_t v) c
   std::vector<std::size_t> scope;
   for (const Factor& f : bucket) {
     std::vector<std::size_t> u;
-    std::set_union(scope.begin(), scope.end(), f.scope.begin(), f.scope.end(), std::back_inserter(u));
+    std::set_union(scope.begin(), scope.end(), f.scope.begin(), f.scope.end(),
+                   std::back_inserter(u));
     scope = std::move(u);
   }
   check_size(scope, "summing out " + g_.describe(vars_[v].node));
   // Joint state c of `scope` (v's state (c / stride) % K) adds into state low + high stride of
   // the result, whose scope lacks v.
-  const std::size_t at = static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
+  const std::size_t at =
+      static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
   std::size_t stride = 1;
   for (std::size_t i = 0; i < at; ++i) stride *= vars_[scope[i]].states;
   const std::size_t k_states = vars_[v].states;
   const auto n = static_cast<std::size_t>(size_of(scope));
   std::vector<Eigen::Index> out(n);
-  for (std::size_t c = 0; c < n; ++c) out[c] = static_cast<Eigen::Index>(c % stride + (c / (stride * k_states)) * stride);
+  for (std::size_t c = 0; c < n; ++c)
+    out[c] = static_cast<Eigen::Index>(c % stride + (c / (stride * k_states)) * stride);
   const auto cols = static_cast<Eigen::Index>(n / k_states);
   std::vector<std::vector<Eigen::Index>> maps;
   for (const Factor& f : bucket) maps.push_back(expand_index(f.scope, scope));
@@ -448,7 +462,8 @@ Factor Eliminator::eliminate(const std::vector<Factor>& bucket, std::size_t v) c
       const Var& t = i == with_b ? bucket[i].b : bucket[i].a;
       if (!t.empty()) tables.push_back(t), index.push_back(maps[i]);
     }
-    return product_mode ? log_product_sum(tables, index, out, cols) : product_sum(tables, index, out, cols);
+    return product_mode ? log_product_sum(tables, index, out, cols)
+                        : product_sum(tables, index, out, cols);
   };
   Factor result;
   for (std::size_t u : scope)
@@ -473,10 +488,12 @@ std::string Eliminator::describe_scope(const std::vector<std::size_t>& scope) co
 void Eliminator::check_size(const std::vector<std::size_t>& scope, const std::string& what) const {
   const double n = size_of(scope);
   if (n > opt_.max_states)
-    throw Error("expectation: " + what + " needs a factor over " + std::to_string(scope.size()) + " choices (" +
-                describe_scope(scope) + ") with " + count_str(n) + " joint states" + (plated_ ? " per row" : "") +
-                ", above ExpectationOptions::max_states (" + count_str(opt_.max_states) +
-                "). Raise max_states, or give the model fewer interacting choices (a smaller treewidth; choices "
+    throw Error("expectation: " + what + " needs a factor over " + std::to_string(scope.size()) +
+                " choices (" + describe_scope(scope) + ") with " + count_str(n) + " joint states" +
+                (plated_ ? " per row" : "") + ", above ExpectationOptions::max_states (" +
+                count_str(opt_.max_states) +
+                "). Raise max_states, or give the model fewer interacting choices (a smaller "
+                "treewidth; choices "
                 "whose rows stay apart are summed row by row)");
 }
 
@@ -500,7 +517,8 @@ Factor Eliminator::multiply(const std::vector<Factor>& fs) const {
   return out;
 }
 
-bool Eliminator::for_each_state(const Region& r, std::size_t owner, const std::function<bool()>& f) {
+bool Eliminator::for_each_state(const Region& r, std::size_t owner,
+                                const std::function<bool()>& f) {
   std::vector<std::size_t> radix;
   for (std::size_t v : r.scope) radix.push_back(vars_[v].states);
   const auto n = static_cast<std::size_t>(size_of(r.scope));
@@ -523,7 +541,8 @@ Var Eliminator::table(const Region& r, std::size_t owner, const std::function<Va
   return cols.size() == 1 ? cols[0] : concat(cols, 1);
 }
 
-Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::vector<std::size_t>& scope) {
+Var Eliminator::log_prob_table(std::size_t v, const Region& parents,
+                               const std::vector<std::size_t>& scope) {
   const Variable& var = vars_[v];
   const auto params_of = [&] {
     std::vector<Var> params;
@@ -541,7 +560,8 @@ Var Eliminator::log_prob_table(std::size_t v, const Region& parents, const std::
     });
     if (all) {
       // Reorder to the canonical layout over `scope` (ascending, first fastest).
-      const std::size_t at = static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
+      const std::size_t at =
+          static_cast<std::size_t>(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
       const std::size_t k_states = var.states;
       std::size_t low = 1;
       for (std::size_t i = 0; i < at; ++i) low *= vars_[scope[i]].states;
@@ -612,7 +632,8 @@ Var Eliminator::run() {
       for (std::size_t i = 0; i < in.size(); ++i)
         if (dep_[in[i]]) deps.push_back(i);
       const CostTerms t = op->traits().terms;
-      const bool lin = t == CostTerms::kSumOfOperands || (t == CostTerms::kScaledOperand && deps.size() == 1) ||
+      const bool lin = t == CostTerms::kSumOfOperands ||
+                       (t == CostTerms::kScaledOperand && deps.size() == 1) ||
                        (t == CostTerms::kScaledFirst && deps.size() == 1 && deps[0] == 0);
       if (lin) {
         linear[id] = 1;
@@ -632,9 +653,10 @@ Var Eliminator::run() {
   if (!lin_nodes.empty()) {
     std::vector<Var> wrt;
     for (std::size_t t : terms) wrt.push_back(g_.var(t));
-    weights = reverse_mode(g_.var(root), g_.constant(Tensor(1, 1, 1.0)), wrt,
-                           [](const Var& a, const Var& b) { return a + b; },
-                           [&](std::size_t id) { return id <= top_ && is_term[id] != 0; });
+    weights = reverse_mode(
+        g_.var(root), g_.constant(Tensor(1, 1, 1.0)), wrt,
+        [](const Var& a, const Var& b) { return a + b; },
+        [&](std::size_t id) { return id <= top_ && is_term[id] != 0; });
     std::vector<Var> zero(top_ + 1);
     for (std::size_t t : terms) zero[t] = g_.constant(Tensor(g_.shape(t), 0.0));
     for (std::size_t id : lin_nodes) {
@@ -675,7 +697,8 @@ Var Eliminator::run() {
   }
   rows_ = rows;
   for (std::size_t i = 0; i < terms.size() && plated_; ++i)
-    plated_ = static_cast<std::size_t>(g_.shape(terms[i]).rows) == rows_ && plated_ok(term_regions[i]);
+    plated_ =
+        static_cast<std::size_t>(g_.shape(terms[i]).rows) == rows_ && plated_ok(term_regions[i]);
   for (std::size_t v = 0; v < vars_.size() && plated_; ++v)
     if (reached[v]) plated_ = plated_ok(var_regions[v]);
   if (!plated_) rows_ = 1;
@@ -684,10 +707,12 @@ Var Eliminator::run() {
     const Shape s = g_.shape(vars_[v].node);
     const double count = vars_[v].op->state_count(plated_ ? Shape{1, s.cols} : s);
     if (count > opt_.max_states)
-      throw Error("expectation: " + g_.describe(vars_[v].node) + " alone has " + count_str(count) + " states" +
-                  (plated_ ? " per row" : "") + ", above ExpectationOptions::max_states (" +
-                  count_str(opt_.max_states) + ")" +
-                  (plated_ || s.rows == 1 ? "" : "; its rows are summed jointly because the model mixes them"));
+      throw Error("expectation: " + g_.describe(vars_[v].node) + " alone has " + count_str(count) +
+                  " states" + (plated_ ? " per row" : "") +
+                  ", above ExpectationOptions::max_states (" + count_str(opt_.max_states) + ")" +
+                  (plated_ || s.rows == 1
+                       ? ""
+                       : "; its rows are summed jointly because the model mixes them"));
     vars_[v].states = static_cast<std::size_t>(count);
   }
 
@@ -748,13 +773,15 @@ Var Eliminator::run() {
     boost::add_edge(a, b, dg);
     boost::add_edge(b, a, dg);
   }
-  std::vector<int> component(n, 0), order(n + 1, 0), inverse(n + 1, 0), degree(n + 1, 0), supernode(n + 1, 1);
+  std::vector<int> component(n, 0), order(n + 1, 0), inverse(n + 1, 0), degree(n + 1, 0),
+      supernode(n + 1, 1);
   if (n) boost::connected_components(ug, component.data());
   {
     const auto index = boost::get(boost::vertex_index, dg);
-    boost::minimum_degree_ordering(dg, boost::make_iterator_property_map(degree.data(), index, degree[0]),
-                                   inverse.data(), order.data(),
-                                   boost::make_iterator_property_map(supernode.data(), index, supernode[0]), 0, index);
+    boost::minimum_degree_ordering(
+        dg, boost::make_iterator_property_map(degree.data(), index, degree[0]), inverse.data(),
+        order.data(), boost::make_iterator_property_map(supernode.data(), index, supernode[0]), 0,
+        index);
   }
   std::vector<char> alive(factors.size(), 1);
   std::vector<std::vector<std::size_t>> holding(n);
@@ -782,7 +809,8 @@ Var Eliminator::run() {
   for (std::size_t f = 0; f < factors.size(); ++f)
     if (alive[f]) results.push_back(factors[f]);  // no scope from the start (terms of no variable)
   const Factor all = multiply(results);
-  if (product_mode) {  // E[exp(L(0) + sum_j d_j)] = exp(L(0) + log of the product); plated: rows multiply
+  if (product_mode) {  // E[exp(L(0) + sum_j d_j)] = exp(L(0) + log of the product); plated: rows
+                       // multiply
     Var l = all.a.empty() ? g_.constant(Tensor(1, 1, 0.0)) : (plated_ ? sum(all.a) : all.a);
     return exp(offset.empty() ? l : l + offset);
   }
@@ -795,8 +823,8 @@ Var Eliminator::run() {
 Var expectation(const Var& cost, const ExpectationOptions& options) {
   if (cost.empty()) throw Error("expectation: the cost is an empty Var");
   if (!(options.max_states >= 1.0))
-    throw Error("expectation: ExpectationOptions::max_states is " + std::to_string(options.max_states) +
-                "; it must be a number >= 1");
+    throw Error("expectation: ExpectationOptions::max_states is " +
+                std::to_string(options.max_states) + "; it must be a number >= 1");
   if (options.joint || !cost.shape().scalar()) return expectation_joint(cost, options);
   return Eliminator(cost, options).run();
 }

@@ -7,8 +7,8 @@
 #include "scg/core/distribution.hpp"
 #include "scg/core/error.hpp"
 #include "scg/ops/detail/helpers.hpp"
-#include "scg/stochastic/grad/detail/dependencies.hpp"
 #include "scg/stochastic/distributions/distributions.hpp"
+#include "scg/stochastic/grad/detail/dependencies.hpp"
 
 namespace scg {
 namespace {
@@ -28,7 +28,8 @@ class BlackBoxOp final : public Op {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     out.matrix() = in[0]->matrix();
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var&, std::span<const char>) const override {
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var&,
+                            std::span<const char>) const override {
     return std::vector<Var>(in.size());
   }
 };
@@ -51,7 +52,8 @@ Var black_box(Var value, const std::vector<Var>& choices) {
     g.check_own(c, "black_box", "a choice");
     if (!stochastic_op(c))
       throw Error("black_box: choice " + std::to_string(i) + ", " + c.describe() +
-                  ", is not a stochastic node (list the bernoulli, categorical, ... nodes the value depends on)");
+                  ", is not a stochastic node (list the bernoulli, categorical, ... nodes the "
+                  "value depends on)");
     in.push_back(c);
   }
   static const auto op = std::make_shared<const BlackBoxOp>();

@@ -11,10 +11,10 @@
 #include "scg/core/error.hpp"
 #include "scg/core/reverse.hpp"
 #include "scg/ops/detail/helpers.hpp"
+#include "scg/stochastic/distributions/distributions.hpp"
 #include "scg/stochastic/grad/detail/baselines.hpp"
 #include "scg/stochastic/grad/detail/dependencies.hpp"
 #include "scg/stochastic/grad/detail/estimators.hpp"
-#include "scg/stochastic/distributions/distributions.hpp"
 #include "scg/stochastic/grad/detail/surrogate.hpp"
 
 namespace scg {
@@ -22,18 +22,22 @@ namespace scg {
 namespace {
 void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t>& score_nodes) {
   if (!(options.max_enumerated >= 1.0))
-    throw Error("grad: GradOptions::max_enumerated is " + std::to_string(options.max_enumerated) + "; it must be >= 1");
+    throw Error("grad: GradOptions::max_enumerated is " + std::to_string(options.max_enumerated) +
+                "; it must be >= 1");
   if (!(options.decay >= 0.0 && options.decay < 1.0))
     throw Error("grad: GradOptions::decay is " + std::to_string(options.decay) +
                 "; the moving average needs a decay in [0, 1)");
   for (const auto& [s, b] : options.learned) {
     g.check_own(s, "grad", "a learned baseline's stochastic node");
     g.check_own(b, "grad", "a learned baseline's node");
-    if (!stochastic_op(s)) throw Error("grad: learned baseline for " + s.describe() + ", which is not a stochastic node");
+    if (!stochastic_op(s))
+      throw Error("grad: learned baseline for " + s.describe() +
+                  ", which is not a stochastic node");
   }
   for (const ControlVariate& cv : options.control_variates) {
     g.check_own(cv.node, "grad", "a control variate's node");
-    if (!cv.build) throw Error("grad: the control variate for " + cv.node.describe() + " has no builder");
+    if (!cv.build)
+      throw Error("grad: the control variate for " + cv.node.describe() + " has no builder");
     if (!(cv.temperature > 0.0 && std::isfinite(cv.temperature)))
       throw Error("grad: the control variate for " + cv.node.describe() + " has temperature " +
                   std::to_string(cv.temperature) + "; it must be finite and > 0");
@@ -41,7 +45,8 @@ void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t
   for (const auto& [node, estimator] : options.estimators) {
     g.check_own(node, "grad", "a GradOptions::estimators node");
     const Distribution* d = stochastic_op(node);
-    if (!d) throw Error("grad: estimator for " + node.describe() + ", which is not a stochastic node");
+    if (!d)
+      throw Error("grad: estimator for " + node.describe() + ", which is not a stochastic node");
     switch (estimator) {
       case Estimator::kScore:
         if (d->gradient_path() == GradientPath::kPathwise) score_nodes.push_back(node.id());
@@ -56,7 +61,9 @@ void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t
       case Estimator::kEnumerate:
         if (d->gradient_path() != GradientPath::kScore || d->support() != Support::kFinite)
           throw Error(std::string("grad: Estimator::") +
-                    (estimator == Estimator::kDisarm ? "kDisarm" : estimator == Estimator::kEnumerate ? "kEnumerate" : "kRelax") +
+                      (estimator == Estimator::kDisarm      ? "kDisarm"
+                       : estimator == Estimator::kEnumerate ? "kEnumerate"
+                                                            : "kRelax") +
                       " for " + node.describe() + ": discrete nodes only");
         break;
     }
@@ -67,7 +74,8 @@ void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t
 std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOptions& options) {
   if (cost.empty()) throw Error("grad: the cost is an empty Var");
   if (!cost.shape().scalar())
-    throw ShapeError("grad: the cost " + cost.describe() + " must be 1x1 (reduce it with sum or mean)");
+    throw ShapeError("grad: the cost " + cost.describe() +
+                     " must be 1x1 (reduce it with sum or mean)");
   Graph& g = cost.graph();
   for (const Var& w : wrt) g.check_own(w, "grad", "a wrt entry");
   std::vector<std::size_t> score_nodes;
@@ -100,8 +108,9 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
     return detail::is_frozen_box(g, id) ||
            std::find(score_nodes.begin(), score_nodes.end(), id) != score_nodes.end();
   };
-  return reverse_mode(surrogate, g.constant(1.0), targets,
-                      [](const Var& a, const Var& b) { return a + b; }, blocked);
+  return reverse_mode(
+      surrogate, g.constant(1.0), targets, [](const Var& a, const Var& b) { return a + b; },
+      blocked);
 }
 
 }  // namespace scg

@@ -12,13 +12,13 @@ namespace scg {
 
 /// Variance reduction for score-function terms. None changes the expectation.
 enum class Baseline {
-  kNone,           ///< plain estimator (default)
+  kNone,  ///< plain estimator (default)
   /// Per stochastic node: one moving average of the cost that depends on it (over runs and
   /// rows). Suits rows of like inputs; where rows hold inputs with very different costs one
   /// number fits none of them and can raise the variance: prefer kLeaveOneOut within groups
   /// or an input-dependent learned baseline there.
   kMovingAverage,
-  kLeaveOneOut,    ///< per row: the mean cost of the other rows (of its group) this run
+  kLeaveOneOut,  ///< per row: the mean cost of the other rows (of its group) this run
 };
 
 /// How grad estimates the gradient's part that comes through one stochastic node.
@@ -33,22 +33,22 @@ enum class Estimator {
   kEnumerate,  ///< the exact sum over the node's states (per row; per element for bernoulli),
                ///< other choices sampled: no variance from this node, one evaluation of what
                ///< depends on it per state; first order
-  kRelax,      ///< RELAX (Grathwohl et al. 2018) for a bernoulli or categorical node, with a control variate
-               ///< from GradOptions::control_variates; first order
+  kRelax,  ///< RELAX (Grathwohl et al. 2018) for a bernoulli or categorical node, with a control
+           ///< variate from GradOptions::control_variates; first order
 };
 
 /// RELAX's control variate for one bernoulli or categorical node b: c(z), built by `build` from
 /// a relaxed sample z of b's shape: bernoulli: z = sigmoid(zeta / temperature), zeta the logistic
 /// relaxation of b's logit given b, values in (0, 1); categorical: z = softmax(y / temperature),
-/// y the Gumbel relaxation log softmax(l) + G given argmax y = b, rows on the simplex. grad adds [f(b) - c(z~)] d log p(b) + d c(z) - d c(z~), z~ a
-/// second relaxed sample given b (conditional reparameterization): unbiased for any c. c returns
-/// 1x1, or rows x 1 with row r computed from row r of z only. REBAR is c(z) = eta f(z). Train
-/// c's parameters (never in grad's wrt) by minimizing the estimate's variance:
-/// grad(sum(square(estimate)), their parameters).
+/// y the Gumbel relaxation log softmax(l) + G given argmax y = b, rows on the simplex. grad adds
+/// [f(b) - c(z~)] d log p(b) + d c(z) - d c(z~), z~ a second relaxed sample given b (conditional
+/// reparameterization): unbiased for any c. c returns 1x1, or rows x 1 with row r computed from row
+/// r of z only. REBAR is c(z) = eta f(z). Train c's parameters (never in grad's wrt) by minimizing
+/// the estimate's variance: grad(sum(square(estimate)), their parameters).
 struct ControlVariate {
-  Var node;                                   ///< the bernoulli or categorical node (Estimator::kRelax)
-  std::function<Var(const Var& z)> build;     ///< c(z)
-  double temperature = 0.5;                   ///< of the relaxation (> 0)
+  Var node;  ///< the bernoulli or categorical node (Estimator::kRelax)
+  std::function<Var(const Var& z)> build;  ///< c(z)
+  double temperature = 0.5;                ///< of the relaxation (> 0)
 };
 
 /// Options of grad.

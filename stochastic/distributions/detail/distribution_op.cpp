@@ -20,8 +20,8 @@ void require_positive(const Tensor& t, const char* dist, const char* what, const
   for (Eigen::Index c = 0; c < t.cols(); ++c)
     for (Eigen::Index r = 0; r < t.rows(); ++r)
       if (!(t(r, c) > 0.0))
-        ctx.fail(std::string(dist) + ": " + what + " (" + std::to_string(r) + ", " + std::to_string(c) +
-                 ") is " + std::to_string(t(r, c)) + "; it must be > 0");
+        ctx.fail(std::string(dist) + ": " + what + " (" + std::to_string(r) + ", " +
+                 std::to_string(c) + ") is " + std::to_string(t(r, c)) + "; it must be > 0");
 }
 
 std::vector<Var> location_scale_grad(const Var& loc, const Var& scale, const Var& x, const Var& g) {

@@ -26,32 +26,43 @@ class DistributionOp final : public Distribution {
       : Distribution(D::kPath, D::kSupport, detail::traits(RowLocality::kAll)), d_(std::move(d)) {}
   std::string name() const override { return D::kName; }
   Shape infer(std::span<const Shape> in) const override {
-    if constexpr (requires { d_.infer(in); }) return d_.infer(in);
-    else if (in.size() == 1) return in[0];
-    else return broadcast_shape(D::kName, in);
+    if constexpr (requires { d_.infer(in); })
+      return d_.infer(in);
+    else if (in.size() == 1)
+      return in[0];
+    else
+      return broadcast_shape(D::kName, in);
   }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
     d_.sample(in, out, *ctx.engine, ctx);
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
                             std::span<const char>) const override {
-    if constexpr (D::kPath == GradientPath::kPathwise) return d_.grad(in, out, g);
-    else return std::vector<Var>(in.size());  // score terms only: nothing along the sample
+    if constexpr (D::kPath == GradientPath::kPathwise)
+      return d_.grad(in, out, g);
+    else
+      return std::vector<Var>(in.size());  // score terms only: nothing along the sample
   }
   Var log_prob(std::span<const Var> params, const Var& x) const override {
     return d_.log_prob(params, x);
   }
-  void check_value(std::span<const Tensor* const> params, const Tensor& value, const RunContext& ctx) const override {
+  void check_value(std::span<const Tensor* const> params, const Tensor& value,
+                   const RunContext& ctx) const override {
     Distribution::check_value(params, value, ctx);
     if constexpr (requires { d_.check(params, value, ctx); }) d_.check(params, value, ctx);
   }
   Var row_state_log_probs(std::span<const Var> params, Shape value) const override {
-    if constexpr (requires { d_.row_state_log_probs(params, value); }) return d_.row_state_log_probs(params, value);
-    else return Distribution::row_state_log_probs(params, value);
+    if constexpr (requires { d_.row_state_log_probs(params, value); })
+      return d_.row_state_log_probs(params, value);
+    else
+      return Distribution::row_state_log_probs(params, value);
   }
   Var entropy(std::span<const Var> params) const override {
-    if constexpr (requires { d_.entropy(params); }) return d_.entropy(params);
-    else return Distribution::entropy(params);
+    if constexpr (requires { d_.entropy(params); })
+      return d_.entropy(params);
+    else
+      return Distribution::entropy(params);
   }
   Var kl(std::span<const Var> q, const Distribution& p, std::span<const Var> pp) const override {
     if constexpr (requires { d_.kl(q, pp); }) {
@@ -60,12 +71,16 @@ class DistributionOp final : public Distribution {
     return Distribution::kl(q, p, pp);
   }
   double state_count(Shape out) const override {
-    if constexpr (D::kSupport == Support::kFinite) return d_.state_count(out);
-    else return Distribution::state_count(out);
+    if constexpr (D::kSupport == Support::kFinite)
+      return d_.state_count(out);
+    else
+      return Distribution::state_count(out);
   }
   void state(std::size_t index, Tensor& value) const override {
-    if constexpr (D::kSupport == Support::kFinite) d_.state(index, value);
-    else Distribution::state(index, value);
+    if constexpr (D::kSupport == Support::kFinite)
+      d_.state(index, value);
+    else
+      Distribution::state(index, value);
   }
 
  private:
@@ -83,18 +98,20 @@ inline double at(const Tensor& t, Eigen::Index r, Eigen::Index c) {
 /// The shape of a sample from parameters `p` (their NumPy broadcast).
 inline Shape value_shape(std::span<const Var> p) {
   Shape s = p[0].shape();
-  for (std::size_t i = 1; i < p.size(); ++i) s = {std::max(s.rows, p[i].rows()), std::max(s.cols, p[i].cols())};
+  for (std::size_t i = 1; i < p.size(); ++i)
+    s = {std::max(s.rows, p[i].rows()), std::max(s.cols, p[i].cols())};
   return s;
 }
 /// Throws (through ctx) unless every element of a fed value v satisfies ok(element); `what`
 /// says what it must be.
 template <class F>
-void check_elements(const Tensor& v, const char* dist, const char* what, const RunContext& ctx, F ok) {
+void check_elements(const Tensor& v, const char* dist, const char* what, const RunContext& ctx,
+                    F ok) {
   for (Eigen::Index c = 0; c < v.cols(); ++c)
     for (Eigen::Index r = 0; r < v.rows(); ++r)
       if (!ok(v(r, c), r, c))
-        ctx.fail(std::string(dist) + ": fed value (" + std::to_string(r) + ", " + std::to_string(c) + ") is " +
-                 std::to_string(v(r, c)) + "; it must be " + what);
+        ctx.fail(std::string(dist) + ": fed value (" + std::to_string(r) + ", " +
+                 std::to_string(c) + ") is " + std::to_string(v(r, c)) + "; it must be " + what);
 }
 /// check_elements for a value of 0/1 entries (bernoulli, bernoulli_pairs, categorical).
 inline void check_binary(const Tensor& v, const char* dist, const RunContext& ctx) {

@@ -45,7 +45,9 @@ class ImplicitGradOp final : public Op {
  public:
   explicit ImplicitGradOp(int which) : Op(detail::traits(RowLocality::kAll)), which_(which) {}
   std::string name() const override {
-    return which_ == 0 ? "gamma_sample_grad" : which_ == 1 ? "beta_sample_grad_a" : "beta_sample_grad_b";
+    return which_ == 0   ? "gamma_sample_grad"
+           : which_ == 1 ? "beta_sample_grad_a"
+                         : "beta_sample_grad_b";
   }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
@@ -56,8 +58,10 @@ class ImplicitGradOp final : public Op {
         out(r, c) = which_ == 0 ? gamma_dz(v * b, a) / b : beta_dx(v, a, b, which_ - 1);
       }
   }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&, std::span<const char>) const override {
-    throw Error(name() + ": second derivatives through the implicit reparameterization of gamma and beta "
+  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&,
+                            std::span<const char>) const override {
+    throw Error(name() +
+                ": second derivatives through the implicit reparameterization of gamma and beta "
                 "are not available (their samples' gradients are first order only)");
   }
 

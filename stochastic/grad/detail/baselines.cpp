@@ -7,8 +7,8 @@
 
 namespace scg::detail {
 
-Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices, Surrogate& builder,
-                   const GradOptions& options) {
+Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices,
+                   Surrogate& builder, const GradOptions& options) {
   if (choices.empty()) return {};
   // c_s = d surrogate / d rho_s: per row, the part of the cost that multiplies s's score.
   std::vector<Var> rhos;
@@ -37,16 +37,17 @@ Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choic
       b = moving_average(c, options.decay);
     } else if (options.baseline == Baseline::kLeaveOneOut) {
       const Eigen::Index rows = rho.rows();
-      const Eigen::Index k_rows = options.group_size == 0
-                                      ? rows : static_cast<Eigen::Index>(options.group_size);
+      const Eigen::Index k_rows =
+          options.group_size == 0 ? rows : static_cast<Eigen::Index>(options.group_size);
       if (builder.full_somewhere(s))
         throw Error("grad: leave-one-out baseline for " + g.describe(s) +
                     ": it reaches the cost through ops that mix rows, so the other rows' "
                     "costs depend on this row's choice");
       if (k_rows < 2 || rows % k_rows != 0)
-        throw Error("grad: leave-one-out baseline for " + g.describe(s) + " needs groups of at "
-                    "least 2 rows dividing its " + std::to_string(rows) + " rows (group size " +
-                    std::to_string(k_rows) + ")");
+        throw Error("grad: leave-one-out baseline for " + g.describe(s) +
+                    " needs groups of at "
+                    "least 2 rows dividing its " +
+                    std::to_string(rows) + " rows (group size " + std::to_string(k_rows) + ")");
       const Var group = k_rows == rows ? broadcast_to(sum(c), c.shape()) : group_sum(c, k_rows);
       b = (group - c) / static_cast<double>(k_rows - 1);
     } else {

@@ -5,14 +5,14 @@
 
 #include "scg/core/graph.hpp"
 #include "scg/stochastic/grad/detail/dependencies.hpp"
-#include "scg/stochastic/grad/grad.hpp"
 #include "scg/stochastic/grad/detail/surrogate.hpp"
+#include "scg/stochastic/grad/grad.hpp"
 
 namespace scg::detail {
 
 /// The sum of the baseline terms (and learned baselines' regression losses) for the choices
 /// `surrogate` depends on, or an empty Var when no choice gets a baseline.
-Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices, Surrogate& builder,
-                   const GradOptions& options);
+Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices,
+                   Surrogate& builder, const GradOptions& options);
 
 }  // namespace scg::detail

@@ -16,7 +16,9 @@ bool is_score_choice(const Graph& g, std::size_t id, const std::vector<std::size
          std::find(score_nodes.begin(), score_nodes.end(), id) != score_nodes.end();
 }
 
-bool is_frozen_box(const Graph& g, std::size_t id) { return g.derived(id) && is_magic_box(g.op(id)); }
+bool is_frozen_box(const Graph& g, std::size_t id) {
+  return g.derived(id) && is_magic_box(g.op(id));
+}
 
 DepSet Dependencies::cons(std::uint32_t choice, DepSet rest) {
   const auto [it, fresh] = table_.try_emplace(Key{choice, rest}, nullptr);

@@ -62,7 +62,9 @@ class Dependencies {
   /// True if node `id` depends on no choice.
   bool none(std::size_t id) const { return !local(id) && !full(id); }
   /// True if nodes a and b depend on the same choices in the same way.
-  bool same(std::size_t a, std::size_t b) const { return local(a) == local(b) && full(a) == full(b); }
+  bool same(std::size_t a, std::size_t b) const {
+    return local(a) == local(b) && full(a) == full(b);
+  }
   /// Every choice of node `id`, by increasing id.
   std::vector<Dep> list(std::size_t id) const;
   /// True if `id` is `top` or one of its ancestors.

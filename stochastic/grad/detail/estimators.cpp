@@ -33,7 +33,8 @@ Var clone_with(Graph& g, const Var& c, std::size_t node, const Var& state) {
     for (std::size_t i : g.inputs(id)) affected[id] |= affected[i];
     if (!affected[id]) continue;
     if (is_black_box(g.op(id)))
-      throw Error("grad: Estimator::kEnumerate for " + g.describe(node) + ": the cost reaches it through " + g.describe(id) +
+      throw Error("grad: Estimator::kEnumerate for " + g.describe(node) +
+                  ": the cost reaches it through " + g.describe(id) +
                   ", a black_box, which cannot be evaluated at the node's other states");
     if (is_frozen_box(g, id)) {  // value 1 whatever the state
       clone[id] = g.constant(Tensor(g.shape(id), 1.0));
@@ -48,7 +49,8 @@ Var clone_with(Graph& g, const Var& c, std::size_t node, const Var& state) {
 
 /// Throws unless no other choice lies between `node` and the cost (enumerating the node's
 /// states would change their distributions).
-void require_no_downstream_choice(Graph& g, const Dependencies& deps, std::size_t node, const std::string& who) {
+void require_no_downstream_choice(Graph& g, const Dependencies& deps, std::size_t node,
+                                  const std::string& who) {
   std::vector<char> below(deps.top() + 1, 0);
   below[node] = 1;
   for (std::size_t id = node + 1; id <= deps.top(); ++id) {
@@ -78,7 +80,9 @@ enum class Relaxation { kLogistic, kGumbel };
 class RelaxedSlopeOp final : public Op {
  public:
   explicit RelaxedSlopeOp(Relaxation r) : Op(detail::traits(RowLocality::kAll)), r_(r) {}
-  std::string name() const override { return r_ == Relaxation::kLogistic ? "relaxed_given_slope" : "gumbel_given_slope"; }
+  std::string name() const override {
+    return r_ == Relaxation::kLogistic ? "relaxed_given_slope" : "gumbel_given_slope";
+  }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const Tensor &z = *in[0], &l = *in[1], &b = *in[2];
@@ -98,7 +102,8 @@ class RelaxedSlopeOp final : public Op {
         out(r, c) = c == pick ? 0.0 : -std::expm1(z(r, c) - z(r, pick)) * std::exp(lse - l(r, c));
     }
   }
-  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&, std::span<const char>) const override {
+  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&,
+                            std::span<const char>) const override {
     throw Error("RELAX is a first-order estimator: its estimate cannot be differentiated again");
   }
   static Eigen::Index picked(const Tensor& b, Eigen::Index r) {
@@ -127,19 +132,22 @@ class RelaxedGivenOp final : public Op {
   RelaxedGivenOp(Relaxation r, bool conditional)
       : Op(noise_traits()), r_(r), conditional_(conditional) {}
   std::string name() const override {
-    return std::string(r_ == Relaxation::kLogistic ? "relaxed_given" : "gumbel_given") + (conditional_ ? "_conditional" : "");
+    return std::string(r_ == Relaxation::kLogistic ? "relaxed_given" : "gumbel_given") +
+           (conditional_ ? "_conditional" : "");
   }
   Shape infer(std::span<const Shape> in) const override {
     if (in[0] != in[1]) shape_error(name(), in, "logits and choice must have one shape");
     return in[0];
   }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext& ctx) const override {
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
     const Tensor &l = *in[0], &b = *in[1];
     boost::random::uniform_01<double> u01;
     if (r_ == Relaxation::kLogistic) {
       for (Eigen::Index c = 0; c < out.cols(); ++c)
         for (Eigen::Index r = 0; r < out.rows(); ++r) {
-          const double p0 = 1.0 / (1.0 + std::exp(l(r, c))), v = u01(*ctx.engine);  // p0 = sigma(-l)
+          const double p0 = 1.0 / (1.0 + std::exp(l(r, c))),
+                       v = u01(*ctx.engine);  // p0 = sigma(-l)
           double u = b(r, c) == 1.0 ? p0 + v * (1.0 - p0) : v * p0;
           u = std::min(std::max(u, 1e-300), 1.0 - 1e-16);
           out(r, c) = l(r, c) + std::log(u) - std::log1p(-u);
@@ -150,7 +158,8 @@ class RelaxedGivenOp final : public Op {
       const double lse = RelaxedSlopeOp::logsumexp_row(l, r);
       const Eigen::Index pick = RelaxedSlopeOp::picked(b, r);
       // a_i = -log v_i > 0 (v in (0, 1)).
-      for (Eigen::Index c = 0; c < out.cols(); ++c) out(r, c) = -std::log(std::max(u01(*ctx.engine), 1e-300));
+      for (Eigen::Index c = 0; c < out.cols(); ++c)
+        out(r, c) = -std::log(std::max(u01(*ctx.engine), 1e-300));
       const double ab = out(r, pick);
       for (Eigen::Index c = 0; c < out.cols(); ++c)
         out(r, c) = c == pick ? -std::log(ab) : -std::log(out(r, c) * std::exp(lse - l(r, c)) + ab);
@@ -174,16 +183,20 @@ class RelaxedGivenOp final : public Op {
   bool conditional_;
 };
 
-/// RELAX's terms for bernoulli or categorical node s: sum((1 - box(rho)) c(z~)) + sum(c(z)) - sum(c(z~)),
-/// whose gradient is -c(z~) d log p(b) + d c(z) - d c(z~) (the score term c_s d rho stays).
+/// RELAX's terms for bernoulli or categorical node s: sum((1 - box(rho)) c(z~)) + sum(c(z)) -
+/// sum(c(z~)), whose gradient is -c(z~) d log p(b) + d c(z) - d c(z~) (the score term c_s d rho
+/// stays).
 Var relax_terms(Graph& g, std::size_t s, const Var& rho, const GradOptions& options) {
   const ControlVariate* cv = nullptr;
   for (const ControlVariate& c : options.control_variates)
     if (c.node.id() == s) cv = &c;
-  if (!cv) throw Error("grad: Estimator::kRelax for " + g.describe(s) + " needs a GradOptions::control_variates entry");
+  if (!cv)
+    throw Error("grad: Estimator::kRelax for " + g.describe(s) +
+                " needs a GradOptions::control_variates entry");
   const std::string kind = g.op(s)->name();
   if (kind != "bernoulli" && kind != "categorical")
-    throw Error("grad: Estimator::kRelax for " + g.describe(s) + ": bernoulli and categorical nodes only");
+    throw Error("grad: Estimator::kRelax for " + g.describe(s) +
+                ": bernoulli and categorical nodes only");
   const Var b = g.var(s), l = g.var(g.inputs(s)[0]);
   const double t = cv->temperature;
   const Relaxation r = kind == "categorical" ? Relaxation::kGumbel : Relaxation::kLogistic;
@@ -195,8 +208,10 @@ Var relax_terms(Graph& g, std::size_t s, const Var& rho, const GradOptions& opti
   const Var cz = cv->build(z), czt = cv->build(zt);
   for (const Var* c : {&cz, &czt})
     if (c->empty() || !(c->shape().scalar() || c->shape() == rho.shape()))
-      throw ShapeError("grad: the control variate for " + g.describe(s) + " must be 1x1 or " + rho.shape().str() +
-                       (c->empty() ? " (the builder returned an empty Var)" : ", not " + c->shape().str()));
+      throw ShapeError(
+          "grad: the control variate for " + g.describe(s) + " must be 1x1 or " +
+          rho.shape().str() +
+          (c->empty() ? " (the builder returned an empty Var)" : ", not " + c->shape().str()));
   return sum((1.0 - magic_box(rho)) * czt) + sum(cz) - sum(czt);
 }
 
@@ -212,8 +227,9 @@ Var estimator_terms(Graph& g, const Var& surrogate, const Dependencies& deps, Su
   Var extra;
   auto add_term = [&](const Var& x) { extra = extra.empty() ? x : extra + x; };
   for (const auto& [s, est] : chosen) {
-    const std::string who = est == Estimator::kDisarm ? "Estimator::kDisarm"
-                            : est == Estimator::kEnumerate ? "Estimator::kEnumerate" : "Estimator::kRelax";
+    const std::string who = est == Estimator::kDisarm      ? "Estimator::kDisarm"
+                            : est == Estimator::kEnumerate ? "Estimator::kEnumerate"
+                                                           : "Estimator::kRelax";
     if (!deps.is_choice(s)) continue;  // the cost does not depend on it: nothing to estimate
     if (est == Estimator::kRelax) {
       handled.push_back(s);
@@ -221,7 +237,8 @@ Var estimator_terms(Graph& g, const Var& surrogate, const Dependencies& deps, Su
       continue;
     }
     if (builder.full_somewhere(s))
-      throw Error("grad: " + who + " for " + g.describe(s) + ": it reaches the cost through ops that mix rows; "
+      throw Error("grad: " + who + " for " + g.describe(s) +
+                  ": it reaches the cost through ops that mix rows; "
                   "it needs each row's cost to depend on that row's choice only");
     handled.push_back(s);
     const Var node = g.var(s), logits = g.var(g.inputs(s)[0]);
@@ -235,7 +252,8 @@ Var estimator_terms(Graph& g, const Var& surrogate, const Dependencies& deps, Su
     const std::string kind = g.op(s)->name();
     if (est == Estimator::kDisarm) {
       if (kind != "bernoulli_pairs")
-        throw Error("grad: Estimator::kDisarm for " + g.describe(s) + ", which is not a bernoulli_pairs node");
+        throw Error("grad: Estimator::kDisarm for " + g.describe(s) +
+                    ", which is not a bernoulli_pairs node");
       // Per pair (a, b) = (2i, 2i+1) and element j, d E[c_a + c_b] / d l_j is estimated by
       // (c_a - c_b) (-1)^(z_b,j) [z_a,j != z_b,j] sigmoid(|l_j|), half on each row's logit.
       const Var za = pair_mix(node, 1, 0, 1, 0), zb = pair_mix(node, 0, 1, 0, 1);
@@ -249,10 +267,13 @@ Var estimator_terms(Graph& g, const Var& surrogate, const Dependencies& deps, Su
     const Shape shape = g.shape(s);
     const bool categorical = kind == "categorical";
     if (!categorical && kind != "bernoulli")
-      throw Error("grad: Estimator::kEnumerate for " + g.describe(s) + ": bernoulli and categorical nodes only");
-    const double evaluations = categorical ? static_cast<double>(shape.cols) : 2.0 * static_cast<double>(shape.cols);
+      throw Error("grad: Estimator::kEnumerate for " + g.describe(s) +
+                  ": bernoulli and categorical nodes only");
+    const double evaluations =
+        categorical ? static_cast<double>(shape.cols) : 2.0 * static_cast<double>(shape.cols);
     if (evaluations > options.max_enumerated)
-      throw Error("grad: Estimator::kEnumerate for " + g.describe(s) + " needs " + std::to_string(static_cast<long>(evaluations)) +
+      throw Error("grad: Estimator::kEnumerate for " + g.describe(s) + " needs " +
+                  std::to_string(static_cast<long>(evaluations)) +
                   " evaluations of the cost per run, above GradOptions::max_enumerated (" +
                   std::to_string(static_cast<long>(options.max_enumerated)) + ")");
     if (categorical) {

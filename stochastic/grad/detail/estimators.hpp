@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "scg/stochastic/grad/detail/dependencies.hpp"
-#include "scg/stochastic/grad/grad.hpp"
 #include "scg/stochastic/grad/detail/surrogate.hpp"
+#include "scg/stochastic/grad/grad.hpp"
 
 namespace scg::detail {
 

@@ -24,7 +24,8 @@ void Surrogate::prepare_log_probs() {
 std::vector<char> Surrogate::splits() const {
   std::vector<char> split(deps_.top() + 1, 0);
   for (std::size_t id = 0; id <= deps_.top(); ++id) {
-    if (!deps_.ancestor(id) || deps_.none(id) || deps_.is_choice(id) || g_.kind(id) != NodeKind::kOp)
+    if (!deps_.ancestor(id) || deps_.none(id) || deps_.is_choice(id) ||
+        g_.kind(id) != NodeKind::kOp)
       continue;
     const auto in = g_.inputs(id);
     std::size_t dependent = 0;
@@ -43,7 +44,8 @@ std::vector<char> Surrogate::splits() const {
       case CostTerms::kScaledFirst:
         result = dependent == 1 && !deps_.none(in[0]) && splits_node(in[0]);
         break;
-      case CostTerms::kWhole: break;
+      case CostTerms::kWhole:
+        break;
     }
     split[id] = result;
   }

@@ -44,8 +44,8 @@ class Surrogate {
   const Dependencies& deps_;
   bool distinct_rho_;
   std::map<std::size_t, Var> rho_;
-  std::unordered_map<std::size_t, Var> memo_;              // T(v) by id
-  std::unordered_map<DepSet, Var> tau_rows_, tau_total_;   // shared partial sums of tau
+  std::unordered_map<std::size_t, Var> memo_;             // T(v) by id
+  std::unordered_map<DepSet, Var> tau_rows_, tau_total_;  // shared partial sums of tau
   std::set<std::size_t> full_;
 };
 
