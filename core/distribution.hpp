@@ -1,8 +1,10 @@
 #pragma once
 /// \file Distribution: the interface of a stochastic op. Its node samples its value from the
 /// session's engine once per run (forward) and knows its log-probability as a graph of ops.
-/// Two things are declared separately: how gradients reach the parameters, and the support.
-/// (The concrete distributions are in stochastic/.)
+/// What it declares of itself is one DistributionTraits value: how gradients reach the
+/// parameters, the support, and the structure estimators may rely on (how its states factor,
+/// logits, antithetic pairs). Estimators decide where they apply from these alone, never from
+/// op names. (The concrete distributions are in stochastic/distributions/.)
 
 #include <span>
 
@@ -24,6 +26,29 @@ enum class Support {
   kContinuous,  ///< a continuum (normal, gamma)
 };
 
+/// How the states of a sample factor (finite support).
+enum class StateLayout {
+  kJoint,     ///< only the whole sample is a state (rows or elements coupled)
+  kElements,  ///< elements independent given the parameters: log_prob is elementwise, and an
+              ///< element's states are those of a 1x1 sample (bernoulli)
+  kRows,      ///< rows independent: log_prob is rows x 1, and a row's states are those of a
+              ///< 1 x cols sample (categorical)
+};
+
+/// What a distribution declares of itself, with defaults.
+struct DistributionTraits {
+  GradientPath path = GradientPath::kScore;  ///< how gradients reach the parameters
+  Support support = Support::kContinuous;    ///< what values a sample takes
+  StateLayout layout = StateLayout::kJoint;  ///< how its states factor
+  /// Operand 0 holds logits: P(element = 1) = sigmoid(l) (kElements), or P(row = state k) =
+  /// softmax(l row)_k (kRows). The relaxations RELAX uses follow from it: logistic per element,
+  /// Gumbel per row.
+  bool logits = false;
+  /// Rows 2i and 2i+1 share their noise antithetically (bernoulli_pairs): each row alone has
+  /// its family's distribution, the pair does not factor.
+  bool antithetic_pairs = false;
+};
+
 /// A stochastic op.
 class Distribution : public Op {
   static OpTraits random(OpTraits t) {
@@ -32,13 +57,15 @@ class Distribution : public Op {
   }
 
  public:
-  /// A distribution with the given gradient path and support.
-  Distribution(GradientPath path, Support support, OpTraits traits = {})
-      : Op(random(std::move(traits))), path_(path), support_(support) {}
+  /// A distribution declaring `traits` of itself (`op` as for any op).
+  explicit Distribution(DistributionTraits traits, OpTraits op = {})
+      : Op(random(std::move(op))), traits_(traits) {}
+  /// What it declares of itself.
+  const DistributionTraits& distribution_traits() const { return traits_; }
   /// How gradients reach the parameters.
-  GradientPath gradient_path() const { return path_; }
+  GradientPath gradient_path() const { return traits_.path; }
   /// What values a sample takes.
-  Support support() const { return support_; }
+  Support support() const { return traits_.support; }
   /// Log-probability (density) of `value` given the parameter nodes `params` (the node's
   /// operands), built from ops. Shape as documented per distribution.
   virtual Var log_prob(std::span<const Var> params, const Var& value) const = 0;
@@ -87,8 +114,7 @@ class Distribution : public Op {
   }
 
  private:
-  GradientPath path_;
-  Support support_;
+  DistributionTraits traits_;
 };
 
 }  // namespace scg

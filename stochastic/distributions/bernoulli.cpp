@@ -14,6 +14,8 @@ struct Bernoulli {
   static constexpr const char* kName = "bernoulli";
   static constexpr GradientPath kPath = GradientPath::kScore;
   static constexpr Support kSupport = Support::kFinite;
+  static constexpr StateLayout kLayout = StateLayout::kElements;
+  static constexpr bool kLogits = true;
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor& l = *in[0];

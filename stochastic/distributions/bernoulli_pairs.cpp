@@ -17,6 +17,8 @@ struct BernoulliPairs {
   static constexpr const char* kName = "bernoulli_pairs";
   static constexpr GradientPath kPath = GradientPath::kScore;
   static constexpr Support kSupport = Support::kFinite;
+  static constexpr bool kLogits = true;
+  static constexpr bool kAntitheticPairs = true;
   Shape infer(std::span<const Shape> in) const {
     if (in[0].rows % 2 != 0)
       shape_error(kName, in, "rows must come in antithetic pairs (an even count)");

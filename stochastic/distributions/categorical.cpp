@@ -12,6 +12,8 @@ struct Categorical {
   static constexpr const char* kName = "categorical";
   static constexpr GradientPath kPath = GradientPath::kScore;
   static constexpr Support kSupport = Support::kFinite;
+  static constexpr StateLayout kLayout = StateLayout::kRows;
+  static constexpr bool kLogits = true;
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor& l = *in[0];

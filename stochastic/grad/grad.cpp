@@ -1,32 +1,67 @@
-// grad: the gradient of an expected cost as a graph transformation, in three steps:
-//   1. the dependency analysis (dependencies.cpp): which choices each node depends on;
-//   2. the MagicBox surrogate (surrogate.cpp), plus baseline terms (baselines.cpp);
-//   3. plain reverse mode of the surrogate (core/reverse.cpp); its nodes are derived.
-// MagicBox nodes of earlier grads are frozen in step 3 (derivative 0; see dependencies.hpp),
+// grad: the gradient of an expected cost as a graph transformation, in four steps:
+//   1. the dependency analysis (detail/dependencies.cpp): which choices each node depends on;
+//   2. the MagicBox surrogate (detail/surrogate.cpp);
+//   3. the terms of the per-node estimators (estimators/, one rule each, looked up here) and the
+//      baselines of the other score-function choices (detail/baselines.cpp);
+//   4. plain reverse mode of the surrogate (core/reverse.cpp); its nodes are derived.
+// MagicBox nodes of earlier grads are frozen in step 4 (derivative 0; see dependencies.hpp),
 // and so is the sample path of a pathwise node given the score estimator.
 #include "scg/stochastic/grad/grad.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "scg/core/error.hpp"
 #include "scg/core/reverse.hpp"
-#include "scg/ops/detail/helpers.hpp"
+#include "scg/ops/ops.hpp"
 #include "scg/stochastic/distributions/distributions.hpp"
 #include "scg/stochastic/grad/detail/baselines.hpp"
 #include "scg/stochastic/grad/detail/dependencies.hpp"
-#include "scg/stochastic/grad/detail/estimators.hpp"
+#include "scg/stochastic/grad/detail/estimator_rule.hpp"
 #include "scg/stochastic/grad/detail/surrogate.hpp"
 
 namespace scg {
 
+std::string to_string(Estimator e) {
+  switch (e) {
+    case Estimator::kScore:
+      return "Estimator::kScore";
+    case Estimator::kPathwise:
+      return "Estimator::kPathwise";
+    case Estimator::kDisarm:
+      return "Estimator::kDisarm";
+    case Estimator::kEnumerate:
+      return "Estimator::kEnumerate";
+    case Estimator::kRelax:
+      return "Estimator::kRelax";
+  }
+  return "Estimator(" + std::to_string(static_cast<int>(e)) + ")";
+}
+
+std::string to_string(Baseline b) {
+  switch (b) {
+    case Baseline::kNone:
+      return "Baseline::kNone";
+    case Baseline::kMovingAverage:
+      return "Baseline::kMovingAverage";
+    case Baseline::kLeaveOneOut:
+      return "Baseline::kLeaveOneOut";
+  }
+  return "Baseline(" + std::to_string(static_cast<int>(b)) + ")";
+}
+
 namespace {
-void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t>& score_nodes) {
+
+void check_scalars(const GradOptions& options) {
   if (!(options.max_enumerated >= 1.0))
     throw Error("grad: GradOptions::max_enumerated is " + std::to_string(options.max_enumerated) +
                 "; it must be >= 1");
   if (!(options.decay >= 0.0 && options.decay < 1.0))
     throw Error("grad: GradOptions::decay is " + std::to_string(options.decay) +
                 "; the moving average needs a decay in [0, 1)");
+}
+
+void check_baselines(Graph& g, const GradOptions& options) {
   for (const auto& [s, b] : options.learned) {
     g.check_own(s, "grad", "a learned baseline's stochastic node");
     g.check_own(b, "grad", "a learned baseline's node");
@@ -42,33 +77,33 @@ void check_options(Graph& g, const GradOptions& options, std::vector<std::size_t
       throw Error("grad: the control variate for " + cv.node.describe() + " has temperature " +
                   std::to_string(cv.temperature) + "; it must be finite and > 0");
   }
+}
+
+/// The rule of each GradOptions::estimators entry, checked against its node's distribution;
+/// pathwise nodes given a score-function rule are appended to `score_nodes`.
+std::vector<std::pair<std::size_t, const detail::EstimatorRule*>> rules_of(
+    Graph& g, const GradOptions& options, std::vector<std::size_t>& score_nodes) {
+  std::vector<std::pair<std::size_t, const detail::EstimatorRule*>> out;
   for (const auto& [node, estimator] : options.estimators) {
     g.check_own(node, "grad", "a GradOptions::estimators node");
     const Distribution* d = stochastic_op(node);
     if (!d)
-      throw Error("grad: estimator for " + node.describe() + ", which is not a stochastic node");
-    switch (estimator) {
-      case Estimator::kScore:
-        if (d->gradient_path() == GradientPath::kPathwise) score_nodes.push_back(node.id());
-        break;
-      case Estimator::kPathwise:
-        if (d->gradient_path() != GradientPath::kPathwise)
-          throw Error("grad: Estimator::kPathwise for " + node.describe() +
-                      ", whose samples are not differentiable in its parameters");
-        break;
-      case Estimator::kRelax:
-      case Estimator::kDisarm:
-      case Estimator::kEnumerate:
-        if (d->gradient_path() != GradientPath::kScore || d->support() != Support::kFinite)
-          throw Error(std::string("grad: Estimator::") +
-                      (estimator == Estimator::kDisarm      ? "kDisarm"
-                       : estimator == Estimator::kEnumerate ? "kEnumerate"
-                                                            : "kRelax") +
-                      " for " + node.describe() + ": discrete nodes only");
-        break;
-    }
+      throw Error("grad: " + to_string(estimator) + " for " + node.describe() +
+                  ", which is not a stochastic node");
+    for (const auto& [id, r] : out)
+      if (id == node.id())
+        throw Error("grad: GradOptions::estimators lists " + node.describe() + " twice (" +
+                    to_string(r->estimator) + " and " + to_string(estimator) + ")");
+    const detail::EstimatorRule& rule = detail::estimator_rule(estimator);
+    if (const std::string why = rule.refuses(d->distribution_traits()); !why.empty())
+      throw Error("grad: " + to_string(estimator) + " for " + node.describe() + ": " + why);
+    if (estimator != Estimator::kPathwise && d->gradient_path() == GradientPath::kPathwise)
+      score_nodes.push_back(node.id());
+    out.emplace_back(node.id(), &rule);
   }
+  return out;
 }
+
 }  // namespace
 
 std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOptions& options) {
@@ -78,8 +113,10 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
                      " must be 1x1 (reduce it with sum or mean)");
   Graph& g = cost.graph();
   for (const Var& w : wrt) g.check_own(w, "grad", "a wrt entry");
+  check_scalars(options);
+  check_baselines(g, options);
   std::vector<std::size_t> score_nodes;
-  check_options(g, options, score_nodes);
+  const auto rules = rules_of(g, options, score_nodes);
   g.mark_cost(cost.id());
   const std::size_t fresh = g.size();  // nodes from here on are this grad's own
   const bool any_baseline = options.baseline != Baseline::kNone || !options.learned.empty();
@@ -88,16 +125,24 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
   builder.prepare_log_probs();
   Graph::DerivedScope derived(g);
   Var surrogate = builder.transform(cost);
-  std::vector<std::size_t> handled;  // nodes with their own estimator: no baseline
-  const Var estimators = detail::estimator_terms(g, surrogate, deps, builder, options, handled);
+  // Per-node estimators: each rule's terms replace its node's score term (and baseline).
+  detail::EstimatorContext ctx{g, surrogate, deps, builder, options};
+  std::vector<std::size_t> handled;
+  Var extra;
+  for (const auto& [s, rule] : rules) {
+    if (!rule->terms || !deps.is_choice(s)) continue;  // the surrogate's own, or no cost reads it
+    handled.push_back(s);
+    const Var t = rule->terms(ctx, s);
+    extra = extra.empty() ? t : extra + t;
+  }
   if (any_baseline) {
     std::vector<detail::Dep> rest;
     for (const detail::Dep& d : deps.list(cost.id()))
       if (std::find(handled.begin(), handled.end(), d.choice) == handled.end()) rest.push_back(d);
-    const Var extra = detail::baseline_terms(g, surrogate, rest, builder, options);
-    if (!extra.empty()) surrogate = surrogate + extra;
+    const Var b = detail::baseline_terms(g, surrogate, rest, builder, options);
+    if (!b.empty()) extra = extra.empty() ? b : extra + b;
   }
-  if (!estimators.empty()) surrogate = surrogate + estimators;
+  if (!extra.empty()) surrogate = surrogate + extra;
   // A wrt the transform rebuilt is differentiated through its rebuilt node (same value), so
   // d cost / d cost is 1, not 0, when the cost depends on choices.
   std::vector<Var> targets;

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -21,7 +22,10 @@ enum class Baseline {
   kLeaveOneOut,  ///< per row: the mean cost of the other rows (of its group) this run
 };
 
-/// How grad estimates the gradient's part that comes through one stochastic node.
+/// How grad estimates the gradient's part that comes through one stochastic node. Each value is
+/// one rule (stochastic/grad/estimators/): where it applies is decided from the distribution's
+/// declared traits (DistributionTraits), and a first-order one refuses a higher derivative with
+/// scg::Error.
 enum class Estimator {
   kScore,      ///< score function (REINFORCE) with MagicBox: unbiased at every order. The
                ///< default for discrete nodes; for a continuous node (normal) it is the
@@ -36,6 +40,11 @@ enum class Estimator {
   kRelax,  ///< RELAX (Grathwohl et al. 2018) for a bernoulli or categorical node, with a control
            ///< variate from GradOptions::control_variates; first order
 };
+
+/// The name of an estimator as spelled in code ("Estimator::kDisarm").
+std::string to_string(Estimator e);
+/// The name of a baseline as spelled in code ("Baseline::kLeaveOneOut").
+std::string to_string(Baseline b);
 
 /// RELAX's control variate for one bernoulli or categorical node b: c(z), built by `build` from
 /// a relaxed sample z of b's shape: bernoulli: z = sigmoid(zeta / temperature), zeta the logistic

@@ -2,6 +2,7 @@
 // Internal (not installed): a distribution defined by its math alone. A struct D provides
 //   static constexpr const char* kName;
 //   static constexpr GradientPath kPath;  static constexpr Support kSupport;
+//   and optionally kLayout (StateLayout), kLogits, kAntitheticPairs (DistributionTraits)
 //   void sample(std::span<const Tensor* const> params, Tensor& out, Engine& engine,
 //               const RunContext& ctx) const;     // draws; ctx.fail() on bad parameters
 //   Var log_prob(std::span<const Var> params, const Var& x) const;   // built from ops
@@ -23,7 +24,14 @@ template <class D>
 class DistributionOp final : public Distribution {
  public:
   explicit DistributionOp(D d = {})
-      : Distribution(D::kPath, D::kSupport, detail::traits(RowLocality::kAll)), d_(std::move(d)) {}
+      : Distribution(declared(), detail::traits(RowLocality::kAll)), d_(std::move(d)) {}
+  static constexpr DistributionTraits declared() {
+    DistributionTraits t{D::kPath, D::kSupport};
+    if constexpr (requires { D::kLayout; }) t.layout = D::kLayout;
+    if constexpr (requires { D::kLogits; }) t.logits = D::kLogits;
+    if constexpr (requires { D::kAntitheticPairs; }) t.antithetic_pairs = D::kAntitheticPairs;
+    return t;
+  }
   std::string name() const override { return D::kName; }
   Shape infer(std::span<const Shape> in) const override {
     if constexpr (requires { d_.infer(in); })

@@ -2,7 +2,6 @@
 #include "scg/stochastic/grad/detail/baselines.hpp"
 
 #include "scg/core/error.hpp"
-#include "scg/core/reverse.hpp"
 #include "scg/ops/ops.hpp"
 
 namespace scg::detail {
@@ -13,8 +12,7 @@ Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choic
   // c_s = d surrogate / d rho_s: per row, the part of the cost that multiplies s's score.
   std::vector<Var> rhos;
   for (const Dep& d : choices) rhos.push_back(builder.rho(d.choice));
-  const auto coeffs = reverse_mode(surrogate, g.constant(1.0), rhos,
-                                   [](const Var& a, const Var& b) { return a + b; });
+  const std::vector<Var> coeffs = score_coefficients(surrogate, rhos);
   Var extra;
   auto add_term = [&](const Var& x) { extra = extra.empty() ? x : extra + x; };
   for (std::size_t k = 0; k < choices.size(); ++k) {
@@ -53,7 +51,7 @@ Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choic
     } else {
       continue;
     }
-    add_term(sum((1.0 - magic_box(rho)) * b));
+    add_term(score_cancelling(rho, b));
   }
   return extra;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "scg/core/op.hpp"
+#include "scg/core/reverse.hpp"
 #include "scg/ops/ops.hpp"
 #include "scg/stochastic/distributions/distributions.hpp"
 
@@ -115,5 +116,12 @@ Var Surrogate::tau(std::size_t id) {
   if (rows.empty()) return total;
   return total.empty() ? rows : rows + total;
 }
+
+std::vector<Var> score_coefficients(const Var& surrogate, const std::vector<Var>& rhos) {
+  return reverse_mode(surrogate, surrogate.graph().constant(1.0), rhos,
+                      [](const Var& a, const Var& b) { return a + b; });
+}
+
+Var score_cancelling(const Var& rho, const Var& b) { return sum((1.0 - magic_box(rho)) * b); }
 
 }  // namespace scg::detail

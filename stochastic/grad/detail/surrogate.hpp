@@ -49,4 +49,12 @@ class Surrogate {
   std::set<std::size_t> full_;
 };
 
+/// d surrogate / d rho for each rho (one reverse-mode sweep): per row, the cost that
+/// multiplies each choice's score term.
+std::vector<Var> score_coefficients(const Var& surrogate, const std::vector<Var>& rhos);
+/// sum((1 - magic_box(rho)) * b): value 0, gradient -b d rho. With b the score coefficient of
+/// rho's choice it cancels that choice's score term exactly; with any b independent of the
+/// choice it is a baseline (the expectation is unchanged).
+Var score_cancelling(const Var& rho, const Var& b);
+
 }  // namespace scg::detail

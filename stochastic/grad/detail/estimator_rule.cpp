@@ -1,0 +1,81 @@
+// The shared pieces of estimator rules (see estimator_rule.hpp).
+#include "scg/stochastic/grad/detail/estimator_rule.hpp"
+
+#include "scg/core/error.hpp"
+#include "scg/core/reverse.hpp"
+#include "scg/ops/detail/helpers.hpp"
+#include "scg/ops/ops.hpp"
+
+namespace scg::detail {
+namespace {
+
+// out = x; its derivative throws: the one place a first-order estimate refuses to be
+// differentiated again.
+class FirstOrderOp final : public Op {
+ public:
+  explicit FirstOrderOp(std::string who)
+      : Op(detail::traits(RowLocality::kAll)), who_(std::move(who)) {}
+  std::string name() const override { return "first_order"; }
+  Shape infer(std::span<const Shape> in) const override { return in[0]; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    out.matrix() = in[0]->matrix();
+  }
+  std::vector<Var> backward(std::span<const Var>, const Var&, const Var&,
+                            std::span<const char>) const override {
+    throw Error("grad: " + who_ +
+                " is a first-order estimator: its estimate cannot be differentiated again (a "
+                "higher derivative through it would be wrong); use Estimator::kScore there");
+  }
+
+ private:
+  std::string who_;
+};
+
+// out = f .* p; d/dp = g .* first_order(f), nothing to f.
+class WeightedOp final : public Op {
+ public:
+  explicit WeightedOp(std::string who)
+      : Op(detail::traits(RowLocality::kAll)), who_(std::move(who)) {}
+  std::string name() const override { return "first_order_weighted"; }
+  Shape infer(std::span<const Shape> in) const override {
+    if (in[0] != in[1]) shape_error(name(), in, "weights and values must have one shape");
+    return in[0];
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    out.array() = in[0]->array() * in[1]->array();
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
+                            std::span<const char> needed) const override {
+    if (!needed[1]) return {Var(), Var()};
+    return {Var(), g * make<FirstOrderOp>({in[0]}, who_)};
+  }
+
+ private:
+  std::string who_;
+};
+
+}  // namespace
+
+Var EstimatorContext::score_coefficient(std::size_t s) const {
+  return stop_gradient(score_coefficients(surrogate, {builder.rho(s)})[0]);
+}
+
+void EstimatorContext::require_row_local(std::size_t s, const std::string& who) const {
+  if (builder.full_somewhere(s))
+    throw Error("grad: " + who + " for " + g.describe(s) +
+                ": it reaches the cost through ops that mix rows; it needs each row's cost to "
+                "depend on that row's choice only");
+}
+
+Var first_order_weighted(const Var& f, const Var& p, const std::string& who) {
+  return sum(make<WeightedOp>({f, p}, who));
+}
+
+const EstimatorRule& estimator_rule(Estimator e) {
+  for (const EstimatorRule* r : estimator_rules())
+    if (r->estimator == e) return *r;
+  throw Error("grad: Estimator value " + std::to_string(static_cast<int>(e)) +
+              " has no rule (stochastic/grad/estimators/rules.cpp)");
+}
+
+}  // namespace scg::detail

@@ -1,0 +1,134 @@
+// Estimator::kEnumerate: the exact sum over a node's states of d p(state) times the row's cost
+// at that state, the other choices sampled (Liu et al. 2019's local enumeration): per element
+// for a distribution whose elements are independent (bernoulli), per row for one whose rows
+// are (categorical), by cloning the part of the graph between the node and the cost once per
+// state. p(state) is the distribution's own log_prob at that state. The node's score term is
+// cancelled. First order.
+#include "scg/core/error.hpp"
+#include "scg/ops/ops.hpp"
+#include "scg/stochastic/grad/detail/estimator_rule.hpp"
+
+namespace scg::detail {
+namespace {
+
+// c with its choice node replaced by `state`: the part of the graph between the node and c
+// is cloned (expectation's technique), everything else is shared.
+Var clone_with(Graph& g, const Var& c, std::size_t node, const Var& state) {
+  const std::size_t top = c.id();
+  if (top < node) return c;  // c does not depend on the node
+  const std::vector<char> anc = g.ancestors(std::vector<std::size_t>{top});
+  std::vector<char> affected(top + 1, 0);
+  std::vector<Var> clone(top + 1);
+  std::vector<Var> in;
+  for (std::size_t id = node; id <= top; ++id) {
+    if (!anc[id]) continue;
+    if (id == node) {
+      affected[id] = 1;
+      clone[id] = state;
+      continue;
+    }
+    for (std::size_t i : g.inputs(id)) affected[id] |= affected[i];
+    if (!affected[id]) continue;
+    if (is_black_box(g.op(id)))
+      throw Error("grad: Estimator::kEnumerate for " + g.describe(node) +
+                  ": the cost reaches it through " + g.describe(id) +
+                  ", a black_box, which cannot be evaluated at the node's other states");
+    if (is_frozen_box(g, id)) {  // value 1 whatever the state
+      clone[id] = g.constant(Tensor(g.shape(id), 1.0));
+      continue;
+    }
+    in.clear();
+    for (std::size_t i : g.inputs(id)) in.push_back(affected[i] ? clone[i] : g.var(i));
+    clone[id] = g.apply(g.shared_op(id), in);
+  }
+  return affected[top] ? clone[top] : c;
+}
+
+// Throws unless no other choice lies between `node` and the cost (enumerating the node's
+// states would change their distributions).
+void require_no_downstream_choice(Graph& g, const Dependencies& deps, std::size_t node,
+                                  const std::string& who) {
+  std::vector<char> below(deps.top() + 1, 0);
+  below[node] = 1;
+  for (std::size_t id = node + 1; id <= deps.top(); ++id) {
+    if (!deps.ancestor(id)) continue;
+    for (std::size_t i : g.inputs(id)) below[id] |= below[i];
+    if (below[id] && deps.is_choice(id))
+      throw Error("grad: " + who + " for " + g.describe(node) + ": the choice " + g.describe(id) +
+                  " depends on it, so its states cannot be enumerated with the others held fixed");
+  }
+}
+
+// The parameters of node s, and its log_prob at `state`.
+Var log_prob_at(Graph& g, std::size_t s, const Var& state) {
+  std::vector<Var> params;
+  for (std::size_t in : g.inputs(s)) params.push_back(g.var(in));
+  return static_cast<const Distribution*>(g.op(s))->log_prob(params, state);
+}
+
+// One state value of a 1 x cols piece of node s (an element: cols = 1; a row).
+Tensor unit_state(const Distribution& d, std::size_t k, Eigen::Index cols) {
+  Tensor unit(1, cols);
+  d.state(k, unit);
+  return unit;
+}
+
+void check_count(const EstimatorContext& ctx, std::size_t s, double evaluations) {
+  if (evaluations > ctx.options.max_enumerated)
+    throw Error("grad: Estimator::kEnumerate for " + ctx.g.describe(s) + " needs " +
+                std::to_string(static_cast<long>(evaluations)) +
+                " evaluations of the cost per run, above GradOptions::max_enumerated (" +
+                std::to_string(static_cast<long>(ctx.options.max_enumerated)) + ")");
+}
+
+Var enumerate_terms(EstimatorContext& ctx, std::size_t s) {
+  const std::string who = to_string(Estimator::kEnumerate);
+  ctx.require_row_local(s, who);
+  Graph& g = ctx.g;
+  require_no_downstream_choice(g, ctx.deps, s, who);
+  const auto& d = *static_cast<const Distribution*>(g.op(s));
+  const Shape shape = g.shape(s);
+  const bool rows = d.distribution_traits().layout == StateLayout::kRows;
+  const Eigen::Index piece = rows ? shape.cols : 1;  // columns of one enumerated piece
+  const auto k_states = static_cast<std::size_t>(d.state_count({1, piece}));
+  const double evaluations = static_cast<double>(k_states) * (rows ? 1.0 : double(shape.cols));
+  check_count(ctx, s, evaluations);
+  const Var c = ctx.score_coefficient(s);
+  Var out = score_cancelling(ctx.builder.rho(s), c);
+  const Var node = g.var(s);
+  for (Eigen::Index j = 0; j < (rows ? 1 : shape.cols); ++j) {
+    Tensor mask(shape);
+    if (!rows) mask.matrix().col(j).setOnes();
+    for (std::size_t k = 0; k < k_states; ++k) {
+      const Tensor unit = unit_state(d, k, piece);
+      Tensor value(shape, rows ? 0.0 : unit(0, 0));
+      for (Eigen::Index r = 0; rows && r < shape.rows; ++r)
+        value.matrix().row(r) = unit.matrix().row(0);
+      const Var state = rows ? g.constant(value) : where(g.constant(mask), g.constant(value), node);
+      const Var lp = log_prob_at(g, s, state);
+      const Var p = exp(rows ? lp : slice_cols(lp, j, 1));
+      out = out + first_order_weighted(clone_with(g, c, s, state), p, who);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const EstimatorRule& enumerate_rule() {
+  static const EstimatorRule rule{
+      Estimator::kEnumerate,
+      [](const DistributionTraits& d) {
+        if (d.path != GradientPath::kScore || d.support != Support::kFinite)
+          return std::string("discrete nodes only");
+        if (d.layout == StateLayout::kJoint)
+          return std::string(
+              "discrete nodes only whose elements or rows are independent (bernoulli, "
+              "categorical): its states cannot be enumerated one piece at a time");
+        return std::string();
+      },
+      1, enumerate_terms};
+  return rule;
+}
+
+}  // namespace scg::detail
