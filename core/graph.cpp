@@ -255,9 +255,9 @@ std::vector<char> Graph::ancestors(const std::vector<Var>& targets, Follow follo
   return ancestors(ids, follow);
 }
 
-Var* Graph::memo(const std::string& tag, std::size_t id) {
-  auto it = memo_.find({tag, id});
-  return it == memo_.end() ? nullptr : &it->second;
+const Var* Graph::cached_log_prob(std::size_t id) const {
+  const auto it = log_probs_.find(id);
+  return it == log_probs_.end() ? nullptr : &it->second;
 }
 
 }  // namespace scg

@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -138,11 +137,11 @@ class Graph {
     Graph& g_;
   };
 
-  /// Memo of nodes built from other nodes (e.g. a stochastic node's log_prob), so repeated
-  /// transformations reuse them. Key: (tag, node id).
-  Var* memo(const std::string& tag, std::size_t id);
-  /// Stores a memo entry.
-  void set_memo(const std::string& tag, std::size_t id, Var v) { memo_[{tag, id}] = v; }
+  /// The log_prob node built for stochastic node `id`, or nullptr (log_prob builds it once, so
+  /// repeated transformations share it).
+  const Var* cached_log_prob(std::size_t id) const;
+  /// Records the log_prob node of stochastic node `id`.
+  void cache_log_prob(std::size_t id, Var v) { log_probs_[id] = v; }
 
   /// True if `v` is a non-empty Var of this graph.
   bool owns(const Var& v) const noexcept { return v.graph_ == this && v.serial_ == serial_; }
@@ -186,7 +185,7 @@ class Graph {
   std::unordered_set<const Op*> known_ops_;
   std::uint32_t serial_;
   int derived_depth_ = 0;
-  std::map<std::pair<std::string, std::size_t>, Var> memo_;
+  std::unordered_map<std::size_t, Var> log_probs_;  // by stochastic node id
 };
 
 }  // namespace scg

@@ -1,6 +1,9 @@
 #pragma once
-/// \file Stochastic nodes: bernoulli, categorical, normal, and log_prob. (The Distribution
-/// interface they implement is in core/distribution.hpp.)
+/// \file Stochastic nodes: the discrete families (bernoulli, bernoulli_pairs, categorical,
+/// poisson), the continuous ones (normal, gamma, beta, exponential, uniform, laplace), the
+/// relaxations (relaxed_bernoulli, relaxed_categorical); kl_divergence and entropy; black_box;
+/// log_prob and stochastic_op. (The Distribution interface they implement is in
+/// core/distribution.hpp; each family's math is one file beside this header.)
 
 #include "scg/core/distribution.hpp"
 #include "scg/core/graph.hpp"

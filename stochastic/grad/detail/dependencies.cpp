@@ -23,7 +23,7 @@ bool is_frozen_box(const Graph& g, std::size_t id) {
 DepSet Dependencies::cons(std::uint32_t choice, DepSet rest) {
   const auto [it, fresh] = table_.try_emplace(Key{choice, rest}, nullptr);
   if (fresh) {
-    cells_.push_back({choice, rest ? rest->size + 1 : 1, rest});
+    cells_.push_back({choice, rest});
     it->second = &cells_.back();
   }
   return it->second;

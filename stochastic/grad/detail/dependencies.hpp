@@ -25,10 +25,9 @@
 
 namespace scg::detail {
 
-/// One cell of a hash-consed set of choice ids: the largest id, the size, the rest.
+/// One cell of a hash-consed set of choice ids: the largest id and the rest.
 struct DepCell {
   std::uint32_t choice;
-  std::uint32_t size;
   const DepCell* rest;
 };
 /// A set of choices (nullptr: empty). Equal sets are equal pointers.
