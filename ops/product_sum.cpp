@@ -19,6 +19,9 @@
 //
 // gather_sum(tables, index): column s of the result is sum_i tables[i].col(index[i][s]); linear,
 // d/dtables[j] = g's columns added back through index[j] (a product_sum of one table).
+//
+// The three are one op class, ContractionOp<Combine>: the same members (index maps, output map,
+// columns, bounds) and shape rule; the kernel and the derivative chosen by what they combine.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -57,20 +60,74 @@ Map identity_map(std::size_t n) {
   return m;
 }
 
-class ProductSumOp final : public Op {
+/// What a contraction combines: the aligned columns' product summed into the output columns
+/// (product_sum), their sum (gather_sum: one output column per joint state, no output map), or
+/// the log of the summed exp of their sums (log_product_sum).
+enum class Combine { kProduct, kSum, kLogProduct };
+
+/// Column s of g added into column through[s] of a cols-column result.
+Var scatter(const Var& g, const Map& through, Eigen::Index cols);
+
+/// Column s of dst (rows x n) = sum_i column maps[i][s] of in[i]: gather_sum's value, and the
+/// exponents of log_product_sum.
+void gather_sum_into(std::span<const Tensor* const> in, const std::vector<Map>& maps,
+                     Eigen::Index rows, double* dst) {
+  using Col = Eigen::Map<const Eigen::ArrayXd>;
+  for (std::size_t s = 0; s < maps[0]->size(); ++s) {
+    Eigen::Map<Eigen::ArrayXd> col(dst + static_cast<Eigen::Index>(s) * rows, rows);
+    col = Col(in[0]->data() + (*maps[0])[s] * rows, rows);
+    for (std::size_t i = 1; i < in.size(); ++i)
+      col += Col(in[i]->data() + (*maps[i])[s] * rows, rows);
+  }
+}
+
+/// The three contractions: the same members (the tables' index maps, the output map and
+/// column count, the maps' bounds) and shape rule (the tables' rows by cols, every map entry
+/// within its table), the kernel and the derivative by what they combine.
+template <Combine C>
+class ContractionOp final : public Op {
  public:
-  ProductSumOp(std::vector<Map> maps, Map out_map, Eigen::Index cols)
-      : Op(detail::traits(RowLocality::kAll, CostTerms::kScaledOperand)),
+  ContractionOp(std::vector<Map> maps, Map out_map, Eigen::Index cols)
+      : Op(C == Combine::kProduct ? detail::traits(RowLocality::kAll, CostTerms::kScaledOperand)
+           : C == Combine::kSum   ? detail::traits(RowLocality::kAll, CostTerms::kSumOfOperands)
+                                  : detail::traits(RowLocality::kAll)),
         maps_(std::move(maps)),
         out_(std::move(out_map)),
         cols_(cols),
         bounds_(bounds_of(maps_)) {}
-  std::string name() const override { return "product_sum"; }
+  std::string name() const override {
+    return C == Combine::kProduct ? "product_sum"
+           : C == Combine::kSum   ? "gather_sum"
+                                  : "log_product_sum";
+  }
   Shape infer(std::span<const Shape> in) const override {
     check_tables(name(), in, bounds_, maps_);
     return {in[0].rows, cols_};
   }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    if constexpr (C == Combine::kProduct)
+      product_forward(in, out);
+    else if constexpr (C == Combine::kSum)
+      gather_sum_into(in, maps_, out.rows(), out.data());
+    else
+      log_forward(in, out);
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
+                            std::span<const char> needed) const override {
+    if constexpr (C == Combine::kProduct) {
+      return product_backward(in, g, needed);
+    } else if constexpr (C == Combine::kSum) {
+      std::vector<Var> d(in.size());
+      for (std::size_t j = 0; j < in.size(); ++j)
+        if (needed[j]) d[j] = scatter(g, maps_[j], in[j].cols());
+      return d;
+    } else {
+      return log_backward(in, out, g, needed);
+    }
+  }
+
+ private:
+  void product_forward(std::span<const Tensor* const> in, Tensor& out) const {
     out.matrix().setZero();
     switch (in.size()) {  // one fused expression per operand count (up to 4)
       case 1:
@@ -85,8 +142,8 @@ class ProductSumOp final : public Op {
         return run<0>(in, out);
     }
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
-                            std::span<const char> needed) const override {
+  std::vector<Var> product_backward(std::span<const Var> in, const Var& g,
+                                    std::span<const char> needed) const {
     std::vector<Var> d(in.size());
     for (std::size_t j = 0; j < in.size(); ++j) {
       if (!needed[j]) continue;
@@ -94,13 +151,12 @@ class ProductSumOp final : public Op {
       std::vector<Map> maps{out_};
       for (std::size_t i = 0; i < in.size(); ++i)
         if (i != j) tables.push_back(in[i]), maps.push_back(maps_[i]);
-      d[j] = g.graph().apply(
-          std::make_shared<const ProductSumOp>(std::move(maps), maps_[j], in[j].cols()), tables);
+      d[j] = g.graph().apply(std::make_shared<const ContractionOp<Combine::kProduct>>(
+                                 std::move(maps), maps_[j], in[j].cols()),
+                             tables);
     }
     return d;
   }
-
- private:
   /// N operands (0: any number).
   template <std::size_t N>
   void run(std::span<const Tensor* const> in, Tensor& out) const {
@@ -142,73 +198,7 @@ class ProductSumOp final : public Op {
         }
     }
   }
-  std::vector<Map> maps_;
-  Map out_;
-  Eigen::Index cols_;
-  std::vector<std::size_t> bounds_;  // the largest entry of each map
-};
-
-/// Column s of g added into column through[s] of a cols-column result.
-Var scatter(const Var& g, const Map& through, Eigen::Index cols) {
-  return g.graph().apply(std::make_shared<const ProductSumOp>(
-                             std::vector<Map>{identity_map(through->size())}, through, cols),
-                         {g});
-}
-
-/// Column s of dst (rows x n) = sum_i column maps[i][s] of in[i]: gather_sum's value, and the
-/// exponents of log_product_sum.
-void gather_sum_into(std::span<const Tensor* const> in, const std::vector<Map>& maps,
-                     Eigen::Index rows, double* dst) {
-  using Col = Eigen::Map<const Eigen::ArrayXd>;
-  for (std::size_t s = 0; s < maps[0]->size(); ++s) {
-    Eigen::Map<Eigen::ArrayXd> col(dst + static_cast<Eigen::Index>(s) * rows, rows);
-    col = Col(in[0]->data() + (*maps[0])[s] * rows, rows);
-    for (std::size_t i = 1; i < in.size(); ++i)
-      col += Col(in[i]->data() + (*maps[i])[s] * rows, rows);
-  }
-}
-
-class GatherSumOp final : public Op {
- public:
-  explicit GatherSumOp(std::vector<Map> maps)
-      : Op(detail::traits(RowLocality::kAll, CostTerms::kSumOfOperands)),
-        maps_(std::move(maps)),
-        bounds_(bounds_of(maps_)) {}
-  std::string name() const override { return "gather_sum"; }
-  Shape infer(std::span<const Shape> in) const override {
-    check_tables(name(), in, bounds_, maps_);
-    return {in[0].rows, static_cast<Eigen::Index>(maps_[0]->size())};
-  }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    gather_sum_into(in, maps_, out.rows(), out.data());
-  }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
-                            std::span<const char> needed) const override {
-    std::vector<Var> d(in.size());
-    for (std::size_t j = 0; j < in.size(); ++j)
-      if (needed[j]) d[j] = scatter(g, maps_[j], in[j].cols());
-    return d;
-  }
-
- private:
-  std::vector<Map> maps_;
-  std::vector<std::size_t> bounds_;
-};
-
-class LogProductSumOp final : public Op {
- public:
-  LogProductSumOp(std::vector<Map> maps, Map out_map, Eigen::Index cols)
-      : Op(detail::traits(RowLocality::kAll)),
-        maps_(std::move(maps)),
-        out_(std::move(out_map)),
-        cols_(cols),
-        bounds_(bounds_of(maps_)) {}
-  std::string name() const override { return "log_product_sum"; }
-  Shape infer(std::span<const Shape> in) const override {
-    check_tables(name(), in, bounds_, maps_);
-    return {in[0].rows, cols_};
-  }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+  void log_forward(std::span<const Tensor* const> in, Tensor& out) const {
     // The exponents S (rows x n) and the shifts (rows x cols) in a per-thread scratch (grown,
     // never shrunk: no allocation once warm), then each output column's shifted sum.
     const Eigen::Index rows = out.rows(), n = static_cast<Eigen::Index>(out_->size());
@@ -229,19 +219,22 @@ class LogProductSumOp final : public Op {
     }
     o = o.log() + shift;
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
-                            std::span<const char> needed) const override {
+  std::vector<Var> log_backward(std::span<const Var> in, const Var& out, const Var& g,
+                                std::span<const char> needed) const {
     // P(s) = exp(S(s) - out[o(s)]); d/dL_j = scatter of g[o(s)] P(s) through index[j].
     std::vector<Var> tables(in.begin(), in.end());
     tables.push_back(-out);
     std::vector<Map> maps = maps_;
     maps.push_back(out_);
     Graph& graph = g.graph();
-    const Var p = exp(graph.apply(std::make_shared<const GatherSumOp>(std::move(maps)), tables));
+    const Var p =
+        exp(graph.apply(std::make_shared<const ContractionOp<Combine::kSum>>(
+                            std::move(maps), Map(), static_cast<Eigen::Index>(out_->size())),
+                        tables));
     const Map id = identity_map(out_->size());
     const Var w =
-        graph.apply(std::make_shared<const ProductSumOp>(std::vector<Map>{out_, id}, id,
-                                                         static_cast<Eigen::Index>(out_->size())),
+        graph.apply(std::make_shared<const ContractionOp<Combine::kProduct>>(
+                        std::vector<Map>{out_, id}, id, static_cast<Eigen::Index>(out_->size())),
                     {g, p});
     std::vector<Var> d(in.size());
     for (std::size_t j = 0; j < in.size(); ++j)
@@ -249,12 +242,17 @@ class LogProductSumOp final : public Op {
     return d;
   }
 
- private:
   std::vector<Map> maps_;
-  Map out_;
+  Map out_;  // empty for gather_sum (column s is joint state s)
   Eigen::Index cols_;
-  std::vector<std::size_t> bounds_;
+  std::vector<std::size_t> bounds_;  // the largest entry of each map
 };
+
+Var scatter(const Var& g, const Map& through, Eigen::Index cols) {
+  return g.graph().apply(std::make_shared<const ContractionOp<Combine::kProduct>>(
+                             std::vector<Map>{identity_map(through->size())}, through, cols),
+                         {g});
+}
 
 /// The map `what` of `fn` (entries in [0, limit), columns of `of`), checked.
 Map to_map(const char* fn, const std::vector<Eigen::Index>& v, Eigen::Index limit,
@@ -292,7 +290,7 @@ std::vector<Map> table_maps(const char* fn, const std::vector<Var>& tables,
   return maps;
 }
 
-template <class OpT>
+template <Combine C>
 Var contraction(const char* fn, const std::vector<Var>& tables,
                 const std::vector<std::vector<Eigen::Index>>& index,
                 const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
@@ -301,19 +299,19 @@ Var contraction(const char* fn, const std::vector<Var>& tables,
     throw Error(std::string(fn) + ": cols must be at least 1, not " + std::to_string(cols));
   Map out =
       to_map(fn, out_index, cols, "out_index", "the " + std::to_string(cols) + "-column result");
-  return detail::make<OpT>(tables, std::move(maps), std::move(out), cols);
+  return detail::make<ContractionOp<C>>(tables, std::move(maps), std::move(out), cols);
 }
 }  // namespace
 
 Var product_sum(const std::vector<Var>& tables, const std::vector<std::vector<Eigen::Index>>& index,
                 const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
-  return contraction<ProductSumOp>("product_sum", tables, index, out_index, cols);
+  return contraction<Combine::kProduct>("product_sum", tables, index, out_index, cols);
 }
 
 Var log_product_sum(const std::vector<Var>& log_tables,
                     const std::vector<std::vector<Eigen::Index>>& index,
                     const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
-  return contraction<LogProductSumOp>("log_product_sum", log_tables, index, out_index, cols);
+  return contraction<Combine::kLogProduct>("log_product_sum", log_tables, index, out_index, cols);
 }
 
 Var gather_sum(const std::vector<Var>& tables,
@@ -322,6 +320,7 @@ Var gather_sum(const std::vector<Var>& tables,
   std::vector<Map> maps = table_maps("gather_sum", tables, index, n);
   if (n == 0)
     throw Error("gather_sum: the index lists are empty (the result would have no columns)");
-  return detail::make<GatherSumOp>(tables, std::move(maps));
+  const auto cols = static_cast<Eigen::Index>(n);
+  return detail::make<ContractionOp<Combine::kSum>>(tables, std::move(maps), Map(), cols);
 }
 }  // namespace scg
