@@ -255,8 +255,9 @@ void Checkpoint::restore_parameters(Graph& g) const {
   for (const auto& [name, p] : params) p.set_value(entries_.at(kParam + name).tensors[0]);
 }
 
-void Checkpoint::restore(const std::string& name, Adam& a) const { a.set_state(tensors(name)); }
-void Checkpoint::restore(const std::string& name, Sgd& s) const { s.set_state(tensors(name)); }
+void Checkpoint::restore(const std::string& name, Optimizer& o) const {
+  o.set_state(tensors(name));
+}
 
 void Checkpoint::restore(const std::string& name, Session& s) const {
   const std::string random = bytes(name + ".random");

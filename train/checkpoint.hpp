@@ -49,8 +49,7 @@ class Checkpoint {
   /// Named bytes (the caller's own state: a data order, a step count, ...).
   void add(const std::string& name, std::string bytes);
   /// An optimizer's state.
-  void add(const std::string& name, const Adam& a) { add(name, a.state()); }
-  void add(const std::string& name, const Sgd& s) { add(name, s.state()); }  ///< the same for Sgd
+  void add(const std::string& name, const Optimizer& o) { add(name, o.state()); }
   /// A session's random stream and the states of its stateful ops.
   void add(const std::string& name, const Session& s);
 
@@ -61,9 +60,8 @@ class Checkpoint {
 
   /// Restores every parameter of g (see load_parameters).
   void restore_parameters(Graph& g) const;
-  void restore(const std::string& name, Adam& a) const;     ///< an optimizer's state
-  void restore(const std::string& name, Sgd& s) const;      ///< the same for Sgd
-  void restore(const std::string& name, Session& s) const;  ///< random stream and op states
+  void restore(const std::string& name, Optimizer& o) const;  ///< an optimizer's state
+  void restore(const std::string& name, Session& s) const;    ///< random stream and op states
   /// The tensors or bytes stored under `name`; throws scg::Error if there is no such entry.
   const std::vector<Tensor>& tensors(const std::string& name) const;
   const std::string& bytes(const std::string& name) const;  ///< (see tensors)

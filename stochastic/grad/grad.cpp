@@ -23,18 +23,8 @@
 namespace scg {
 
 std::string to_string(Estimator e) {
-  switch (e) {
-    case Estimator::kScore:
-      return "Estimator::kScore";
-    case Estimator::kPathwise:
-      return "Estimator::kPathwise";
-    case Estimator::kDisarm:
-      return "Estimator::kDisarm";
-    case Estimator::kEnumerate:
-      return "Estimator::kEnumerate";
-    case Estimator::kRelax:
-      return "Estimator::kRelax";
-  }
+  for (const detail::EstimatorRule* r : detail::estimator_rules())
+    if (r->estimator == e) return std::string("Estimator::") + r->name;
   return "Estimator(" + std::to_string(static_cast<int>(e)) + ")";
 }
 

@@ -74,8 +74,7 @@ Var first_order_weighted(const Var& f, const Var& p, const std::string& who) {
 const EstimatorRule& estimator_rule(Estimator e) {
   for (const EstimatorRule* r : estimator_rules())
     if (r->estimator == e) return *r;
-  throw Error("grad: Estimator value " + std::to_string(static_cast<int>(e)) +
-              " has no rule (stochastic/grad/estimators/rules.cpp)");
+  throw Error("grad: " + to_string(e) + " has no rule (stochastic/grad/estimators/rules.cpp)");
 }
 
 }  // namespace scg::detail

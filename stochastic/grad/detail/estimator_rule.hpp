@@ -41,6 +41,8 @@ Var first_order_weighted(const Var& f, const Var& p, const std::string& who);
 /// One estimator.
 struct EstimatorRule {
   Estimator estimator;
+  /// Its enumerator's name ("kDisarm"): to_string(Estimator) reads it.
+  const char* name;
   /// Why the rule does not apply to a distribution declaring `d`, or "" where it does.
   std::string (*refuses)(const DistributionTraits& d);
   /// The highest order of derivative its estimates are valid for; 0: every order.

@@ -22,7 +22,7 @@ Var disarm_terms(EstimatorContext& ctx, std::size_t s) {
 }  // namespace
 
 const EstimatorRule& disarm_rule() {
-  static const EstimatorRule rule{Estimator::kDisarm,
+  static const EstimatorRule rule{Estimator::kDisarm, "kDisarm",
                                   [](const DistributionTraits& d) {
                                     return d.antithetic_pairs && d.logits
                                                ? std::string()

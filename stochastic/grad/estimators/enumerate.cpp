@@ -117,7 +117,7 @@ Var enumerate_terms(EstimatorContext& ctx, std::size_t s) {
 
 const EstimatorRule& enumerate_rule() {
   static const EstimatorRule rule{
-      Estimator::kEnumerate,
+      Estimator::kEnumerate, "kEnumerate",
       [](const DistributionTraits& d) {
         if (d.path != GradientPath::kScore || d.support != Support::kFinite)
           return std::string("discrete nodes only");

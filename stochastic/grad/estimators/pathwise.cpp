@@ -6,7 +6,7 @@
 namespace scg::detail {
 
 const EstimatorRule& pathwise_rule() {
-  static const EstimatorRule rule{Estimator::kPathwise,
+  static const EstimatorRule rule{Estimator::kPathwise, "kPathwise",
                                   [](const DistributionTraits& d) {
                                     return d.path == GradientPath::kPathwise
                                                ? std::string()

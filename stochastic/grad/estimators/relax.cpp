@@ -170,7 +170,7 @@ Var relax_terms(EstimatorContext& ctx, std::size_t s) {
 
 const EstimatorRule& relax_rule() {
   static const EstimatorRule rule{
-      Estimator::kRelax,
+      Estimator::kRelax, "kRelax",
       [](const DistributionTraits& d) {
         if (d.path != GradientPath::kScore || d.support != Support::kFinite)
           return std::string("discrete nodes only");

@@ -6,8 +6,9 @@
 namespace scg::detail {
 
 const EstimatorRule& score_rule() {
-  static const EstimatorRule rule{
-      Estimator::kScore, [](const DistributionTraits&) { return std::string(); }, 0, nullptr};
+  static const EstimatorRule rule{Estimator::kScore, "kScore",
+                                  [](const DistributionTraits&) { return std::string(); }, 0,
+                                  nullptr};
   return rule;
 }
 
