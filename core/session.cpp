@@ -34,7 +34,77 @@ Plan& Session::plan_for(const std::vector<Var>& vs) {
   return *plans_.back();
 }
 
-void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
+namespace {
+
+// The fed value of node `id` in `fed` (sorted by id), or nullptr.
+const Tensor* fed_value(const std::vector<std::pair<std::size_t, const Tensor*>>& fed,
+                        std::size_t id) {
+  const auto it = std::lower_bound(fed.begin(), fed.end(), id,
+                                   [](const auto& e, std::size_t k) { return e.first < k; });
+  return it != fed.end() && it->first == id ? it->second : nullptr;
+}
+
+// A run of 1x1 ops into consecutive slots. An operand that is the previous op's output is taken
+// from a register, not reloaded from the slot just stored (chains then do not wait on
+// store-to-load forwarding). Returns the index of the first non-finite output when `check`
+// finds one (one vectorized pass over the outputs), else Plan::kNone.
+inline std::uint32_t run_scalars(Plan& plan, const Plan::Step& s, double* arena, bool check) {
+  double* const out = arena + s.out;
+  const Plan::ScalarOp* const ops = plan.ops.data() + s.first;
+  double prev = 0.0;  // read only once prev_slot names a slot
+  std::uint32_t prev_slot = Plan::kNone;
+  for (std::uint32_t i = 0; i < s.count; ++i) {
+    const Plan::ScalarOp& o = ops[i];
+    const double a = o.a == prev_slot ? prev : arena[o.a];
+    const double b = o.b == prev_slot ? prev : arena[o.b];
+    prev = o.self->traits().scalar(o.self, a, b);
+    out[i] = prev;
+    prev_slot = s.out + i;
+  }
+  if (check && !Eigen::Map<const Eigen::ArrayXd>(out, s.count).allFinite()) {
+    std::uint32_t i = 0;
+    while (std::isfinite(out[i])) ++i;
+    return i;
+  }
+  for (std::uint32_t m = s.first_mirror; m < s.first_mirror + s.mirror_count; ++m)
+    *plan.mirrors[m].second = arena[plan.mirrors[m].first];
+  return Plan::kNone;
+}
+
+// One tensor op (or a fed stochastic node: its value checked, then used as the sample).
+// Returns false when `check` finds a non-finite element in its output.
+inline bool run_general(Plan& plan, const Plan::Step& s, double* arena, bool check,
+                        RunContext& ctx) {
+  const Plan::General& gs = plan.general[s.general];
+  ctx.node = gs.node;
+  ctx.state = gs.state;
+  const std::span<const Tensor* const> in(plan.in_ptrs.data() + gs.first_in, gs.n_in);
+  if (gs.fed) {
+    static_cast<const Distribution*>(gs.op)->check_value(in, *gs.fed, ctx);
+    gs.out->matrix() = gs.fed->matrix();
+  } else {
+    gs.op->forward(in, *gs.out, ctx);
+  }
+  // A sum is non-finite iff some element is, barring overflow (then confirmed exactly).
+  if (check && !std::isfinite(gs.out->matrix().sum()) && !gs.out->all_finite()) return false;
+  if (s.out != Plan::kNone) arena[s.out] = *gs.out->data();
+  return true;
+}
+
+// Fed stochastic nodes are marked for one run only: cleared on the way out, also when a step
+// throws.
+struct Unmark {
+  Plan& plan;
+  bool marked = false;
+  ~Unmark() {
+    if (marked)
+      for (const auto& [id, g] : plan.random) plan.general[g].fed = nullptr;
+  }
+};
+
+}  // namespace
+
+bool Session::bind_feeds(Plan& plan, const std::vector<Feed>& feeds) {
   // Feeds: inputs (required where the plan reads them) and stochastic nodes (their value for
   // this run replaces the sample). Sorted by node id once, then matched by binary search.
   fed_.clear();
@@ -57,29 +127,19 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
   for (std::size_t i = 1; i < fed_.size(); ++i)
     if (fed_[i].first == fed_[i - 1].first)
       throw Error("Session::run: two feeds for " + graph_.describe(fed_[i].first));
-  auto find = [&](std::size_t id) -> const Tensor* {
-    const auto it = std::lower_bound(fed_.begin(), fed_.end(), id,
-                                     [](const auto& e, std::size_t k) { return e.first < k; });
-    return it != fed_.end() && it->first == id ? it->second : nullptr;
-  };
   for (auto& [id, buf] : plan.inputs) {
-    const Tensor* value = find(id);
+    const Tensor* value = fed_value(fed_, id);
     if (!value) throw Error("Session::run: no feed for " + graph_.describe(id));
     buf->matrix() = value->matrix();
   }
-  // Fed stochastic nodes: marked for this run only (cleared on the way out, also when a step
-  // throws). A run that feeds no stochastic node touches none of this.
-  struct Unmark {
-    Plan& plan;
-    bool marked = false;
-    ~Unmark() {
-      if (marked)
-        for (const auto& [id, g] : plan.random) plan.general[g].fed = nullptr;
-    }
-  } unmark{plan};
-  if (fed_random)
+  return fed_random;
+}
+
+void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
+  Unmark unmark{plan};
+  if (bind_feeds(plan, feeds))  // a run that feeds no stochastic node marks none
     for (const auto& [id, g] : plan.random)
-      if ((plan.general[g].fed = find(id))) unmark.marked = true;
+      if ((plan.general[g].fed = fed_value(fed_, id))) unmark.marked = true;
   for (auto [slot, value] : plan.leaf_loads) plan.arena[slot] = *value;
   RunContext ctx;
   ctx.engine = &engine_;
@@ -88,52 +148,14 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
   const bool check = options_.check_finite;
   for (const Plan::Step& s : plan.steps) {
     if (s.general == Plan::kNone) {
-      double* const out = arena + s.out;
-      const Plan::ScalarOp* const ops = plan.ops.data() + s.first;
-      // An operand that is the previous op's output is taken from a register, not reloaded
-      // from the slot just stored (chains then do not wait on store-to-load forwarding).
-      double prev = 0.0;  // read only once prev_slot names a slot
-      std::uint32_t prev_slot = Plan::kNone;
-      for (std::uint32_t i = 0; i < s.count; ++i) {
-        const Plan::ScalarOp& o = ops[i];
-        double a, b;
-        if (o.a == prev_slot)
-          a = prev;
-        else
-          a = arena[o.a];
-        if (o.b == prev_slot)
-          b = prev;
-        else
-          b = arena[o.b];
-        prev = o.self->traits().scalar(o.self, a, b);
-        out[i] = prev;
-        prev_slot = s.out + i;
-      }
-      // One vectorized pass over the run's outputs; the first bad one is located on failure.
-      if (check && !Eigen::Map<const Eigen::ArrayXd>(out, s.count).allFinite()) {
-        std::uint32_t i = 0;
-        while (std::isfinite(out[i])) ++i;
-        ctx.node = detail::node_of_slot(graph_, plan, s.out + i);
+      const std::uint32_t bad = run_scalars(plan, s, arena, check);
+      if (bad != Plan::kNone) {
+        ctx.node = detail::node_of_slot(graph_, plan, s.out + bad);
         report_non_finite(ctx.node, ctx);
       }
-      for (std::uint32_t m = s.first_mirror; m < s.first_mirror + s.mirror_count; ++m)
-        *plan.mirrors[m].second = arena[plan.mirrors[m].first];
-      continue;
+    } else if (!run_general(plan, s, arena, check, ctx)) {
+      report_non_finite(ctx.node, ctx);
     }
-    const Plan::General& gs = plan.general[s.general];
-    ctx.node = gs.node;
-    ctx.state = gs.state;
-    const std::span<const Tensor* const> in(plan.in_ptrs.data() + gs.first_in, gs.n_in);
-    if (gs.fed) {  // an observed or replayed choice: checked, then used as the sample
-      static_cast<const Distribution*>(gs.op)->check_value(in, *gs.fed, ctx);
-      gs.out->matrix() = gs.fed->matrix();
-    } else {
-      gs.op->forward(in, *gs.out, ctx);
-    }
-    // A sum is non-finite iff some element is, barring overflow (then confirmed exactly).
-    if (check && !std::isfinite(gs.out->matrix().sum()) && !gs.out->all_finite())
-      report_non_finite(gs.node, ctx);
-    if (s.out != Plan::kNone) arena[s.out] = *gs.out->data();
   }
 }
 

@@ -75,6 +75,9 @@ class Session {
  private:
   detail::Plan& plan_for(const std::vector<Var>& vs);
   void execute(detail::Plan& plan, const std::vector<Feed>& feeds);
+  /// Checks `feeds`, sorts them into fed_ and loads the plan's inputs; true if any feeds a
+  /// stochastic node.
+  bool bind_feeds(detail::Plan& plan, const std::vector<Feed>& feeds);
   [[noreturn]] void report_non_finite(std::size_t node, const RunContext& ctx) const;
 
   const Graph& graph_;
