@@ -159,7 +159,8 @@ std::unique_ptr<Plan> compile_plan(const Graph& g, const std::vector<Var>& vs, S
   auto plan = std::make_unique<Plan>();
   for (const Var& v : vs) plan->targets.push_back(v.id());
   // What a run computes: the targets and, through operands the ops read, their ancestors.
-  PlanBuilder b{g, vs, storage, *plan, g.ancestors(plan->targets, Graph::Follow::kRead)};
+  PlanBuilder b{g, vs, storage, *plan, g.ancestors(plan->targets, Graph::Follow::kRead),
+                0, {}, {},      {}};
   if (b.needed.empty()) return plan;  // no targets: nothing to run
   b.top = b.needed.size() - 1;
   if (b.top >= Plan::kNone) throw Error("Session: graphs of over 2^32 nodes are not supported");
