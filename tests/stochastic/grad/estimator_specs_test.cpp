@@ -1,0 +1,123 @@
+// The spec table of the estimators on enumerable models: one row per (model, estimator), and
+// one harness. The library computes each estimator's exact moments itself: its exact mean
+// E[est] = expectation(est) must equal the exact gradient grad(expectation(cost)) (to 1e-10:
+// unbiasedness, exactly), and its exact central moments, expectation((est - E[est])^2) and
+// expectation((est - E[est])^4), give the exact variance and the standard error of a sample
+// variance.
+// Monte Carlo then checks the sampled mean within k standard errors (k corrected for the
+// number of elements checked: 4 + log of the count) and the sampled variance within k
+// fourth-moment standard errors of the exact variance. (DisARM's pairs and RELAX's continuous
+// relaxations are not enumerable: per_node_estimators_test.cpp and relaxation_test.cpp check
+// them against exact gradients of twin models and integrated variances.)
+#include <cmath>
+#include <functional>
+
+#include "../mc.hpp"
+
+namespace {
+
+struct Model {
+  scg::Var theta;  // the parameter (one row of logits, or a few)
+  scg::Var node;   // the stochastic node the estimator is set on
+  scg::Var cost;   // 1x1
+};
+using BuildModel = std::function<Model(scg::Graph&)>;
+
+struct EstimatorSpec {
+  const char* name;
+  BuildModel model;
+  scg::Estimator estimator;
+  scg::Baseline baseline = scg::Baseline::kNone;
+};
+
+// Two rows of three Bernoulli elements; a cost that mixes columns within a row.
+Model bernoulli_rows(scg::Graph& g) {
+  auto theta = g.parameter("theta", scg::Tensor::from_rows({{0.3, -0.8, 1.1}, {-0.2, 0.5, 0.0}}));
+  auto b = scg::bernoulli(theta);
+  auto w = g.constant(scg::Tensor::from_rows({{1.0}, {-2.0}, {0.5}}));
+  auto cost = scg::sum(scg::square(scg::matmul(b, w) - 0.3)) + scg::sum(b * theta);
+  return {theta, b, cost};
+}
+
+// Three categorical rows of three states; a row cost that reads the logits too.
+Model categorical_rows(scg::Graph& g) {
+  auto theta = g.parameter(
+      "theta", scg::Tensor::from_rows({{0.3, -0.8, 1.1}, {-0.2, 0.5, 0.0}, {0.7, 0.1, -0.4}}));
+  auto z = scg::categorical(theta);
+  auto f = g.constant(scg::Tensor::from_rows({{2.0}, {-1.0}, {0.5}}));
+  auto cost = scg::sum(scg::square(scg::matmul(z, f))) + 0.5 * scg::sum(z * theta);
+  return {theta, z, cost};
+}
+
+// A chain: the second choice's logit reads the first's sample.
+Model chain(scg::Graph& g) {
+  auto theta = g.parameter("theta", scg::Tensor::from_rows({{0.4, -0.6}}));
+  auto a = scg::bernoulli(scg::slice_cols(theta, 0, 1));
+  auto b = scg::bernoulli(scg::slice_cols(theta, 1, 1) + 1.5 * a);
+  auto cost = scg::sum(scg::square(a + 2.0 * b - 1.2));
+  return {theta, a, cost};
+}
+
+std::vector<EstimatorSpec> specs() {
+  using E = scg::Estimator;
+  return {
+      {"score, bernoulli rows", bernoulli_rows, E::kScore},
+      {"score + leave-one-out, bernoulli rows", bernoulli_rows, E::kScore,
+       scg::Baseline::kLeaveOneOut},
+      {"enumerate, bernoulli rows", bernoulli_rows, E::kEnumerate},
+      {"score, categorical rows", categorical_rows, E::kScore},
+      {"score + leave-one-out, categorical rows", categorical_rows, E::kScore,
+       scg::Baseline::kLeaveOneOut},
+      {"enumerate, categorical rows", categorical_rows, E::kEnumerate},
+      {"score, chain", chain, E::kScore},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("estimator spec table: exact mean equals the exact gradient; Monte Carlo agrees") {
+  for (const EstimatorSpec& spec : specs()) {
+    INFO(spec.name);
+    scg::Graph g;
+    const Model m = spec.model(g);
+    scg::GradOptions o;
+    o.estimators = {{m.node, spec.estimator}};
+    o.baseline = spec.baseline;
+    const scg::Var est = scg::grad(m.cost, {m.theta}, o)[0];
+    const scg::Var exact = scg::grad(scg::expectation(m.cost), {m.theta})[0];
+    const scg::Var mean = scg::expectation(est);  // E[est], by the joint enumeration
+    // Central moments: `mean` reads no choice, so expectation holds it constant.
+    const scg::Var central2 = scg::expectation(scg::square(est - mean));
+    const scg::Var central4 = scg::expectation(scg::square(scg::square(est - mean)));
+    scg::Session s(g, 29);
+    const std::vector<scg::Tensor> ex = s.run({exact, mean, central2, central4});
+    const auto n = static_cast<std::size_t>(ex[0].shape().size());
+    const int runs = 4000;
+    const auto mc = scg_test::sample_moments(s, {est}, runs);
+    const double k = 4.0 + std::log(static_cast<double>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      const double g_exact = ex[0].data()[i], m1 = ex[1].data()[i], var = ex[2].data()[i],
+                   mu4 = ex[3].data()[i];
+      INFO("element " << i << ": exact gradient " << g_exact << ", E[est] " << m1 << ", MC "
+                      << mc.mean[i] << " +- " << mc.se[i]);
+      CHECK(m1 == doctest::Approx(g_exact).epsilon(1e-10).scale(1.0));
+      CHECK(var >= 0.0);
+      CHECK(std::fabs(mc.mean[i] - g_exact) <= k * std::sqrt(std::max(var, 0.0) / runs) + 1e-9);
+      // The sample variance's standard error: sqrt((mu4 - var^2) / runs), mu4 the exact fourth
+      // central moment.
+      INFO("variance: exact " << var << ", MC " << mc.var[i]);
+      CHECK(std::fabs(mc.var[i] - var) <=
+            k * std::sqrt(std::max(mu4 - var * var, 0.0) / runs) + 1e-9);
+    }
+    if (spec.estimator == scg::Estimator::kEnumerate) {
+      // Enumeration has less variance than the plain score function on the same model: checked
+      // exactly on the summed variance.
+      scg::GradOptions plain;
+      const scg::Var sest = scg::grad(m.cost, {m.theta}, plain)[0];
+      const double v_enum = s.run(scg::sum(central2)).item();
+      const scg::Var smean = scg::expectation(sest);
+      const double v_score = s.run(scg::sum(scg::expectation(scg::square(sest - smean)))).item();
+      CHECK(v_enum < v_score);
+    }
+  }
+}
