@@ -95,18 +95,25 @@ Var enumerate_terms(EstimatorContext& ctx, std::size_t s) {
   check_count(ctx, s, evaluations);
   const Var c = ctx.score_coefficient(s);
   Var out = score_cancelling(ctx.builder.rho(s), c);
+  // Per state k: the node at k everywhere, and p(k) of every element or row at once (log_prob
+  // once per state, not once per state and column).
+  std::vector<Var> full, p_all;
+  for (std::size_t k = 0; k < k_states; ++k) {
+    const Tensor unit = unit_state(d, k, piece);
+    Tensor value(shape, rows ? 0.0 : unit(0, 0));
+    for (Eigen::Index r = 0; rows && r < shape.rows; ++r)
+      value.matrix().row(r) = unit.matrix().row(0);
+    full.push_back(g.constant(std::move(value)));
+    p_all.push_back(exp(log_prob_at(g, s, full.back())));
+  }
   const Var node = g.var(s);
   for (Eigen::Index j = 0; j < (rows ? 1 : shape.cols); ++j) {
     Tensor mask(shape);
     if (!rows) mask.matrix().col(j).setOnes();
+    const Var m = rows ? Var() : g.constant(std::move(mask));
     for (std::size_t k = 0; k < k_states; ++k) {
-      const Tensor unit = unit_state(d, k, piece);
-      Tensor value(shape, rows ? 0.0 : unit(0, 0));
-      for (Eigen::Index r = 0; rows && r < shape.rows; ++r)
-        value.matrix().row(r) = unit.matrix().row(0);
-      const Var state = rows ? g.constant(value) : where(g.constant(mask), g.constant(value), node);
-      const Var lp = log_prob_at(g, s, state);
-      const Var p = exp(rows ? lp : slice_cols(lp, j, 1));
+      const Var state = rows ? full[k] : where(m, full[k], node);
+      const Var p = rows ? p_all[k] : slice_cols(p_all[k], j, 1);
       out = out + first_order_weighted(clone_with(g, c, s, state), p, who);
     }
   }
