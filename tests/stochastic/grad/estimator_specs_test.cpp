@@ -6,9 +6,15 @@
 // variance.
 // Monte Carlo then checks the sampled mean within k standard errors (k corrected for the
 // number of elements checked: 4 + log of the count) and the sampled variance within k
-// fourth-moment standard errors of the exact variance. (DisARM's pairs and RELAX's continuous
-// relaxations are not enumerable: per_node_estimators_test.cpp and relaxation_test.cpp check
-// them against exact gradients of twin models and integrated variances.)
+// fourth-moment standard errors of the exact variance.
+// A second table holds the estimators whose noise is continuous (DisARM's shared uniforms,
+// RELAX's relaxations, the pathwise and score estimators of a normal): their exact mean is the
+// exact gradient, from grad(expectation(cost)) of the model (or of a twin with independent
+// bernoulli rows, for pairs) or a closed form, and Monte Carlo checks the sampled mean within k
+// sampled standard errors. (per_node_estimators_test.cpp and relaxation_test.cpp check their
+// variances against integrals over the noise.) Both tables together cover every Estimator and
+// every Baseline value.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -56,6 +62,88 @@ Model chain(scg::Graph& g) {
   auto b = scg::bernoulli(scg::slice_cols(theta, 1, 1) + 1.5 * a);
   auto cost = scg::sum(scg::square(a + 2.0 * b - 1.2));
   return {theta, a, cost};
+}
+
+// Two antithetic pairs of rows, each pair one row of logits; a row-local cost (DisARM's
+// condition). `twin` builds the same model with independent rows (the same marginals).
+Model pairs_model(scg::Graph& g, bool twin) {
+  auto theta = g.parameter("theta", scg::Tensor::from_rows({{0.3, -0.8, 1.1}, {-0.2, 0.5, 0.0}}));
+  auto logits = scg::concat({scg::slice_rows(theta, 0, 1), scg::slice_rows(theta, 0, 1),
+                              scg::slice_rows(theta, 1, 1), scg::slice_rows(theta, 1, 1)},
+                             0);
+  auto b = twin ? scg::bernoulli(logits) : scg::bernoulli_pairs(logits);
+  auto w = g.constant(scg::Tensor::from_rows({{1.0}, {-2.0}, {0.5}}));
+  auto cost = scg::sum(scg::square(scg::matmul(b, w) - 0.3)) + scg::sum(b * logits);
+  return {theta, b, cost};
+}
+
+// Normal rows: x = mean + stddev * eps, cost sum((x - 0.3)^2): E[cost] = sum((mean - 0.3)^2 +
+// stddev^2) in closed form. theta is [mean | log stddev].
+Model normal_model(scg::Graph& g) {
+  auto theta = g.parameter("theta", scg::Tensor::from_rows({{0.7, -0.4}, {-1.1, 0.2}}));
+  auto x = scg::normal(scg::slice_cols(theta, 0, 1), scg::exp(scg::slice_cols(theta, 1, 1)));
+  return {theta, x, scg::sum(scg::square(x - 0.3))};
+}
+
+using ExactGradient = std::function<scg::Var(scg::Graph&, const Model&)>;
+
+scg::Var enumerated_gradient(scg::Graph&, const Model& m) {
+  return scg::grad(scg::expectation(m.cost), {m.theta})[0];
+}
+
+scg::Var twin_pairs_gradient(scg::Graph& g, const Model&) {
+  const Model twin = pairs_model(g, true);
+  return scg::grad(scg::expectation(twin.cost), {twin.theta})[0];
+}
+
+scg::Var normal_closed_form(scg::Graph&, const Model& m) {
+  auto mean = scg::slice_cols(m.theta, 0, 1), sd = scg::exp(scg::slice_cols(m.theta, 1, 1));
+  auto exact = scg::sum(scg::square(mean - 0.3) + scg::square(sd));
+  return scg::grad(exact, {m.theta})[0];  // deterministic: the closed form's derivative
+}
+
+// REBAR's control variate c(z) = eta f(z) for the bernoulli-rows cost, eta fixed.
+scg::ControlVariate rebar(const Model& m, double eta, bool categorical) {
+  const scg::Var theta = m.theta;
+  return {m.node,
+          [theta, eta, categorical](const scg::Var& z) {
+            scg::Graph& g = z.graph();
+            auto w = categorical ? g.constant(scg::Tensor::from_rows({{2.0}, {-1.0}, {0.5}}))
+                                 : g.constant(scg::Tensor::from_rows({{1.0}, {-2.0}, {0.5}}));
+            auto f = categorical ? scg::sum(scg::square(scg::matmul(z, w))) +
+                                       0.5 * scg::sum(z * theta)
+                                 : scg::sum(scg::square(scg::matmul(z, w) - 0.3)) +
+                                       scg::sum(z * theta);
+            return eta * f;
+          },
+          0.5};
+}
+
+struct ContinuousSpec {
+  const char* name;
+  BuildModel model;
+  scg::Estimator estimator;
+  ExactGradient exact;
+  scg::Baseline baseline = scg::Baseline::kNone;
+  double rebar_eta = 0.0;  // kRelax: the control variate's weight
+  bool categorical = false;
+};
+
+std::vector<ContinuousSpec> continuous_specs() {
+  using E = scg::Estimator;
+  auto pairs = [](scg::Graph& g) { return pairs_model(g, false); };
+  return {
+      {"disarm, antithetic pairs", pairs, E::kDisarm, twin_pairs_gradient},
+      {"score, antithetic pairs (row-local cost)", pairs, E::kScore, twin_pairs_gradient},
+      {"relax (rebar eta 0.8), bernoulli rows", bernoulli_rows, E::kRelax, enumerated_gradient,
+       scg::Baseline::kNone, 0.8},
+      {"relax (rebar eta 0.5), categorical rows", categorical_rows, E::kRelax,
+       enumerated_gradient, scg::Baseline::kNone, 0.5, true},
+      {"score + moving average, bernoulli rows", bernoulli_rows, E::kScore, enumerated_gradient,
+       scg::Baseline::kMovingAverage},
+      {"pathwise, normal rows", normal_model, E::kPathwise, normal_closed_form},
+      {"score, normal rows", normal_model, E::kScore, normal_closed_form},
+  };
 }
 
 std::vector<EstimatorSpec> specs() {
@@ -120,4 +208,51 @@ TEST_CASE("estimator spec table: exact mean equals the exact gradient; Monte Car
       CHECK(v_enum < v_score);
     }
   }
+}
+
+TEST_CASE("estimator spec table, continuous noise: the sampled mean is the exact gradient") {
+  for (const ContinuousSpec& spec : continuous_specs()) {
+    INFO(spec.name);
+    scg::Graph g;
+    const Model m = spec.model(g);
+    scg::GradOptions o;
+    o.estimators = {{m.node, spec.estimator}};
+    o.baseline = spec.baseline;
+    if (spec.estimator == scg::Estimator::kRelax)
+      o.control_variates = {rebar(m, spec.rebar_eta, spec.categorical)};
+    const scg::Var est = scg::grad(m.cost, {m.theta}, o)[0];
+    const scg::Var exact = spec.exact(g, m);
+    scg::Session s(g, 31);
+    const scg::Tensor ex = s.run(exact);
+    const auto n = static_cast<std::size_t>(ex.shape().size());
+    const int runs = 6000;
+    const auto mc = scg_test::sample_moments(s, {est}, runs);
+    const double k = 4.0 + std::log(static_cast<double>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      INFO("element " << i << ": exact gradient " << ex.data()[i] << ", MC " << mc.mean[i]
+                      << " +- " << mc.se[i]);
+      CHECK(std::fabs(mc.mean[i] - ex.data()[i]) <= k * mc.se[i] + 1e-9);
+    }
+  }
+}
+
+TEST_CASE("the estimator spec tables cover every Estimator and every Baseline value") {
+  std::vector<scg::Estimator> estimators;
+  std::vector<scg::Baseline> baselines;
+  for (const EstimatorSpec& s : specs()) estimators.push_back(s.estimator), baselines.push_back(s.baseline);
+  for (const ContinuousSpec& s : continuous_specs())
+    estimators.push_back(s.estimator), baselines.push_back(s.baseline);
+  auto has = [](const auto& list, auto v) { return std::find(list.begin(), list.end(), v) != list.end(); };
+  // to_string names every declared value and falls back to "Enum(N)" past the last one.
+  int n_est = 0, n_base = 0;
+  for (; scg::to_string(static_cast<scg::Estimator>(n_est)).rfind("Estimator::k", 0) == 0; ++n_est) {
+    INFO(scg::to_string(static_cast<scg::Estimator>(n_est)));
+    CHECK(has(estimators, static_cast<scg::Estimator>(n_est)));
+  }
+  for (; scg::to_string(static_cast<scg::Baseline>(n_base)).rfind("Baseline::k", 0) == 0; ++n_base) {
+    INFO(scg::to_string(static_cast<scg::Baseline>(n_base)));
+    CHECK(has(baselines, static_cast<scg::Baseline>(n_base)));
+  }
+  CHECK(n_est == 5);   // kScore .. kRelax: a new value must be named here and get a row
+  CHECK(n_base == 3);  // kNone, kMovingAverage, kLeaveOneOut
 }
