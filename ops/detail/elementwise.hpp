@@ -23,41 +23,21 @@
 namespace scg::ew {
 
 // ---- math on doubles and Eigen arrays alike ----
-inline double exp(double x) { return std::exp(x); }
-template <class D>
-auto exp(const Eigen::ArrayBase<D>& x) {
-  return x.exp();
-}
-inline double log(double x) { return std::log(x); }
-template <class D>
-auto log(const Eigen::ArrayBase<D>& x) {
-  return x.log();
-}
-inline double log1p(double x) { return std::log1p(x); }
-template <class D>
-auto log1p(const Eigen::ArrayBase<D>& x) {
-  return x.log1p();
-}
-inline double expm1(double x) { return std::expm1(x); }
-template <class D>
-auto expm1(const Eigen::ArrayBase<D>& x) {
-  return x.expm1();
-}
-inline double tanh(double x) { return std::tanh(x); }
-template <class D>
-auto tanh(const Eigen::ArrayBase<D>& x) {
-  return x.tanh();
-}
-inline double sqrt(double x) { return std::sqrt(x); }
-template <class D>
-auto sqrt(const Eigen::ArrayBase<D>& x) {
-  return x.sqrt();
-}
-inline double abs(double x) { return std::fabs(x); }
-template <class D>
-auto abs(const Eigen::ArrayBase<D>& x) {
-  return x.abs();
-}
+// One overload pair per function: the double (std::) and the array (Eigen's method) forms.
+#define SCG_EW_UNARY(name, std_fn)                   \
+  inline double name(double x) { return std_fn(x); } \
+  template <class D>                                 \
+  auto name(const Eigen::ArrayBase<D>& x) {          \
+    return x.name();                                 \
+  }
+SCG_EW_UNARY(exp, std::exp)
+SCG_EW_UNARY(log, std::log)
+SCG_EW_UNARY(log1p, std::log1p)
+SCG_EW_UNARY(expm1, std::expm1)
+SCG_EW_UNARY(tanh, std::tanh)
+SCG_EW_UNARY(sqrt, std::sqrt)
+SCG_EW_UNARY(abs, std::fabs)
+#undef SCG_EW_UNARY
 inline double pow(double x, double p) { return std::pow(x, p); }
 template <class D>
 auto pow(const Eigen::ArrayBase<D>& x, double p) {

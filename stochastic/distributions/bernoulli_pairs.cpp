@@ -15,10 +15,10 @@ namespace scg {
 namespace {
 struct BernoulliPairs {
   static constexpr const char* kName = "bernoulli_pairs";
-  static constexpr GradientPath kPath = GradientPath::kScore;
-  static constexpr Support kSupport = Support::kFinite;
-  static constexpr bool kLogits = true;
-  static constexpr bool kAntitheticPairs = true;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kScore,
+                                              .support = Support::kFinite,
+                                              .logits = true,
+                                              .antithetic_pairs = true};
   Shape infer(std::span<const Shape> in) const {
     if (in[0].rows % 2 != 0)
       shape_error(kName, in, "rows must come in antithetic pairs (an even count)");

@@ -15,8 +15,8 @@ Var lbeta(const Var& a, const Var& b) { return lgamma(a) + lgamma(b) - lgamma(a 
 
 struct Beta {
   static constexpr const char* kName = "beta";
-  static constexpr GradientPath kPath = GradientPath::kPathwise;
-  static constexpr Support kSupport = Support::kContinuous;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kPathwise,
+                                              .support = Support::kContinuous};
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor &a = *in[0], &b = *in[1];

@@ -10,10 +10,10 @@ namespace scg {
 namespace {
 struct Categorical {
   static constexpr const char* kName = "categorical";
-  static constexpr GradientPath kPath = GradientPath::kScore;
-  static constexpr Support kSupport = Support::kFinite;
-  static constexpr StateLayout kLayout = StateLayout::kRows;
-  static constexpr bool kLogits = true;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kScore,
+                                              .support = Support::kFinite,
+                                              .layout = StateLayout::kRows,
+                                              .logits = true};
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor& l = *in[0];

@@ -9,8 +9,8 @@ namespace scg {
 namespace {
 struct Exponential {
   static constexpr const char* kName = "exponential";
-  static constexpr GradientPath kPath = GradientPath::kPathwise;
-  static constexpr Support kSupport = Support::kContinuous;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kPathwise,
+                                              .support = Support::kContinuous};
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor& l = *in[0];

@@ -14,8 +14,8 @@ namespace scg {
 namespace {
 struct Gamma {
   static constexpr const char* kName = "gamma";
-  static constexpr GradientPath kPath = GradientPath::kPathwise;
-  static constexpr Support kSupport = Support::kContinuous;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kPathwise,
+                                              .support = Support::kContinuous};
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor &a = *in[0], &b = *in[1];

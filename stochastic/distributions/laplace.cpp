@@ -11,8 +11,8 @@ namespace scg {
 namespace {
 struct Laplace {
   static constexpr const char* kName = "laplace";
-  static constexpr GradientPath kPath = GradientPath::kPathwise;
-  static constexpr Support kSupport = Support::kContinuous;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kPathwise,
+                                              .support = Support::kContinuous};
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor &m = *in[0], &s = *in[1];

@@ -12,8 +12,8 @@ namespace scg {
 namespace {
 struct Normal {
   static constexpr const char* kName = "normal";
-  static constexpr GradientPath kPath = GradientPath::kPathwise;
-  static constexpr Support kSupport = Support::kContinuous;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kPathwise,
+                                              .support = Support::kContinuous};
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor& m = *in[0];

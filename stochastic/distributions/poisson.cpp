@@ -11,8 +11,8 @@ namespace scg {
 namespace {
 struct Poisson {
   static constexpr const char* kName = "poisson";
-  static constexpr GradientPath kPath = GradientPath::kScore;
-  static constexpr Support kSupport = Support::kCountable;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kScore,
+                                              .support = Support::kCountable};
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor& l = *in[0];

@@ -17,8 +17,8 @@ namespace scg {
 namespace {
 struct RelaxedBernoulli {
   static constexpr const char* kName = "relaxed_bernoulli";
-  static constexpr GradientPath kPath = GradientPath::kPathwise;
-  static constexpr Support kSupport = Support::kContinuous;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kPathwise,
+                                              .support = Support::kContinuous};
   double t;
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
@@ -48,8 +48,8 @@ struct RelaxedBernoulli {
 
 struct RelaxedCategorical {
   static constexpr const char* kName = "relaxed_categorical";
-  static constexpr GradientPath kPath = GradientPath::kPathwise;
-  static constexpr Support kSupport = Support::kContinuous;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kPathwise,
+                                              .support = Support::kContinuous};
   double t;
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {

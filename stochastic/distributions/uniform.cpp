@@ -11,8 +11,8 @@ namespace scg {
 namespace {
 struct Uniform {
   static constexpr const char* kName = "uniform";
-  static constexpr GradientPath kPath = GradientPath::kPathwise;
-  static constexpr Support kSupport = Support::kContinuous;
+  static constexpr DistributionTraits kTraits{.path = GradientPath::kPathwise,
+                                              .support = Support::kContinuous};
   void sample(std::span<const Tensor* const> in, Tensor& out, Engine& engine,
               const RunContext& ctx) const {
     const Tensor &lo = *in[0], &hi = *in[1];

@@ -1,8 +1,8 @@
 #pragma once
 // Internal (not installed): a distribution defined by its math alone. A struct D provides
 //   static constexpr const char* kName;
-//   static constexpr GradientPath kPath;  static constexpr Support kSupport;
-//   and optionally kLayout (StateLayout), kLogits, kAntitheticPairs (DistributionTraits)
+//   static constexpr DistributionTraits kTraits;  // path, support, and where they apply the
+//                                                  // layout, logits and antithetic pairs
 //   void sample(std::span<const Tensor* const> params, Tensor& out, Engine& engine,
 //               const RunContext& ctx) const;     // draws; ctx.fail() on bad parameters
 //   Var log_prob(std::span<const Var> params, const Var& x) const;   // built from ops
@@ -24,14 +24,7 @@ template <class D>
 class DistributionOp final : public Distribution {
  public:
   explicit DistributionOp(D d = {})
-      : Distribution(declared(), detail::traits(RowLocality::kAll)), d_(std::move(d)) {}
-  static constexpr DistributionTraits declared() {
-    DistributionTraits t{D::kPath, D::kSupport};
-    if constexpr (requires { D::kLayout; }) t.layout = D::kLayout;
-    if constexpr (requires { D::kLogits; }) t.logits = D::kLogits;
-    if constexpr (requires { D::kAntitheticPairs; }) t.antithetic_pairs = D::kAntitheticPairs;
-    return t;
-  }
+      : Distribution(D::kTraits, detail::traits(RowLocality::kAll)), d_(std::move(d)) {}
   std::string name() const override { return D::kName; }
   Shape infer(std::span<const Shape> in) const override {
     if constexpr (requires { d_.infer(in); })
@@ -47,7 +40,7 @@ class DistributionOp final : public Distribution {
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
                             std::span<const char>) const override {
-    if constexpr (D::kPath == GradientPath::kPathwise)
+    if constexpr (D::kTraits.path == GradientPath::kPathwise)
       return d_.grad(in, out, g);
     else
       return std::vector<Var>(in.size());  // score terms only: nothing along the sample
@@ -79,13 +72,13 @@ class DistributionOp final : public Distribution {
     return Distribution::kl(q, p, pp);
   }
   double state_count(Shape out) const override {
-    if constexpr (D::kSupport == Support::kFinite)
+    if constexpr (D::kTraits.support == Support::kFinite)
       return d_.state_count(out);
     else
       return Distribution::state_count(out);
   }
   void state(std::size_t index, Tensor& value) const override {
-    if constexpr (D::kSupport == Support::kFinite)
+    if constexpr (D::kTraits.support == Support::kFinite)
       d_.state(index, value);
     else
       Distribution::state(index, value);

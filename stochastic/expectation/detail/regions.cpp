@@ -5,25 +5,21 @@
 #include "scg/core/error.hpp"
 #include "scg/stochastic/expectation/detail/choices.hpp"
 #include "scg/stochastic/expectation/detail/tables.hpp"
-#include "scg/stochastic/grad/detail/dependencies.hpp"
+#include "scg/stochastic/grad/detail/below.hpp"
 
 namespace scg::detail {
 
 bool Tables::find_variables() {
-  const std::vector<char> anc = g_.ancestors(std::vector<std::size_t>{top_});
-  dep_.assign(top_ + 1, 0);
   var_of_.assign(top_ + 1, -1);
-  for (std::size_t id = 0; id <= top_; ++id) {
-    if (!anc[id]) continue;
-    for (std::size_t in : g_.inputs(id)) dep_[id] |= dep_[in];
-    if (is_frozen_box(g_, id)) dep_[id] = 1;
-    if (dep_[id] && is_black_box(g_.op(id))) refuse_black_box(g_, id);
-    if (is_variable(g_, id, opt_)) {
-      dep_[id] = 1;
-      var_of_[id] = static_cast<int>(vars_.size());
-      vars_.push_back({id, static_cast<const Distribution*>(g_.op(id)), 0, {}});
-    }
-  }
+  dep_ = sweep_below(g_, g_.ancestors(std::vector<std::size_t>{top_}), 0, top_,
+                     [&](std::size_t id, bool reads) {
+                       const bool below = reads || is_frozen_box(g_, id);
+                       if (below && is_black_box(g_.op(id))) refuse_black_box(g_, id);
+                       if (!is_variable(g_, id, opt_)) return below;
+                       var_of_[id] = static_cast<int>(vars_.size());
+                       vars_.push_back({id, static_cast<const Distribution*>(g_.op(id)), 0, {}});
+                       return true;
+                     });
   g_.mark_cost(top_);
   if (!dep_[top_]) return false;
   in_region_.assign(top_ + 1, 0);

@@ -68,6 +68,8 @@ class Dependencies {
   std::vector<Dep> list(std::size_t id) const;
   /// True if `id` is `top` or one of its ancestors.
   bool ancestor(std::size_t id) const { return id < anc_.size() && anc_[id]; }
+  /// By id: 1 for `top` and its ancestors.
+  const std::vector<char>& ancestors() const { return anc_; }
   /// True if node `id` is one of the choices (a score-function stochastic node).
   bool is_choice(std::size_t id) const { return id < choice_.size() && choice_[id]; }
   /// The analysed node.

@@ -6,6 +6,7 @@
 // cancelled. First order.
 #include "scg/core/error.hpp"
 #include "scg/ops/ops.hpp"
+#include "scg/stochastic/grad/detail/below.hpp"
 #include "scg/stochastic/grad/detail/estimator_rule.hpp"
 
 namespace scg::detail {
@@ -16,47 +17,32 @@ namespace {
 Var clone_with(Graph& g, const Var& c, std::size_t node, const Var& state) {
   const std::size_t top = c.id();
   if (top < node) return c;  // c does not depend on the node
-  const std::vector<char> anc = g.ancestors(std::vector<std::size_t>{top});
-  std::vector<char> affected(top + 1, 0);
-  std::vector<Var> clone(top + 1);
-  std::vector<Var> in;
-  for (std::size_t id = node; id <= top; ++id) {
-    if (!anc[id]) continue;
-    if (id == node) {
-      affected[id] = 1;
-      clone[id] = state;
-      continue;
-    }
-    for (std::size_t i : g.inputs(id)) affected[id] |= affected[i];
-    if (!affected[id]) continue;
-    if (is_black_box(g.op(id)))
-      throw Error("grad: Estimator::kEnumerate for " + g.describe(node) +
-                  ": the cost reaches it through " + g.describe(id) +
-                  ", a black_box, which cannot be evaluated at the node's other states");
-    if (is_frozen_box(g, id)) {  // value 1 whatever the state
-      clone[id] = g.constant(Tensor(g.shape(id), 1.0));
-      continue;
-    }
-    in.clear();
-    for (std::size_t i : g.inputs(id)) in.push_back(affected[i] ? clone[i] : g.var(i));
-    clone[id] = g.apply(g.shared_op(id), in);
-  }
-  return affected[top] ? clone[top] : c;
+  const std::vector<char> below = sweep_below(
+      g, g.ancestors(std::vector<std::size_t>{top}), node, top, [&](std::size_t id, bool reads) {
+        if (id == node) return true;
+        if (reads && is_black_box(g.op(id)))
+          throw Error("grad: Estimator::kEnumerate for " + g.describe(node) +
+                      ": the cost reaches it through " + g.describe(id) +
+                      ", a black_box, which cannot be evaluated at the node's other states");
+        return reads;
+      });
+  if (!below[top]) return c;
+  return clone_below(g, below, node, top, [&](std::size_t id, const std::vector<Var>&) {
+    return id == node ? state : Var();
+  });
 }
 
 // Throws unless no other choice lies between `node` and the cost (enumerating the node's
 // states would change their distributions).
 void require_no_downstream_choice(Graph& g, const Dependencies& deps, std::size_t node,
                                   const std::string& who) {
-  std::vector<char> below(deps.top() + 1, 0);
-  below[node] = 1;
-  for (std::size_t id = node + 1; id <= deps.top(); ++id) {
-    if (!deps.ancestor(id)) continue;
-    for (std::size_t i : g.inputs(id)) below[id] |= below[i];
-    if (below[id] && deps.is_choice(id))
+  sweep_below(g, deps.ancestors(), node, deps.top(), [&](std::size_t id, bool reads) {
+    if (id == node) return true;
+    if (reads && deps.is_choice(id))
       throw Error("grad: " + who + " for " + g.describe(node) + ": the choice " + g.describe(id) +
                   " depends on it, so its states cannot be enumerated with the others held fixed");
-  }
+    return reads;
+  });
 }
 
 // The parameters of node s, and its log_prob at `state`.
