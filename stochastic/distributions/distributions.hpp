@@ -67,7 +67,9 @@ Var entropy(const Var& x);
 /// depends on row i of that choice only (a per-episode reward listing per-episode actions);
 /// a choice with other rows makes every row depend on all of it. Score terms, causality,
 /// baselines and DisARM apply as for any cost term; expectation and Estimator::kEnumerate,
-/// which would have to evaluate the cost at other states, refuse it.
+/// which would have to evaluate the cost at other states, refuse it. A pathwise node listed
+/// here (normal, gamma, ...) gets score terms (as with Estimator::kScore): the value has no
+/// derivative along the sample; grad refuses Estimator::kPathwise for it.
 Var black_box(Var value, const std::vector<Var>& choices);
 
 /// log p(x | parents) of the sampled value of stochastic node `x`, built from ops (so it is

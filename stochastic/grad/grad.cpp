@@ -71,8 +71,37 @@ void check_baselines(Graph& g, const GradOptions& options) {
 
 /// The rule of each GradOptions::estimators entry, checked against its node's distribution;
 /// pathwise nodes given a score-function rule are appended to `score_nodes`.
+// A pathwise node that a black_box lists reaches the cost through a value with no derivative
+// along the sample: it gets score terms (as with Estimator::kScore), unless the options ask
+// for kPathwise on it, which is refused.
+void score_black_box_choices(
+    const Graph& g, const Var& cost,
+    const std::vector<std::pair<std::size_t, const detail::EstimatorRule*>>& rules,
+    std::vector<std::size_t>& score_nodes) {
+  const std::vector<char> anc = g.ancestors(std::vector<std::size_t>{cost.id()});
+  for (std::size_t id = 0; id <= cost.id(); ++id) {
+    if (!anc[id] || g.kind(id) != NodeKind::kOp || !detail::is_black_box(g.op(id))) continue;
+    const auto in = g.inputs(id);
+    for (std::size_t k = 1; k < in.size(); ++k) {
+      const auto* d = static_cast<const Distribution*>(g.op(in[k]));
+      if (d->gradient_path() != GradientPath::kPathwise) continue;
+      const auto set =
+          std::find_if(rules.begin(), rules.end(), [&](const auto& r) { return r.first == in[k]; });
+      if (set == rules.end()) {
+        if (std::find(score_nodes.begin(), score_nodes.end(), in[k]) == score_nodes.end())
+          score_nodes.push_back(in[k]);
+      } else if (set->second->estimator == Estimator::kPathwise) {
+        throw Error("grad: Estimator::kPathwise for " + g.describe(in[k]) +
+                    ": the cost reaches it through " + g.describe(id) +
+                    ", a black_box, which has no derivative along the sample (use "
+                    "Estimator::kScore, the default for a node a black_box lists)");
+      }
+    }
+  }
+}
+
 std::vector<std::pair<std::size_t, const detail::EstimatorRule*>> rules_of(
-    Graph& g, const GradOptions& options, std::vector<std::size_t>& score_nodes) {
+    Graph& g, const Var& cost, const GradOptions& options, std::vector<std::size_t>& score_nodes) {
   std::vector<std::pair<std::size_t, const detail::EstimatorRule*>> out;
   for (const auto& [node, estimator] : options.estimators) {
     g.check_own(node, "grad", "a GradOptions::estimators node");
@@ -91,7 +120,36 @@ std::vector<std::pair<std::size_t, const detail::EstimatorRule*>> rules_of(
       score_nodes.push_back(node.id());
     out.emplace_back(node.id(), &rule);
   }
+  score_black_box_choices(g, cost, out, score_nodes);
   return out;
+}
+
+// A node drawn in antithetic pairs (bernoulli_pairs) left to the score estimator: its score
+// terms use each row's marginal log-probability, which is right only where each row's cost
+// depends on that row alone and no baseline reads the partner row's cost. Anything else is
+// refused (the pair's joint law does not factor).
+void check_pairs(const Graph& g, const detail::Dependencies& deps, const detail::Surrogate& builder,
+                 const std::vector<std::size_t>& handled, const GradOptions& options) {
+  for (const detail::Dep& d : deps.list(deps.top())) {
+    const auto* dist = dynamic_cast<const Distribution*>(g.op(d.choice));
+    if (!dist || !dist->distribution_traits().antithetic_pairs ||
+        std::find(handled.begin(), handled.end(), d.choice) != handled.end())
+      continue;
+    const std::string who = "grad: the score estimator for " + g.describe(d.choice) +
+                            ", whose rows are drawn in antithetic pairs";
+    if (builder.full_somewhere(d.choice))
+      throw Error(who +
+                  ": it reaches the cost through ops that mix rows, so a pair's coupled rows would "
+                  "be weighted as if independent; keep each row's cost to its own row, or use "
+                  "bernoulli for independent rows");
+    const bool learned = std::any_of(options.learned.begin(), options.learned.end(),
+                                     [&](const auto& l) { return l.first.id() == d.choice; });
+    if (options.baseline == Baseline::kLeaveOneOut && !learned)
+      throw Error(who +
+                  ": Baseline::kLeaveOneOut would put the partner row's cost, which depends on "
+                  "the same noise, into each row's baseline; use Estimator::kDisarm, "
+                  "Baseline::kMovingAverage or a learned baseline");
+  }
 }
 
 }  // namespace
@@ -106,7 +164,7 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
   check_scalars(options);
   check_baselines(g, options);
   std::vector<std::size_t> score_nodes;
-  const auto rules = rules_of(g, options, score_nodes);
+  const auto rules = rules_of(g, cost, options, score_nodes);
   g.mark_cost(cost.id());
   const std::size_t fresh = g.size();  // nodes from here on are this grad's own
   const bool any_baseline = options.baseline != Baseline::kNone || !options.learned.empty();
@@ -125,11 +183,12 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
     const Var t = rule->terms(ctx, s);
     extra = extra.empty() ? t : extra + t;
   }
+  check_pairs(g, deps, builder, handled, options);
   if (any_baseline) {
     std::vector<detail::Dep> rest;
     for (const detail::Dep& d : deps.list(cost.id()))
       if (std::find(handled.begin(), handled.end(), d.choice) == handled.end()) rest.push_back(d);
-    const Var b = detail::baseline_terms(g, surrogate, rest, builder, options);
+    const Var b = detail::baseline_terms(g, surrogate, rest, builder, options, deps.ancestors());
     if (!b.empty()) extra = extra.empty() ? b : extra + b;
   }
   if (!extra.empty()) surrogate = surrogate + extra;

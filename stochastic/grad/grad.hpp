@@ -80,7 +80,11 @@ struct GradOptions {
   double max_enumerated = 1024;
   /// Learned baselines: {stochastic node, baseline node}. The baseline node (1x1 or rows x 1)
   /// must not depend on the stochastic node; grad also adds the regression loss
-  /// (cost - baseline)^2 so the baseline's parameters train through the same grad.
+  /// (cost - baseline)^2 so the baseline's parameters train through the same grad. That loss
+  /// trains only what the baseline reads and the cost does not: a model parameter or a shared
+  /// trunk the baseline reads is held constant in it, so a baseline never changes the
+  /// gradient of the expectation. (To train a shared trunk on the baseline's loss too, add that
+  /// loss to the cost yourself: it then changes the objective, on purpose.)
   std::vector<std::pair<Var, Var>> learned;
 };
 

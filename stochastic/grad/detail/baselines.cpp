@@ -3,11 +3,38 @@
 
 #include "scg/core/error.hpp"
 #include "scg/ops/ops.hpp"
+#include "scg/stochastic/grad/detail/below.hpp"
 
 namespace scg::detail {
+namespace {
+
+// The learned baseline b as its regression loss sees it: every node that b and the cost both
+// read (a model parameter, a shared trunk) held constant, so (cost - b)^2 trains only the
+// baseline's own parameters and never moves the expectation's gradient. What the cost reads
+// is closed under inputs, so it is enough to cut the edges from it into b's own nodes.
+Var own_part(Graph& g, const Var& b, const std::vector<char>& cost_anc) {
+  const std::size_t top = b.id();
+  auto shared = [&](std::size_t id) { return id < cost_anc.size() && cost_anc[id]; };
+  if (shared(top)) return stop_gradient(b);  // b is itself part of the model
+  const std::vector<char> anc = g.ancestors(std::vector<std::size_t>{top});
+  std::vector<char> boundary(top + 1, 0);  // shared nodes read by b's own nodes
+  for (std::size_t id = 0; id <= top; ++id)
+    if (anc[id] && !shared(id))
+      for (std::size_t i : g.inputs(id)) boundary[i] = boundary[i] || shared(i);
+  const std::vector<char> below = sweep_below(g, anc, 0, top, [&](std::size_t id, bool reads) {
+    return shared(id) ? boundary[id] : reads;
+  });
+  if (!below[top]) return b;
+  return clone_below(g, below, 0, top, [&](std::size_t id, const std::vector<Var>&) {
+    return shared(id) ? stop_gradient(g.var(id)) : Var();
+  });
+}
+
+}  // namespace
 
 Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices,
-                   Surrogate& builder, const GradOptions& options) {
+                   Surrogate& builder, const GradOptions& options,
+                   const std::vector<char>& cost_ancestors) {
   if (choices.empty()) return {};
   // c_s = d surrogate / d rho_s: per row, the part of the cost that multiplies s's score.
   std::vector<Var> rhos;
@@ -29,7 +56,8 @@ Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choic
       if (const auto anc = g.ancestors(std::vector<std::size_t>{b.id()}); s < anc.size() && anc[s])
         throw Error("grad: learned baseline " + b.describe() + " depends on the choice " +
                     g.describe(s) + " it is a baseline for; that would bias the estimate");
-      add_term(sum(square(c - b)));  // trains the baseline through this same grad
+      // Trains the baseline's own parameters through this same grad.
+      add_term(sum(square(c - own_part(g, b, cost_ancestors))));
       b = stop_gradient(b);
     } else if (options.baseline == Baseline::kMovingAverage) {
       b = moving_average(c, options.decay);

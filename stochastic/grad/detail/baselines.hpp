@@ -11,8 +11,10 @@
 namespace scg::detail {
 
 /// The sum of the baseline terms (and learned baselines' regression losses) for the choices
-/// `surrogate` depends on, or an empty Var when no choice gets a baseline.
+/// `surrogate` depends on, or an empty Var when no choice gets a baseline. `cost_ancestors`
+/// (by id: 1 for the cost and what it reads) marks what a regression loss must not train.
 Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices,
-                   Surrogate& builder, const GradOptions& options);
+                   Surrogate& builder, const GradOptions& options,
+                   const std::vector<char>& cost_ancestors);
 
 }  // namespace scg::detail

@@ -69,8 +69,9 @@ void check_count(const EstimatorContext& ctx, std::size_t s, double evaluations)
 
 Var enumerate_terms(EstimatorContext& ctx, std::size_t s) {
   const std::string who = to_string(Estimator::kEnumerate);
-  ctx.require_row_local(s, who);
   Graph& g = ctx.g;
+  // A one-row node's states are the node's own, however its row is broadcast or mixed later.
+  if (g.shape(s).rows > 1) ctx.require_row_local(s, who);
   require_no_downstream_choice(g, ctx.deps, s, who);
   const auto& d = *static_cast<const Distribution*>(g.op(s));
   const Shape shape = g.shape(s);

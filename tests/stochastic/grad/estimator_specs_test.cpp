@@ -146,9 +146,24 @@ std::vector<ContinuousSpec> continuous_specs() {
   };
 }
 
+// One row of choices broadcast to three rows, read by a cost that mixes the rows.
+Model broadcast_row(scg::Graph& g, bool categorical) {
+  auto theta = g.parameter("theta", scg::Tensor::from_rows({{0.3, -0.8, 1.1}}));
+  auto z = categorical ? scg::categorical(theta) : scg::bernoulli(theta);
+  auto x = scg::broadcast_to(z, {3, 3}) * g.constant(scg::Tensor::from_rows(
+                                                {{1.0, -1.0, 0.5}, {0.2, 2.0, -1.0}, {1.5, 0.0, 0.3}}));
+  auto cost = scg::square(scg::sum(x) - 0.4) + scg::sum(scg::slice_rows(x, 0, 1) * theta);
+  return {theta, z, cost};
+}
+
 std::vector<EstimatorSpec> specs() {
   using E = scg::Estimator;
+  auto bern_row = [](scg::Graph& g) { return broadcast_row(g, false); };
+  auto cat_row = [](scg::Graph& g) { return broadcast_row(g, true); };
   return {
+      {"enumerate, one bernoulli row broadcast to three", bern_row, E::kEnumerate},
+      {"enumerate, one categorical row broadcast to three", cat_row, E::kEnumerate},
+      {"score, one categorical row broadcast to three", cat_row, E::kScore},
       {"score, bernoulli rows", bernoulli_rows, E::kScore},
       {"score + leave-one-out, bernoulli rows", bernoulli_rows, E::kScore,
        scg::Baseline::kLeaveOneOut},
