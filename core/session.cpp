@@ -2,6 +2,7 @@
 #include "scg/core/session.hpp"
 
 #include <algorithm>
+#include <boost/container_hash/hash.hpp>
 #include <cmath>
 #include <sstream>
 
@@ -18,20 +19,33 @@ Session::Session(const Graph& g, std::uint64_t seed, SessionOptions options)
 
 Session::~Session() = default;
 
+std::size_t Session::IdsHash::operator()(const std::vector<std::size_t>& ids) const {
+  return boost::hash_range(ids.begin(), ids.end());
+}
+
 Plan& Session::plan_for(const std::vector<Var>& vs) {
-  for (auto& p : plans_) {
-    if (p->targets.size() != vs.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < vs.size() && same; ++i) same = p->targets[i] == vs[i].id();
-    if (same) {
-      // Same ids; the Vars must still be of this graph (a Var of another graph can share ids).
-      for (const Var& v : vs) graph_.check_own(v, "Session::run", "target");
-      return *p;
-    }
+  key_.clear();  // keeps its capacity: no allocation once warm
+  for (const Var& v : vs) key_.push_back(v.id());
+  if (const auto it = index_.find(key_); it != index_.end()) {
+    // Same ids; the Vars must still be of this graph (a Var of another graph can share ids).
+    for (const Var& v : vs) graph_.check_own(v, "Session::run", "target");
+    plans_.splice(plans_.begin(), plans_, it->second);  // now the most recently run
+    return *plans_.front();
   }
   for (const Var& v : vs) graph_.check_own(v, "Session::run", "target");
-  plans_.push_back(detail::compile_plan(graph_, vs, *storage_));
-  return *plans_.back();
+  std::unique_ptr<Plan> plan = detail::compile_plan(graph_, vs, *storage_);
+  if (options_.max_plans > 0 && plans_.size() >= options_.max_plans) {
+    index_.erase(plans_.back()->targets);
+    plans_.pop_back();
+  }
+  plans_.push_front(std::move(plan));
+  index_.emplace(key_, plans_.begin());
+  return *plans_.front();
+}
+
+void Session::clear_plans() {
+  index_.clear();
+  plans_.clear();
 }
 
 namespace {

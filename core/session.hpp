@@ -3,8 +3,10 @@
 /// stream.
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -28,11 +30,15 @@ namespace scg {
 /// `value`, which must outlive the run call; a temporary Tensor does not compile
 /// (`std::vector<Feed> f{{x, 2.0}}` would dangle).
 struct Feed {
-  /// Feeds `v` to `in`.
+  /// Feeds `v` to `in`, by reference: `v` must outlive the run (no copy, no allocation).
   Feed(Var in, const Tensor& v) : input(in), value(&v) {}
-  Feed(Var in, const Tensor&& v) = delete;
-  Var input;            ///< the input node
-  const Tensor* value;  ///< its value for this run
+  /// Feeds a temporary (`{{x, Tensor(3, 1)}}`): the Feed takes it over (moved in, shared by
+  /// copies of the Feed), so it lives as long as the Feed. Allocates once per Feed.
+  Feed(Var in, Tensor&& v)
+      : input(in), owned(std::make_shared<const Tensor>(std::move(v))), value(owned.get()) {}
+  Var input;                            ///< the input node
+  std::shared_ptr<const Tensor> owned;  ///< the value, where the Feed owns it
+  const Tensor* value;                  ///< its value for this run
 };
 
 /// Session behaviour.
@@ -40,6 +46,10 @@ struct SessionOptions {
   /// Check every op's output for NaN or infinity and throw scg::Error naming the node that
   /// first produced one (off: faster, and non-finite values propagate silently).
   bool check_finite = true;
+  /// Most compiled plans kept (one per distinct target list, found by a hash of the list):
+  /// compiling one for a new list when this many are kept drops the least recently run one
+  /// (it is compiled again if its list is run again). 0: no bound.
+  std::size_t max_plans = 256;
 };
 
 /// Evaluator for one graph. Each run draws one fresh joint sample of every stochastic node it
@@ -69,8 +79,10 @@ class Session {
   std::vector<std::pair<std::size_t, Tensor>> op_states() const;
   /// Restores states from op_states(): every node and shape is checked before any is set.
   void set_op_states(const std::vector<std::pair<std::size_t, Tensor>>& states);
-  /// Number of compiled plans (one per distinct target list).
+  /// Number of compiled plans kept (one per distinct target list; see max_plans).
   std::size_t plan_count() const { return plans_.size(); }
+  /// Drops every compiled plan (buffers and op states stay).
+  void clear_plans();
 
  private:
   detail::Plan& plan_for(const std::vector<Var>& vs);
@@ -84,7 +96,13 @@ class Session {
   Engine engine_;
   SessionOptions options_;
   std::unique_ptr<detail::Storage> storage_;  // buffers and states, shared by the plans
-  std::vector<std::unique_ptr<detail::Plan>> plans_;
+  struct IdsHash {
+    std::size_t operator()(const std::vector<std::size_t>& ids) const;
+  };
+  using PlanList = std::list<std::unique_ptr<detail::Plan>>;  // most recently run first
+  PlanList plans_;
+  std::unordered_map<std::vector<std::size_t>, PlanList::iterator, IdsHash> index_;
+  std::vector<std::size_t> key_;                            // scratch: the target ids of this run
   std::vector<Var> single_;                                 // scratch for run(Var)
   std::vector<std::pair<std::size_t, const Tensor*>> fed_;  // scratch: this run's feeds by id
 };

@@ -149,6 +149,37 @@ TEST_CASE("plans are compiled once per target list and reused") {
   CHECK(s.plan_count() == 4);
 }
 
+TEST_CASE("the plan cache keeps at most max_plans, dropping the least recently run") {
+  scg::Graph g;
+  auto p = g.parameter("p", 0.5);
+  std::vector<scg::Var> vs;
+  for (int k = 0; k < 6; ++k) vs.push_back(p * static_cast<double>(k + 1));
+  scg::SessionOptions o;
+  o.max_plans = 3;
+  scg::Session s(g, 1, o);
+  auto run = [&](int k) { return s.run(std::vector<scg::Var>{vs[k], p}).at(0).item(); };
+  for (int k = 0; k < 3; ++k) CHECK(run(k) == 0.5 * (k + 1));
+  CHECK(s.plan_count() == 3);
+  CHECK(run(0) == 0.5);  // list 0 is now the most recent; list 1 the least
+  CHECK(run(3) == 2.0);  // drops list 1
+  CHECK(s.plan_count() == 3);
+  for (int k : {0, 2, 3}) CHECK(run(k) == 0.5 * (k + 1));
+  CHECK(s.plan_count() == 3);  // 0, 2 and 3 were kept
+  CHECK(run(1) == 1.0);        // compiled again, and right
+  CHECK(s.plan_count() == 3);
+  for (int k = 0; k < 6; ++k) CHECK(run(k) == 0.5 * (k + 1));
+  CHECK(s.plan_count() == 3);
+  s.clear_plans();
+  CHECK(s.plan_count() == 0);
+  CHECK(run(5) == 3.0);
+  // 0: no bound.
+  scg::SessionOptions unbounded;
+  unbounded.max_plans = 0;
+  scg::Session u(g, 1, unbounded);
+  for (int k = 0; k < 6; ++k) u.run(std::vector<scg::Var>{vs[k]});
+  CHECK(u.plan_count() == 6);
+}
+
 TEST_CASE("large results are handed over without a copy and stay right across runs") {
   // Targets of 32x32 are swapped out of their buffers rather than copied; every run must still
   // return this run's values, for a target listed twice, and for one another target reads.
@@ -268,8 +299,31 @@ TEST_CASE("a Var outliving its graph throws instead of reading another graph's n
   g2->~Graph();
 }
 
-// A Feed keeps a pointer to its Tensor: one made from a temporary would dangle, so it must not
-// compile (`std::vector<scg::Feed> f{{x, 2.0}}`).
-static_assert(!std::is_constructible_v<scg::Feed, scg::Var, scg::Tensor&&>);
-static_assert(!std::is_constructible_v<scg::Feed, scg::Var, double>);
+// A Feed of an lvalue keeps a pointer to it; a Feed of a temporary owns it (API.md: "a
+// temporary is fine"), also across copies of the Feed and after the temporary's statement.
+// A double converts to a 1x1 Tensor, so `{{x, 2.0}}` feeds a 1x1 input (owned, as a temporary).
+static_assert(std::is_constructible_v<scg::Feed, scg::Var, scg::Tensor&&>);
+static_assert(std::is_constructible_v<scg::Feed, scg::Var, double>);
 static_assert(std::is_constructible_v<scg::Feed, scg::Var, const scg::Tensor&>);
+
+TEST_CASE("a Feed of a temporary Tensor owns it; a Feed of an lvalue reads it in place") {
+  scg::Graph g;
+  auto x = g.input("x", 3, 1);
+  auto y = scg::sum(x * x);
+  scg::Session s(g, 1);
+  CHECK(s.run(y, {{x, scg::Tensor::from_rows({{1.0}, {2.0}, {3.0}})}}).item() == 14.0);
+  std::vector<scg::Feed> feeds;
+  feeds.push_back({x, scg::Tensor(3, 1, 2.0)});  // the temporary dies here; the Feed keeps it
+  const std::vector<scg::Feed> copies = feeds;
+  feeds.clear();
+  CHECK(s.run(y, copies).item() == 12.0);
+  scg::Tensor t(3, 1, 1.0);
+  const scg::Feed by_ref{x, t};
+  CHECK(by_ref.value == &t);
+  CHECK(by_ref.owned == nullptr);
+  t(1, 0) = 5.0;  // read at run time, not copied
+  CHECK(s.run(y, {by_ref}).item() == 27.0);
+  auto one = g.input("one", 1, 1);
+  CHECK(s.run(3.0 * one, {{one, 2.0}}).item() == 6.0);
+  CHECK_THROWS_AS(s.run(y, {{x, 2.0}}), scg::ShapeError);  // 1x1 fed to a 3x1 input
+}
