@@ -2,10 +2,13 @@
 #include "scg/train/checkpoint.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/crc.hpp>
 #include <cerrno>
+#include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -123,9 +126,12 @@ void Checkpoint::save(const std::string& path) const {
   }
   put(out, crc32(out.data(), out.size()));
 
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) io_error("cannot create", tmp);
+  // A temporary of its own in the same folder (so the rename is atomic): concurrent saves to
+  // one path never share or rename each other's file, and a reader sees a whole old or new one.
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) io_error("cannot create a temporary file beside", path);
+  ::fchmod(fd, 0644);  // mkostemp makes it 0600; a checkpoint is an ordinary file
   auto fail = [&](const std::string& what) {
     const int saved = errno;
     ::close(fd);
@@ -166,9 +172,18 @@ void Checkpoint::save(const std::string& path) const {
 }
 
 Checkpoint Checkpoint::load(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw Error("checkpoint " + path + ": is a directory, not a checkpoint file");
   std::ifstream in(path, std::ios::binary);
   if (!in) io_error("cannot open", path);
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data;
+  try {
+    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception&) {  // a read error the stream reports by throwing
+    io_error("cannot read", path);
+  }
+  if (in.bad()) io_error("cannot read", path);
   if (data.size() < sizeof kMagic || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
     throw Error("checkpoint " + path + ": not an scg checkpoint (no SCGCKPT1 header)");
   if (data.size() < sizeof kMagic + 12)
@@ -267,7 +282,13 @@ void Checkpoint::restore(const std::string& name, Session& s) const {
     if (key.rfind(prefix, 0) == 0) {
       if (e.is_bytes || e.tensors.size() != 1)
         throw Error("checkpoint " + path_ + ": malformed entry '" + key + "'");
-      states.emplace_back(std::stoull(key.substr(prefix.size())), e.tensors[0]);
+      const std::string id = key.substr(prefix.size());
+      std::size_t node = 0;
+      const auto [end, err] = std::from_chars(id.data(), id.data() + id.size(), node);
+      if (id.empty() || err != std::errc() || end != id.data() + id.size())
+        throw Error("checkpoint " + path_ + ": malformed session-state key '" + key +
+                    "' (expected '" + prefix + "<node id>')");
+      states.emplace_back(node, e.tensors[0]);
     }
   // Each setter checks everything before it changes anything; if the states are refused, the
   // random stream is put back.

@@ -3,7 +3,9 @@
 // a training run resumed from a checkpoint is bit-identical to one never stopped.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -127,13 +129,81 @@ TEST_CASE("a save that dies between write and rename leaves the previous file lo
   scg::save_parameters(p.g, path);
   const auto first = p.values();
   p.w.set_value(scg::Tensor(2, 3, -2.0));
-  scg::detail::checkpoint_before_rename = [](const std::string&) { throw std::runtime_error("simulated crash"); };
+  std::string tmp;
+  scg::detail::checkpoint_before_rename = [&](const std::string& t) {
+    tmp = t;
+    CHECK(std::filesystem::exists(t));
+    throw std::runtime_error("simulated crash");
+  };
   CHECK_THROWS_AS(scg::save_parameters(p.g, path), std::runtime_error);
   scg::detail::checkpoint_before_rename = nullptr;
-  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  CHECK(tmp.rfind(path + ".tmp.", 0) == 0);  // a temporary of its own beside the file
+  CHECK_FALSE(std::filesystem::exists(tmp));
   scg::load_parameters(p.g, path);
   CHECK(identical(p.values(), first));
   std::filesystem::remove(path);
+}
+
+TEST_CASE("concurrent saves to one path and a concurrent reader: only whole files, no failures") {
+  const std::string path = temp_path("concurrent");
+  Params a, b;
+  b.w.set_value(scg::Tensor(2, 3, -2.0));
+  scg::save_parameters(a.g, path);
+  const auto va = a.values(), vb = b.values();
+  std::atomic<int> failures{0}, reads{0}, torn{0};
+  std::atomic<bool> stop{false};
+  auto writer = [&](Params& p) {
+    for (int i = 0; i < 150; ++i) try {
+        scg::save_parameters(p.g, path);
+      } catch (const scg::Error&) {
+        ++failures;
+      }
+  };
+  std::thread reader([&] {
+    Params r;
+    while (!stop) {
+      try {
+        scg::load_parameters(r.g, path);
+        ++reads;
+        if (!identical(r.values(), va) && !identical(r.values(), vb)) ++torn;
+      } catch (const scg::Error&) {
+        ++torn;  // a corrupt, empty or missing file at the final path
+      }
+    }
+  });
+  std::thread w1(writer, std::ref(a)), w2(writer, std::ref(b));
+  w1.join();
+  w2.join();
+  stop = true;
+  reader.join();
+  CHECK(failures == 0);
+  CHECK(torn == 0);
+  CHECK(reads > 0);
+  // No temporary is left behind.
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+    CHECK(e.path().string().rfind(path + ".tmp", 0) != 0);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a directory or a malformed session-state key is refused with scg::Error") {
+  const std::string dir = temp_path("dir");
+  std::filesystem::create_directory(dir);
+  Params p;
+  CHECK_THROWS_WITH_AS(scg::load_parameters(p.g, dir), doctest::Contains("directory"), scg::Error);
+  CHECK_THROWS_AS(scg::Checkpoint::load(dir), scg::Error);
+  std::filesystem::remove(dir);
+  // A session's entries with a state key that is not "<name>.state:<node id>".
+  scg::Graph g;
+  g.parameter("x", 1.0);
+  scg::Session s(g, 1);
+  for (const char* bad : {"run.state:abc", "run.state:", "run.state:12x", "run.state:-1"}) {
+    INFO(bad);
+    scg::Checkpoint c;
+    c.add("run", s);
+    c.add(bad, std::vector<scg::Tensor>{scg::Tensor(1, 1)});
+    CHECK_THROWS_WITH_AS(c.restore("run", s), doctest::Contains("malformed session-state key"),
+                         scg::Error);
+  }
 }
 
 namespace {
