@@ -54,9 +54,10 @@ namespace scg {
 
 Var expectation(const Var& cost, const ExpectationOptions& options) {
   if (cost.empty()) throw Error("expectation: the cost is an empty Var");
-  if (!(options.max_states >= 1.0))
+  if (!(options.max_states >= 1.0 && options.max_states <= kMaxStatesLimit))
     throw Error("expectation: ExpectationOptions::max_states is " +
-                std::to_string(options.max_states) + "; it must be a number >= 1");
+                std::to_string(options.max_states) +
+                "; it must be a number in [1, 2^32] (a table of more states cannot be built)");
   if (options.joint || !cost.shape().scalar()) return detail::expectation_joint(cost, options);
   return detail::Eliminator(cost, options).run();
 }

@@ -5,11 +5,15 @@
 
 namespace scg {
 
+/// The largest ExpectationOptions::max_states accepted: 2^32 states.
+inline constexpr double kMaxStatesLimit = 4294967296.0;
+
 /// Options of expectation.
 struct ExpectationOptions {
   /// Largest factor built while eliminating: the joint states (per row, for choices whose rows
   /// are independent) of the choices one elimination step combines. Above it expectation throws
   /// scg::Error naming those choices. With `joint`, the bound on all choices' joint states.
+  /// At most kMaxStatesLimit (2^32); a larger value is refused with scg::Error.
   double max_states = 4096;
   /// true: continuous (and countable) stochastic ancestors stay sampled, and expectation is
   /// exact over the finite discrete choices only: each run is an unbiased, lower-variance

@@ -29,7 +29,13 @@ Var expectation_joint(const Var& cost, const ExpectationOptions& options) {
   if (total > options.max_states)
     throw Error("expectation: " + std::to_string(n_choices) + " discrete choices have " +
                 count_str(total) + " joint states, above the limit of " +
-                count_str(options.max_states) + " (ExpectationOptions::max_states)");
+                count_str(options.max_states) + " (ExpectationOptions::max_states)" +
+                (cost.shape().scalar()
+                     ? std::string()
+                     : "; a cost of " + cost.shape().str() +
+                           " is enumerated jointly: sum it to 1x1 so that expectation "
+                           "eliminates one factor at a time (and per row, where rows are "
+                           "independent)"));
   g.mark_cost(top);
   if (!affected[top]) return cost;
   const auto states = static_cast<std::size_t>(total);

@@ -93,11 +93,13 @@ void Tables::find_plates(const std::vector<std::size_t>& terms) {
   // Every reached variable with the same R > 1 rows, every region row-local.
   std::size_t rows = 0;
   plated_ = true;
-  for (std::size_t v = 0; v < vars_.size() && plated_; ++v) {
+  mixed_rows_ = false;
+  for (std::size_t v = 0; v < vars_.size(); ++v) {
     if (!reached_[v]) continue;
     const auto r = static_cast<std::size_t>(g_.shape(vars_[v].node).rows);
     if (rows == 0) rows = r;
-    plated_ = r == rows && r > 1;
+    mixed_rows_ = mixed_rows_ || r != rows;
+    plated_ = plated_ && r == rows && r > 1;
   }
   rows_ = rows;
   for (std::size_t i = 0; i < terms.size() && plated_; ++i)
@@ -117,8 +119,11 @@ void Tables::count_states() {
       throw Error("expectation: " + g_.describe(vars_[v].node) + " alone has " + count_str(count) +
                   " states" + (plated_ ? " per row" : "") +
                   ", above ExpectationOptions::max_states (" + count_str(opt_.max_states) + ")" +
-                  (plated_ || s.rows == 1
-                       ? ""
+                  (plated_ || s.rows == 1 ? ""
+                   : mixed_rows_
+                       ? "; its rows are summed jointly because the model's choices have "
+                         "different row counts (a choice of one row above per-row choices: "
+                         "nested plates, which expectation does not split into plates yet)"
                        : "; its rows are summed jointly because the model mixes them"));
     vars_[v].states = static_cast<std::size_t>(count);
   }

@@ -120,6 +120,7 @@ class Tables {
   std::vector<char> reached_;  // per variable: read by a term's region or a reached one's
   std::vector<Region> term_regions_, var_regions_;
   bool plated_ = false;
+  bool mixed_rows_ = false;  // reached choices of different row counts (nested plates)
   std::size_t rows_ = 1;
   // Region scratch: a node is in the current region iff in_region_[id] == stamp_.
   std::vector<std::uint32_t> in_region_;

@@ -2,6 +2,7 @@
 // product mode, sample_continuous), each against something independent: brute-force sums over
 // every joint state written here in long double (gradients by central differences of them), the
 // joint enumeration (ExpectationOptions::joint), closed forms, or quadrature with Monte Carlo.
+#include <limits>
 #include <array>
 #include <cmath>
 #include <functional>
@@ -874,6 +875,51 @@ TEST_CASE("adversarial: errors name the factor or choice; continuous and countab
       CHECK(m.find("8192") != std::string::npos);
       CHECK(m.find("mixes them") != std::string::npos);
     }
+  }
+  SUBCASE("a one-row global choice above 13-row locals is named as nested plates") {
+    scg::Graph g;
+    const Var zg = scg::bernoulli(g.parameter("g", 0.3));
+    const Var zl = scg::bernoulli(scg::broadcast_to(zg, {13, 1}) - 0.5);
+    try {
+      scg::expectation(scg::sum(scg::square(zl - 0.4)));
+      FAIL("no error");
+    } catch (const scg::Error& e) {
+      const std::string m = e.what();
+      CHECK(m.find(zl.describe()) != std::string::npos);
+      CHECK(m.find("nested plates") != std::string::npos);
+      CHECK(m.find("mixes them") == std::string::npos);  // the model mixes nothing
+    }
+  }
+  SUBCASE("a per-row vector cost above max_states asks for a 1x1 cost") {
+    scg::Graph g;
+    const Var z = scg::bernoulli(g.parameter("b", scg::Tensor(64, 1, 0.1)));
+    try {
+      scg::expectation(scg::square(z - 0.3));  // 64x1: enumerated jointly, 2^64 states
+      FAIL("no error");
+    } catch (const scg::Error& e) {
+      const std::string m = e.what();
+      CHECK(m.find("64x1") != std::string::npos);
+      CHECK(m.find("sum it to 1x1") != std::string::npos);
+    }
+  }
+  SUBCASE("an enormous max_states is refused, not an empty result or an allocation failure") {
+    scg::Graph g;
+    const Var z = scg::bernoulli(g.parameter("b", scg::Tensor(70, 1, 0.1)));
+    for (double huge : {1e30, 1e300, std::numeric_limits<double>::infinity()}) {
+      INFO(huge);
+      CHECK_THROWS_WITH_AS(scg::expectation(scg::sum(scg::square(z - 0.3)), {.max_states = huge}),
+                           doctest::Contains("2^32"), scg::Error);
+      CHECK_THROWS_WITH_AS(scg::expectation(scg::square(z - 0.3), {.max_states = huge}),
+                           doctest::Contains("2^32"), scg::Error);
+      scg::ExpectationOptions joint{.max_states = huge};
+      joint.joint = true;
+      CHECK_THROWS_AS(scg::expectation(scg::sum(scg::square(z - 0.3)), joint), scg::Error);
+    }
+    // At the limit the usual error: 2^70 joint states are above it.
+    scg::ExpectationOptions joint{.max_states = scg::kMaxStatesLimit};
+    joint.joint = true;
+    CHECK_THROWS_WITH_AS(scg::expectation(scg::sum(scg::square(z - 0.3)), joint),
+                         doctest::Contains("above the limit"), scg::Error);
   }
   SUBCASE("a cost term over three 1x5 choices (32768 states); summing out of a 13-clique") {
     scg::Graph g;
