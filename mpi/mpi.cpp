@@ -1,10 +1,14 @@
-// scg::mpi: allreduce_mean packs every tensor into one buffer for one MPI_Allreduce (through
-// Boost.MPI, which maps std::plus<double> on doubles to MPI_SUM); broadcast_parameters checks
+// scg::mpi: allreduce_mean checks that the ranks' lists agree (one allreduce of six numbers),
+// then packs every tensor into one buffer for one MPI_Allreduce (through Boost.MPI, which maps
+// std::plus<double> on doubles to MPI_SUM); broadcast_parameters checks
 // names and shapes against rank 0's with one broadcast and one allreduce of a flag, so a
 // mismatch throws on every rank, then broadcasts the values in one buffer.
 #include "scg/mpi.hpp"
 
+#include <array>
+#include <boost/container_hash/hash.hpp>
 #include <boost/mpi/collectives.hpp>
+#include <boost/mpi/operations.hpp>
 #include <boost/serialization/string.hpp>
 #include <functional>
 #include <map>
@@ -17,11 +21,41 @@ namespace {
 
 thread_local std::vector<double> send_buffer, recv_buffer;
 
+// The ranks' lists agree (count, elements and a hash of the shapes), found with one small
+// allreduce that every rank makes whatever its list, so a mismatch throws on every rank and
+// no rank skips or mispairs the collective that follows.
+void check_agreement(const std::vector<Tensor>& tensors, std::size_t n,
+                     const boost::mpi::communicator& comm) {
+  std::size_t shapes = 0;
+  for (const Tensor& t : tensors) {
+    boost::hash_combine(shapes, t.rows());
+    boost::hash_combine(shapes, t.cols());
+  }
+  const auto count = static_cast<long long>(tensors.size()), elements = static_cast<long long>(n),
+             hash = static_cast<long long>(shapes & 0x7fffffffffffffffULL);
+  const std::array<long long, 6> mine{count, -count, elements, -elements, hash, -hash};
+  std::array<long long, 6> all{};
+  boost::mpi::all_reduce(comm, mine.data(), 6, all.data(), boost::mpi::maximum<long long>());
+  if (all[0] == -all[1] && all[2] == -all[3] && all[4] == -all[5]) return;
+  std::string shape_list;
+  for (std::size_t i = 0; i < tensors.size() && i < 8; ++i)
+    shape_list += (i ? ", " : "") + tensors[i].shape().str();
+  if (tensors.size() > 8) shape_list += ", ...";
+  throw Error("scg::mpi::allreduce_mean: rank " + std::to_string(comm.rank()) + " has " +
+              std::to_string(count) + " tensors (" + shape_list + "), " + std::to_string(elements) +
+              " elements; the ranks disagree (tensor counts " + std::to_string(-all[1]) + " to " +
+              std::to_string(all[0]) + ", elements " + std::to_string(-all[3]) + " to " +
+              std::to_string(all[2]) +
+              (all[0] == -all[1] && all[2] == -all[3] ? ", shapes differ" : "") +
+              "); every rank must pass the same shapes in the same order; nothing was changed");
+}
+
 }  // namespace
 
 void allreduce_mean(std::vector<Tensor>& tensors, const boost::mpi::communicator& comm) {
   std::size_t n = 0;
   for (const Tensor& t : tensors) n += static_cast<std::size_t>(t.shape().size());
+  check_agreement(tensors, n, comm);
   if (n == 0) return;
   send_buffer.resize(n);
   recv_buffer.resize(n);

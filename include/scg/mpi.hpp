@@ -16,9 +16,11 @@
 namespace scg::mpi {
 
 /// Averages each tensor over all ranks of `comm`, in place: every rank passes tensors of the
-/// same shapes in the same order (as for any collective; a mismatch is undefined in MPI). All
-/// of them travel packed in one buffer and one MPI_Allreduce; the buffers are kept between
-/// calls (per thread), so a warm call allocates nothing on scg's side.
+/// same shapes in the same order. That is checked first (one small allreduce of the counts and
+/// a hash of the shapes, made by every rank, an empty list too): a mismatch throws scg::Error
+/// on every rank, naming this rank's list, and changes nothing. The values then travel packed
+/// in one buffer and one MPI_Allreduce; the buffers are kept between calls (per thread), so a
+/// warm call allocates nothing on scg's side. A collective: every rank must call it.
 void allreduce_mean(std::vector<Tensor>& tensors, const boost::mpi::communicator& comm);
 
 /// Every rank takes rank 0's parameter values. Parameters are matched by name, and shapes

@@ -38,6 +38,38 @@ TEST_CASE("allreduce_mean: every tensor averaged over the ranks, in place, in on
   CHECK(lo == hi);
 }
 
+TEST_CASE("allreduce_mean refuses lists the ranks disagree on, on every rank, and stays paired") {
+  const int r = world->rank();
+  auto refused = [&](std::vector<scg::Tensor> ts) {
+    const std::vector<scg::Tensor> before = ts;
+    bool threw = false;
+    try {
+      scg::mpi::allreduce_mean(ts, *world);
+    } catch (const scg::Error& e) {
+      threw = std::string(e.what()).find("disagree") != std::string::npos;
+    }
+    bool same = ts.size() == before.size();
+    for (std::size_t i = 0; same && i < ts.size(); ++i) same = ts[i] == before[i];
+    return everywhere(threw && same);  // thrown on every rank, nothing changed
+  };
+  // Sizes 3 and 5 (MPI truncation on one rank, NaN on the other before).
+  CHECK(refused({scg::Tensor(r == 0 ? 3 : 5, 1, 1.0 + r)}));
+  // Same element count, other shapes.
+  CHECK(refused({r == 0 ? scg::Tensor(2, 3, 1.0) : scg::Tensor(3, 2, 1.0)}));
+  // Same shapes in another order.
+  CHECK(refused(r == 0 ? std::vector<scg::Tensor>{scg::Tensor(1, 2), scg::Tensor(2, 1)}
+                       : std::vector<scg::Tensor>{scg::Tensor(2, 1), scg::Tensor(1, 2)}));
+  // An empty list on one rank (it used to skip the collective, pairing the next call wrongly).
+  CHECK(refused(r == 0 ? std::vector<scg::Tensor>{} : std::vector<scg::Tensor>{scg::Tensor(1, 1)}));
+  // The next call is paired right: the mean of 1 + r.
+  std::vector<scg::Tensor> ts{scg::Tensor(1, 1, 1.0 + r)};
+  scg::mpi::allreduce_mean(ts, *world);
+  CHECK(everywhere(ts[0].item() == 1.0 + (world->size() - 1) / 2.0));
+  // Empty lists everywhere: nothing to do, no error.
+  std::vector<scg::Tensor> none;
+  CHECK_NOTHROW(scg::mpi::allreduce_mean(none, *world));
+}
+
 TEST_CASE("the NOT gate's estimate averaged over ranks: unbiased, with 1/ranks of one rank's variance") {
   using namespace not_gate_exact;
   scg::Graph g;
