@@ -23,12 +23,10 @@
 //   are constant and contribute nothing.
 //
 // Usage: cartpole [--quick] [--seeds N] [--seed S] [--batch E] [--hidden H] [--lr LR]
-//                 [--max-episodes M] [--out DIR]
+//                 [--max-episodes M] [--out DIR]   (--help for more)
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <deque>
 #include <fstream>
 #include <numeric>
@@ -36,6 +34,9 @@
 #include <scg/scg.hpp>
 #include <string>
 #include <vector>
+
+#include "cli.hpp"
+#include "report.hpp"
 
 namespace {
 
@@ -80,6 +81,22 @@ struct Settings {
   std::string out = ".";
 };
 
+Settings parse(int argc, char** argv) {
+  Settings s;
+  cli::Flags f("cartpole", "CartPole by policy gradient: REINFORCE with reward-to-go built by grad.");
+  f.quick_flag(s.quick, "a short run that checks learning, not solving");
+  f.count("seeds", s.seeds, "N", "seeds trained one after another");
+  f.seed("seed", s.seed, "the first seed");
+  f.count("batch", s.batch, "E", "episodes per batch, 2 or more (leave-one-out)", 2);
+  f.count("hidden", s.hidden, "H", "hidden units of the policy");
+  f.positive("lr", s.lr, "LR", "Adam's learning rate");
+  f.count("max-episodes", s.max_episodes, "M", "episodes per seed at most").quick(240);
+  f.out_dir("out", s.out, "folder for cartpole_curves.csv");
+  f.parse(argc, argv);
+  if (s.max_episodes < s.batch) f.fail("--max-episodes must be at least --batch");
+  return s;
+}
+
 struct Result {
   int episodes = 0;           // episodes played
   int solved_at = -1;         // episodes played when the 100-episode average first reached 195
@@ -87,56 +104,61 @@ struct Result {
   std::vector<double> returns;
 };
 
-Result train(const Settings& set, unsigned seed) {
-  const int E = set.batch, H = set.hidden;
-  std::mt19937_64 rng(1000 + seed);
-  std::normal_distribution<double> normal;
-  auto init = [&](int rows, int cols, double scale) {
-    scg::Tensor t(rows, cols);
-    for (Eigen::Index i = 0; i < t.shape().size(); ++i) t.data()[i] = scale * normal(rng);
-    return t;
-  };
-
-  // ---- the graph, built once ----
+/// The policy and the graph around it (see the file comment), built once.
+struct Policy {
   scg::Graph g;
-  const scg::Var W1 = g.parameter("W1", init(4, H, 1.0 / 2.0)), c1 = g.parameter("c1", scg::Tensor(1, H));
-  const scg::Var W2 = g.parameter("W2", init(H, 2, 0.1 / std::sqrt(H))), c2 = g.parameter("c2", scg::Tensor(1, 2));
-  const std::vector<scg::Var> params{W1, c1, W2, c2};
-  auto policy = [&](const scg::Var& s) { return scg::matmul(scg::tanh(scg::matmul(s, W1) + c1), W2) + c2; };
-  // Acting.
-  const scg::Var state = g.input("state", E, 4);
-  const scg::Var a_now = scg::categorical(policy(state));
-  // Replay.
-  const scg::Var states = g.input("states", kT * E, 4), alive = g.input("alive", kT * E, 1);
-  const scg::Var rewards = g.input("rewards", E, kT);
-  const scg::Var logits = policy(states) * alive;
-  std::vector<scg::Var> actions, taken;
-  scg::Var total;
-  for (int t = 0; t < kT; ++t) {
-    actions.push_back(scg::categorical(scg::slice_rows(logits, t * E, E)));
-    const scg::Var r = scg::black_box(scg::slice_cols(rewards, t, 1), actions);
-    total = total.empty() ? scg::sum(r) : total + scg::sum(r);
+  std::vector<scg::Var> params, actions, grads;
+  scg::Var state, a_now, states, alive, rewards;
+
+  Policy(int E, int H, std::mt19937_64& rng) {
+    std::normal_distribution<double> normal;
+    auto init = [&](int rows, int cols, double scale) {
+      scg::Tensor t(rows, cols);
+      for (Eigen::Index i = 0; i < t.shape().size(); ++i) t.data()[i] = scale * normal(rng);
+      return t;
+    };
+    const scg::Var W1 = g.parameter("W1", init(4, H, 1.0 / 2.0)), c1 = g.parameter("c1", scg::Tensor(1, H));
+    const scg::Var W2 = g.parameter("W2", init(H, 2, 0.1 / std::sqrt(H))), c2 = g.parameter("c2", scg::Tensor(1, 2));
+    params = {W1, c1, W2, c2};
+    auto policy = [&](const scg::Var& s) { return scg::matmul(scg::tanh(scg::matmul(s, W1) + c1), W2) + c2; };
+    // Acting.
+    state = g.input("state", E, 4);
+    a_now = scg::categorical(policy(state));
+    // Replay.
+    states = g.input("states", kT * E, 4), alive = g.input("alive", kT * E, 1);
+    rewards = g.input("rewards", E, kT);
+    const scg::Var logits = policy(states) * alive;
+    scg::Var total;
+    for (int t = 0; t < kT; ++t) {
+      actions.push_back(scg::categorical(scg::slice_rows(logits, t * E, E)));
+      const scg::Var r = scg::black_box(scg::slice_cols(rewards, t, 1), actions);
+      total = total.empty() ? scg::sum(r) : total + scg::sum(r);
+    }
+    scg::GradOptions opt;
+    opt.baseline = scg::Baseline::kLeaveOneOut;
+    grads = scg::grad(-total / static_cast<double>(E), params, opt);
   }
-  scg::GradOptions opt;
-  opt.baseline = scg::Baseline::kLeaveOneOut;
-  const std::vector<scg::Var> grads = scg::grad(-total / static_cast<double>(E), params, opt);
+};
 
-  // ---- buffers, allocated once ----
-  scg::Session session(g, 77 + seed);
-  scg::Adam adam(params, set.lr);
-  scg::Tensor state_t(E, 4), states_t(kT * E, 4), alive_t(kT * E, 1), rewards_t(E, kT);
-  std::vector<scg::Tensor> taken_t(kT, scg::Tensor(E, 2));
-  std::vector<scg::Feed> feeds{{states, states_t}, {alive, alive_t}, {rewards, rewards_t}};
-  for (int t = 0; t < kT; ++t) feeds.emplace_back(actions[t], taken_t[t]);
-  const std::vector<scg::Feed> act_feeds{{state, state_t}};
-  std::vector<CartPole> env(E);
+/// The environments of one batch and the tensors fed to the policy, allocated once (the feeds
+/// refer to the tensors: a Batch stays where it is built).
+struct Batch {
+  const Policy& p;
+  scg::Tensor state_t, states_t, alive_t, rewards_t;
+  std::vector<scg::Tensor> taken_t;
+  std::vector<scg::Feed> feeds, act_feeds;
+  std::vector<CartPole> env;
 
-  Result res;
-  std::deque<double> window;
-  double window_sum = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  while (res.episodes < set.max_episodes) {
-    // Play E episodes side by side.
+  Batch(const Policy& policy, int E)
+      : p(policy), state_t(E, 4), states_t(kT * E, 4), alive_t(kT * E, 1), rewards_t(E, kT),
+        taken_t(kT, scg::Tensor(E, 2)), feeds{{p.states, states_t}, {p.alive, alive_t}, {p.rewards, rewards_t}},
+        act_feeds{{p.state, state_t}}, env(static_cast<std::size_t>(E)) {
+    for (int t = 0; t < kT; ++t) feeds.emplace_back(p.actions[t], taken_t[t]);
+  }
+
+  /// Plays the E episodes side by side, recording them for the replay; returns their lengths.
+  std::vector<int> play(scg::Session& session, std::mt19937_64& rng) {
+    const int E = static_cast<int>(env.size());
     for (CartPole& c : env) c.reset(rng);
     states_t.matrix().setZero(), alive_t.matrix().setZero(), rewards_t.matrix().setZero();
     for (scg::Tensor& a : taken_t) a.matrix().col(0).setOnes(), a.matrix().col(1).setZero();  // padding
@@ -145,7 +167,7 @@ Result train(const Settings& set, unsigned seed) {
       bool any = false;
       for (int e = 0; e < E; ++e)
         for (int k = 0; k < 4; ++k) state_t(e, k) = env[e].s[k];
-      const scg::Tensor& a = session.run(a_now, act_feeds);
+      const scg::Tensor& a = session.run(p.a_now, act_feeds);
       for (int e = 0; e < E; ++e) {
         if (env[e].done) continue;
         any = true;
@@ -158,10 +180,26 @@ Result train(const Settings& set, unsigned seed) {
       }
       if (!any) break;
     }
-    // Replay for the gradient; one Adam step per batch.
-    adam.step(session.run(grads, feeds));
-    for (int e = 0; e < E; ++e) {
-      const double ret = length[e];
+    return length;
+  }
+};
+
+/// Trains one seed: batches of episodes, one Adam step per batch, until solved (or, quick,
+/// until max_episodes).
+Result train(const Settings& set, unsigned seed) {
+  std::mt19937_64 rng(1000 + seed);
+  const Policy policy(set.batch, set.hidden, rng);
+  scg::Session session(policy.g, 77 + seed);
+  scg::Adam adam(policy.params, set.lr);
+  Batch batch(policy, set.batch);
+  Result res;
+  std::deque<double> window;
+  double window_sum = 0;
+  const auto t0 = report::Clock::now();
+  while (res.episodes < set.max_episodes) {
+    const std::vector<int> length = batch.play(session, rng);
+    adam.step(session.run(policy.grads, batch.feeds));  // the replay, for the gradient
+    for (const int ret : length) {
       res.returns.push_back(ret);
       ++res.episodes;
       window.push_back(ret), window_sum += ret;
@@ -171,59 +209,28 @@ Result train(const Settings& set, unsigned seed) {
     res.final_average = window_sum / static_cast<double>(window.size());
     if (res.solved_at >= 0 && !set.quick) break;
   }
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  res.seconds = report::seconds_since(t0);
   return res;
 }
 
-}  // namespace
+/// One seed's returns and running 100-episode averages as CSV rows, and its line.
+void record(std::ofstream& csv, unsigned seed, const Result& r) {
+  double sum = 0;
+  for (std::size_t i = 0; i < r.returns.size(); ++i) {
+    sum += r.returns[i] - (i >= 100 ? r.returns[i - 100] : 0.0);
+    csv << seed << ',' << i + 1 << ',' << r.returns[i] << ','
+        << sum / static_cast<double>(std::min<std::size_t>(i + 1, 100)) << '\n';
+  }
+  if (r.solved_at >= 0)
+    std::printf("  seed %u: solved after %d episodes, %.2f s (%.1f us per episode)\n", seed, r.solved_at, r.seconds,
+                1e6 * r.seconds / r.episodes);
+  else
+    std::printf("  seed %u: not solved in %d episodes; average of the last 100: %.1f; %.2f s\n", seed, r.episodes,
+                r.final_average, r.seconds);
+}
 
-int main(int argc, char** argv) {
-  Settings set;
-  for (int i = 1; i < argc; ++i) {
-    auto next = [&] { return i + 1 < argc ? argv[++i] : throw std::invalid_argument(argv[i]); };
-    try {
-      if (!std::strcmp(argv[i], "--quick")) set.quick = true, set.max_episodes = 240;
-      else if (!std::strcmp(argv[i], "--seeds")) set.seeds = std::stoi(next());
-      else if (!std::strcmp(argv[i], "--seed")) set.seed = std::stoul(next());
-      else if (!std::strcmp(argv[i], "--batch")) set.batch = std::stoi(next());
-      else if (!std::strcmp(argv[i], "--hidden")) set.hidden = std::stoi(next());
-      else if (!std::strcmp(argv[i], "--lr")) set.lr = std::stod(next());
-      else if (!std::strcmp(argv[i], "--max-episodes")) set.max_episodes = std::stoi(next());
-      else if (!std::strcmp(argv[i], "--out")) set.out = next();
-      else throw std::invalid_argument(argv[i]);
-    } catch (const std::exception&) {
-      std::fprintf(stderr,
-                   "usage: %s [--quick] [--seeds N] [--seed S] [--batch E] [--hidden H] [--lr LR] "
-                   "[--max-episodes M] [--out DIR]\n", argv[0]);
-      return 2;
-    }
-  }
-  if (set.batch < 2 || set.hidden < 1 || set.seeds < 1 || set.max_episodes < set.batch || !(set.lr > 0)) {
-    std::fprintf(stderr, "cartpole: --batch must be >= 2 (leave-one-out), --hidden, --seeds >= 1, --lr > 0\n");
-    return 2;
-  }
-  std::printf("cartpole: policy 4 -> %d (tanh) -> 2, batches of %d episodes, Adam lr %g, reward-to-go with a "
-              "leave-one-out baseline; %s, up to %d episodes per seed\n", set.hidden, set.batch, set.lr,
-              set.quick ? "quick (checks learning)" : "until solved (average 195 over 100 episodes)", set.max_episodes);
-  std::ofstream csv(set.out + "/cartpole_curves.csv");
-  csv << "seed,episode,return,average100\n";
-  std::vector<Result> results;
-  for (int k = 0; k < set.seeds; ++k) {
-    const unsigned seed = set.seed + static_cast<unsigned>(k);
-    Result r = train(set, seed);
-    double sum = 0;
-    for (std::size_t i = 0; i < r.returns.size(); ++i) {
-      sum += r.returns[i] - (i >= 100 ? r.returns[i - 100] : 0.0);
-      csv << seed << ',' << i + 1 << ',' << r.returns[i] << ',' << sum / static_cast<double>(std::min<std::size_t>(i + 1, 100)) << '\n';
-    }
-    if (r.solved_at >= 0)
-      std::printf("  seed %u: solved after %d episodes, %.2f s (%.1f us per episode)\n", seed, r.solved_at, r.seconds,
-                  1e6 * r.seconds / r.episodes);
-    else
-      std::printf("  seed %u: not solved in %d episodes; average of the last 100: %.1f; %.2f s\n", seed, r.episodes,
-                  r.final_average, r.seconds);
-    results.push_back(std::move(r));
-  }
+/// The verdict over the seeds and the JSON line; returns whether it passed.
+bool summarize(const Settings& set, const std::vector<Result>& results) {
   int solved = 0, episodes = 0;
   double seconds = 0, last_average = 0;
   std::vector<int> solved_at;
@@ -244,5 +251,28 @@ int main(int argc, char** argv) {
               "\"episodes\":%d,\"seconds\":%.3f,\"us_per_episode\":%.1f,\"last100_average\":%.2f,\"batch\":%d,"
               "\"hidden\":%d,\"lr\":%g,\"ok\":%s}\n", set.seeds, solved, median, episodes, seconds,
               1e6 * seconds / std::max(episodes, 1), last_average, set.batch, set.hidden, set.lr, ok ? "true" : "false");
-  return ok ? 0 : 1;
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return cli::run("cartpole", [&] {
+    const Settings set = parse(argc, argv);
+    std::printf("cartpole: policy 4 -> %d (tanh) -> 2, batches of %d episodes, Adam lr %g, reward-to-go with a "
+                "leave-one-out baseline; %s, up to %d episodes per seed\n", set.hidden, set.batch, set.lr,
+                set.quick ? "quick (checks learning)" : "until solved (average 195 over 100 episodes)",
+                set.max_episodes);
+    const std::string path = set.out + "/cartpole_curves.csv";
+    std::ofstream csv = report::open(path);
+    csv << "seed,episode,return,average100\n";
+    std::vector<Result> results;
+    for (int k = 0; k < set.seeds; ++k) {
+      const unsigned seed = set.seed + static_cast<unsigned>(k);
+      results.push_back(train(set, seed));
+      record(csv, seed, results.back());
+    }
+    report::close(csv, path);
+    return summarize(set, results) ? 0 : 1;
+  });
 }

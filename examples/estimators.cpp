@@ -16,8 +16,7 @@
 // std, time per estimate; then the training curve of theta under each (Adam, 300 steps). The
 // last line is JSON.
 //
-// Usage: estimators [--quick] [--runs R] [--out DIR]
-#include <chrono>
+// Usage: estimators [--quick] [--runs R] [--out DIR]   (--help for more)
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -25,6 +24,9 @@
 #include <scg/scg.hpp>
 #include <string>
 #include <vector>
+
+#include "cli.hpp"
+#include "report.hpp"
 
 namespace {
 
@@ -90,84 +92,120 @@ void train_control(scg::Session& s, const std::vector<scg::Var>& built, int step
   for (int i = 0; i < steps; ++i) adam.step(s.run(d));
 }
 
-}  // namespace
 
-int main(int argc, char** argv) {
+struct Settings {
   int runs = 200000, steps = 300;
-  std::string out = ".";
   bool quick = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--quick") quick = true, runs = 20000, steps = 100;
-    else if (a == "--runs") runs = std::stoi(next());
-    else if (a == "--out") out = next();
-    else {
-      std::fprintf(stderr, "usage: %s [--quick] [--runs R] [--out DIR]\n", argv[0]);
-      return 2;
-    }
+  std::string out = ".";
+};
+
+Settings parse(int argc, char** argv) {
+  Settings s;
+  cli::Flags f("estimators", "Gradient estimators side by side on the Bernoulli toy of the DisARM and RELAX papers.");
+  f.quick_flag(s.quick, "a short run");
+  f.count("runs", s.runs, "R", "estimates per estimator for the mean and variance, 2 or more", 2).quick(20000);
+  f.out_dir("out", s.out, "folder for estimators_curves.csv");
+  f.parse(argc, argv);
+  if (s.quick) s.steps = 100;
+  return s;
+}
+
+/// One estimator's row: the moments of its estimates and their cost.
+struct Row {
+  double mean = 0, variance = 0, us = 0;
+};
+
+Row monte_carlo(scg::Session& s, const scg::Var& estimate, int runs) {
+  Row r;
+  double m2 = 0;
+  const auto t0 = report::Clock::now();
+  for (int i = 0; i < runs; ++i) {
+    const double v = s.run(estimate).item();
+    r.mean += v, m2 += v * v;
   }
-  // Measured at theta = 0.5 (p = 0.62; at p = 1/2 an antithetic pair always differs, which
-  // makes DisARM exact for one Bernoulli), trained from theta = 0.
-  const double theta0 = 0.5;
-  std::string json = "{\"example\":\"estimators\",\"runs\":" + std::to_string(runs) + ",\"results\":[";
-  bool ok = true;
-  std::ofstream curves(out + "/estimators_curves.csv");
+  r.us = 1e6 * report::seconds_since(t0) / runs;
+  r.mean /= runs;
+  r.variance = std::max(0.0, m2 / runs - r.mean * r.mean);
+  return r;
+}
+
+/// Adam on theta from 0 with this estimator; theta before each step.
+std::vector<double> training_curve(scg::Session& s, const scg::Var& theta, const scg::Var& estimate, int steps) {
+  theta.set_value(0.0);
+  scg::Adam adam({theta}, 0.05);
+  std::vector<double> column;
+  for (int k = 0; k < steps; ++k) {
+    column.push_back(theta.value().item());
+    adam.step({s.run(estimate)});
+  }
+  return column;
+}
+
+/// Measures estimator e at theta0 for target t: prints its row, appends it to `json`, and returns
+/// false if it is unbiased yet more than 5 standard errors from the exact gradient. Its training
+/// curve goes to `curves`.
+bool measure(const Setup& e, double t, double theta0, double exact, const Settings& set, std::string& json,
+             std::vector<std::vector<double>>& curves) {
+  scg::Graph g;
+  auto theta = g.parameter("theta", theta0);
+  const auto built = e.build(g, theta, t);
+  scg::Session s(g, 17);
+  train_control(s, built, set.quick ? 300 : 1000);
+  const Row r = monte_carlo(s, built[0], set.runs);
+  const double m = r.mean, var = r.variance, se = std::sqrt(var / set.runs);
+  // Bias in standard errors (a zero-variance estimator: in units of 1e-12 relative).
+  const double z = (m - exact) / std::max(se, 1e-12 * std::fabs(exact));
+  const double snr = var > 0 ? std::fabs(m) / std::sqrt(var) : INFINITY;
+  std::printf("  %-10s %12.6g %10.1f %12.4g %8.3g %10.2f%s\n", e.name.c_str(), m, z, var, snr, r.us,
+              e.biased ? "  (biased)" : "");
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "%s{\"t\":%g,\"estimator\":\"%s\",\"mean\":%.6g,\"exact\":%.6g,\"bias_in_se\":%.3g,\"variance\":%.6g,"
+                "\"snr\":%.4g,\"us_per_estimate\":%.3f,\"biased\":%s}",
+                json.back() == '[' ? "" : ",", t, e.name.c_str(), m, exact, z, var, snr, r.us,
+                e.biased ? "true" : "false");
+  json += buf;
+  curves.push_back(training_curve(s, theta, built[0], set.steps));
+  // An unbiased estimator must agree with the exact gradient within 5 standard errors.
+  return e.biased || std::fabs(z) <= 5;
+}
+
+void write_curves(const std::string& path, const std::vector<std::vector<double>>& columns, int steps) {
+  std::ofstream curves = report::open(path);
   curves << "step";
   for (double t : {0.45, 0.499})
     for (const Setup& e : setups()) curves << ",t" << t << ' ' << e.name;
   curves << '\n';
-  std::vector<std::vector<double>> curve_columns;
-  for (double t : {0.45, 0.499}) {
-    const double p = sig(theta0), exact = p * (1 - p) * ((1 - t) * (1 - t) - t * t);
-    std::printf("toy E[(b - %.3f)^2] at theta = %.1f: exact gradient %.6g\n", t, theta0, exact);
-    std::printf("  %-10s %12s %10s %12s %8s %10s\n", "estimator", "mean", "bias/SE", "variance", "SNR", "us/estimate");
-    for (const Setup& e : setups()) {
-      scg::Graph g;
-      auto theta = g.parameter("theta", theta0);
-      const auto built = e.build(g, theta, t);
-      scg::Session s(g, 17);
-      train_control(s, built, quick ? 300 : 1000);
-      double m = 0, m2 = 0;
-      const auto t0 = std::chrono::steady_clock::now();
-      for (int r = 0; r < runs; ++r) {
-        const double v = s.run(built[0]).item();
-        m += v, m2 += v * v;
-      }
-      const double us = 1e6 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / runs;
-      m /= runs;
-      const double var = std::max(0.0, m2 / runs - m * m), se = std::sqrt(var / runs);
-      // Bias in standard errors (a zero-variance estimator: in units of 1e-12 relative).
-      const double z = (m - exact) / std::max(se, 1e-12 * std::fabs(exact));
-      const double snr = var > 0 ? std::fabs(m) / std::sqrt(var) : INFINITY;
-      std::printf("  %-10s %12.6g %10.1f %12.4g %8.3g %10.2f%s\n", e.name.c_str(), m, z, var, snr, us,
-                  e.biased ? "  (biased)" : "");
-      // An unbiased estimator must agree with the exact gradient within 5 standard errors.
-      if (!e.biased && std::fabs(z) > 5) ok = false;
-      char buf[320];
-      std::snprintf(buf, sizeof buf,
-                    "%s{\"t\":%g,\"estimator\":\"%s\",\"mean\":%.6g,\"exact\":%.6g,\"bias_in_se\":%.3g,\"variance\":%.6g,"
-                    "\"snr\":%.4g,\"us_per_estimate\":%.3f,\"biased\":%s}",
-                    json.back() == '[' ? "" : ",", t, e.name.c_str(), m, exact, z, var, snr, us, e.biased ? "true" : "false");
-      json += buf;
-      // Training curve: Adam on theta from 0 with this estimator; records theta.
-      theta.set_value(0.0);
-      scg::Adam adam({theta}, 0.05);
-      std::vector<double> column;
-      for (int k = 0; k < steps; ++k) {
-        column.push_back(theta.value().item());
-        adam.step({s.run(built[0])});
-      }
-      curve_columns.push_back(column);
-    }
-  }
   for (int k = 0; k < steps; ++k) {
     curves << k;
-    for (const auto& c : curve_columns) curves << ',' << c[static_cast<std::size_t>(k)];
+    for (const auto& c : columns) curves << ',' << c[static_cast<std::size_t>(k)];
     curves << '\n';
   }
-  std::printf("%s: every unbiased estimator within 5 standard errors of the exact gradient\n", ok ? "ok" : "FAILED");
-  json += std::string("],\"ok\":") + (ok ? "true" : "false") + "}";
-  std::printf("%s\n", json.c_str());
-  return ok ? 0 : 1;
+  report::close(curves, path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return cli::run("estimators", [&] {
+    const Settings set = parse(argc, argv);
+    // Measured at theta = 0.5 (p = 0.62; at p = 1/2 an antithetic pair always differs, which
+    // makes DisARM exact for one Bernoulli), trained from theta = 0.
+    const double theta0 = 0.5;
+    std::string json = "{\"example\":\"estimators\",\"runs\":" + std::to_string(set.runs) + ",\"results\":[";
+    bool ok = true;
+    std::vector<std::vector<double>> curve_columns;
+    for (double t : {0.45, 0.499}) {
+      const double p = sig(theta0), exact = p * (1 - p) * ((1 - t) * (1 - t) - t * t);
+      std::printf("toy E[(b - %.3f)^2] at theta = %.1f: exact gradient %.6g\n", t, theta0, exact);
+      std::printf("  %-10s %12s %10s %12s %8s %10s\n", "estimator", "mean", "bias/SE", "variance", "SNR", "us/estimate");
+      for (const Setup& e : setups())
+        if (!measure(e, t, theta0, exact, set, json, curve_columns)) ok = false;
+    }
+    write_curves(set.out + "/estimators_curves.csv", curve_columns, set.steps);
+    std::printf("%s: every unbiased estimator within 5 standard errors of the exact gradient\n", ok ? "ok" : "FAILED");
+    json += std::string("],\"ok\":") + (ok ? "true" : "false") + "}";
+    std::printf("%s\n", json.c_str());
+    return ok ? 0 : 1;
+  });
 }

@@ -57,83 +57,121 @@ inline scg::Tensor init(std::mt19937_64& rng, int rows, int cols) {
   return t;
 }
 
+namespace detail {
+
+using Logits = std::function<scg::Var(const scg::Var&)>;
+
+/// Creates the model's weights (init, from one generator, in the order asked) and biases (0) in
+/// g, recording them in m.params.
+struct ParamMaker {
+  scg::Graph& g;
+  Model& m;
+  std::mt19937_64 rng;
+  scg::Var weight(const char* name, int rows, int cols) {
+    m.params.push_back(g.parameter(name, init(rng, rows, cols)));
+    return m.params.back();
+  }
+  scg::Var bias(const char* name, int cols) {
+    m.params.push_back(g.parameter(name, scg::Tensor(1, cols)));
+    return m.params.back();
+  }
+};
+
+/// The encoder's logits of q(z|x).
+inline scg::Var encoder_logits(ParamMaker& p, const scg::Var& x, bool linear) {
+  if (linear) {
+    auto We = p.weight("We", kPixels, kLatent), be = p.bias("be", kLatent);
+    return scg::matmul(x, We) + be;
+  }
+  auto We1 = p.weight("We1", kPixels, kHidden), be1 = p.bias("be1", kHidden);
+  auto We2 = p.weight("We2", kHidden, kLatent), be2 = p.bias("be2", kLatent);
+  return scg::matmul(scg::tanh(scg::matmul(x, We1) + be1), We2) + be2;
+}
+
+/// The decoder: the logits of p(x|z) as a function of z (its parameters created now).
+inline Logits decoder(ParamMaker& p, bool linear) {
+  if (linear) {
+    auto Wd = p.weight("Wd", kLatent, kPixels), bd = p.bias("bd", kPixels);
+    return [=](const scg::Var& z) { return scg::matmul(z, Wd) + bd; };
+  }
+  auto Wd1 = p.weight("Wd1", kLatent, kHidden), bd1 = p.bias("bd1", kHidden);
+  auto Wd2 = p.weight("Wd2", kHidden, kPixels), bd2 = p.bias("bd2", kPixels);
+  return [=](const scg::Var& z) { return scg::matmul(scg::tanh(scg::matmul(z, Wd1) + bd1), Wd2) + bd2; };
+}
+
+/// The pieces an estimator's cost is made of.
+struct Terms {
+  scg::Var logits_q, z, kl;  // z: the sampled latents (antithetic pairs for disarm)
+  Logits log_px;             // Bernoulli log-likelihood of x given latents, rows x 1
+};
+
+/// The cost whose gradient estimates d(-E[mean ELBO]) (`cost`, -mean ELBO, except for the
+/// relaxations), with what the estimator adds to grad's options (baseline, estimator, control
+/// variate; relax's eta parameters go to m.control).
+inline scg::Var estimator_cost(scg::Graph& g, Model& m, const Options& o, int B, int K, const Terms& t,
+                               const scg::Var& cost, scg::GradOptions& opt) {
+  const std::string& est = o.estimator;
+  if (est == "score") {
+    opt.baseline = scg::Baseline::kLeaveOneOut;
+    opt.group_size = static_cast<std::size_t>(K);
+  } else if (est == "disarm") {
+    opt.estimators = {{t.z, scg::Estimator::kDisarm}};
+  } else if (est == "relax") {
+    auto eta0 = g.parameter("eta0", 0.0), eta1 = g.parameter("eta1", 1.0);  // c starts as log p(x|z)
+    m.control = {eta0, eta1};
+    opt.estimators = {{t.z, scg::Estimator::kRelax}};
+    // c(z) for row r from row r of z only; the ELBO's coefficient of the choice is -ELBO / rows.
+    const double rows = static_cast<double>(B * K);
+    const Logits log_px = t.log_px;
+    opt.control_variates = {{t.z, [=](const scg::Var& zr) { return -(eta0 + eta1 * log_px(zr)) / rows; }, o.temperature}};
+  } else {  // a relaxation: the decoder reads the relaxed sample, the KL is analytic
+    const scg::Var y = scg::relaxed_bernoulli(t.logits_q, o.temperature, est == "st");
+    return -scg::mean(t.log_px(y) - t.kl);
+  }
+  return cost;
+}
+
+/// relax: the gradient of the estimate's second moment with respect to the control variate.
+inline void control_gradients(Model& m) {
+  if (m.control.empty()) return;
+  scg::Var second;
+  for (const auto& gr : m.grads) second = second.empty() ? scg::sum(scg::square(gr)) : second + scg::sum(scg::square(gr));
+  m.control_grads = scg::grad(second, m.control);
+}
+
+}  // namespace detail
+
 /// Builds the model for batches of B images x K samples, and its gradient estimator.
 inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, const Options& o = {}) {
   const std::string& est = o.estimator;
   if (est != "score" && est != "disarm" && est != "relax" && est != "gumbel" && est != "st")
     throw std::invalid_argument("vae: unknown estimator " + est);
   if (est == "disarm" && K % 2 != 0) throw std::invalid_argument("vae: disarm needs an even K");
-  std::mt19937_64 rng(seed);
   Model m;
-  auto weight = [&](const char* name, int rows, int cols) {
-    m.params.push_back(g.parameter(name, init(rng, rows, cols)));
-    return m.params.back();
-  };
-  auto bias = [&](const char* name, int cols) {
-    m.params.push_back(g.parameter(name, scg::Tensor(1, cols)));
-    return m.params.back();
-  };
+  detail::ParamMaker p{g, m, std::mt19937_64(seed)};
   m.x = g.input("x", B * K, kPixels);
-  scg::Var logits_q;
-  if (o.linear) {
-    auto We = weight("We", kPixels, kLatent), be = bias("be", kLatent);
-    logits_q = scg::matmul(m.x, We) + be;
-  } else {
-    auto We1 = weight("We1", kPixels, kHidden), be1 = bias("be1", kHidden);
-    auto We2 = weight("We2", kHidden, kLatent), be2 = bias("be2", kLatent);
-    logits_q = scg::matmul(scg::tanh(scg::matmul(m.x, We1) + be1), We2) + be2;
-  }
+  detail::Terms t;
+  t.logits_q = detail::encoder_logits(p, m.x, o.linear);
   m.encoder_params = m.params.size();
-  std::function<scg::Var(const scg::Var&)> decoder;
-  if (o.linear) {
-    auto Wd = weight("Wd", kLatent, kPixels), bd = bias("bd", kPixels);
-    decoder = [=](const scg::Var& z) { return scg::matmul(z, Wd) + bd; };
-  } else {
-    auto Wd1 = weight("Wd1", kLatent, kHidden), bd1 = bias("bd1", kHidden);
-    auto Wd2 = weight("Wd2", kHidden, kPixels), bd2 = bias("bd2", kPixels);
-    decoder = [=](const scg::Var& z) { return scg::matmul(scg::tanh(scg::matmul(z, Wd1) + bd1), Wd2) + bd2; };
-  }
+  const detail::Logits decoder = detail::decoder(p, o.linear);
   const scg::Var x = m.x;
-  auto log_px = [&](const scg::Var& z) {  // Bernoulli log-likelihood of x, rows x 1
+  t.log_px = [=](const scg::Var& z) {
     const scg::Var logits = decoder(z);
     return scg::sum(x * logits - scg::softplus(logits), 1);
   };
   // The prior, and q as a plain bernoulli node for the analytic KL (it reads the logits only;
   // the node itself is never sampled by the cost).
   const auto prior = scg::bernoulli(g.constant(scg::Tensor(B * K, kLatent, 0.0)));
-  const auto q = scg::bernoulli(logits_q);
-  const scg::Var kl = scg::sum(scg::kl_divergence(q, prior), 1);
-  auto elbo_of = [&](const scg::Var& z, bool analytic) {  // rows x 1
-    if (analytic) return log_px(z) - kl;
-    return log_px(z) - kLatent * std::log(2.0) - scg::sum(scg::log_prob(z), 1);
-  };
-
+  const auto q = scg::bernoulli(t.logits_q);
+  t.kl = scg::sum(scg::kl_divergence(q, prior), 1);
+  t.z = est == "disarm" ? scg::bernoulli_pairs(t.logits_q) : q;
+  const scg::Var elbo = o.analytic_kl ? t.log_px(t.z) - t.kl
+                                      : t.log_px(t.z) - kLatent * std::log(2.0) - scg::sum(scg::log_prob(t.z), 1);
+  m.mean_elbo = scg::mean(elbo);
   scg::GradOptions opt;
-  scg::Var z = est == "disarm" ? scg::bernoulli_pairs(logits_q) : q;
-  m.mean_elbo = scg::mean(elbo_of(z, o.analytic_kl));
-  scg::Var cost = -m.mean_elbo;
-  if (est == "score") {
-    opt.baseline = scg::Baseline::kLeaveOneOut;
-    opt.group_size = static_cast<std::size_t>(K);
-  } else if (est == "disarm") {
-    opt.estimators = {{z, scg::Estimator::kDisarm}};
-  } else if (est == "relax") {
-    auto eta0 = g.parameter("eta0", 0.0), eta1 = g.parameter("eta1", 1.0);  // c starts as log p(x|z)
-    m.control = {eta0, eta1};
-    opt.estimators = {{z, scg::Estimator::kRelax}};
-    // c(z) for row r from row r of z only; the ELBO's coefficient of the choice is -ELBO / rows.
-    const double rows = static_cast<double>(B * K);
-    opt.control_variates = {{z, [=](const scg::Var& zr) { return -(eta0 + eta1 * log_px(zr)) / rows; }, o.temperature}};
-  } else {  // a relaxation: the decoder reads the relaxed sample, the KL is analytic
-    const scg::Var y = scg::relaxed_bernoulli(logits_q, o.temperature, est == "st");
-    cost = -scg::mean(log_px(y) - kl);
-  }
+  const scg::Var cost = detail::estimator_cost(g, m, o, B, K, t, -m.mean_elbo, opt);
   m.grads = scg::grad(cost, m.params, opt);
-  if (!m.control.empty()) {
-    scg::Var second;
-    for (const auto& gr : m.grads) second = second.empty() ? scg::sum(scg::square(gr)) : second + scg::sum(scg::square(gr));
-    m.control_grads = scg::grad(second, m.control);
-  }
+  detail::control_gradients(m);
   return m;
 }
 
