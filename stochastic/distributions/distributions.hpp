@@ -27,12 +27,13 @@ Var categorical(const Var& logits);
 Var normal(const Var& mean, const Var& stddev);
 /// Gamma(shape, rate) (density b^a x^(a-1) e^(-b x) / Gamma(a)), broadcast shape; pathwise by
 /// implicit reparameterization (first order only: a second derivative through the sample throws).
+/// Samples are at least DBL_MIN (a draw below it, common for shapes below 1, is stored there).
 Var gamma(const Var& shape, const Var& rate);
 /// Beta(a, b) on (0, 1), broadcast shape; pathwise by implicit reparameterization (first order
-/// only).
+/// only). Samples lie in [DBL_MIN, 1 - 2^-53] (draws nearer 0 or 1 are stored at those ends).
 Var beta(const Var& a, const Var& b);
 /// Poisson(rate): counts 0, 1, 2, ...; score function; countable support (expectation refuses
-/// it). log_prob has the rate's shape.
+/// it). log_prob has the rate's shape. A rate above 2^53 throws scg::Error at run time.
 Var poisson(const Var& rate);
 /// Exponential(rate): -log(u) / rate; pathwise.
 Var exponential(const Var& rate);
@@ -44,7 +45,9 @@ Var laplace(const Var& loc, const Var& scale);
 /// Binary Concrete sample sigmoid((l + L) / temperature), L logistic noise: a relaxation of
 /// bernoulli(l), reparameterized, and biased for it (the bias vanishes as the temperature goes
 /// to 0, while the gradient's variance grows). hard: the value is [y > 1/2] with y's gradient
-/// (straight-through). The returned node is the stochastic node itself unless hard.
+/// (straight-through). The returned node is the stochastic node itself unless hard. Samples lie
+/// in [DBL_MIN, 1 - 2^-53] (at low temperatures many round to those ends); log_prob reads a fed
+/// 0 or 1 as those ends, so it is finite on every value in [0, 1].
 Var relaxed_bernoulli(const Var& logits, double temperature, bool hard = false);
 /// Gumbel-softmax rows softmax((l + G) / temperature), G Gumbel noise: a relaxation of
 /// categorical(l), reparameterized and biased for it. hard: one-hot argmax rows with the

@@ -1,12 +1,15 @@
-// gamma(shape a, rate b): x = z / b, z ~ Gamma(a, 1). Pathwise by implicit reparameterization:
-// d/da = g dz/da / b (implicit.hpp), d/db = -g x / b. Continuous, x > 0.
-// log p(x) = a log b + (a - 1) log x - b x - lgamma(a).
+// gamma(shape a, rate b): x = z / b, z ~ Gamma(a, 1); for a < 1 drawn in log space
+// (gamma_draw.hpp). Samples are stored in [DBL_MIN, DBL_MAX], so that none is 0.
+// Pathwise by implicit reparameterization: d/da = g dz/da / b (implicit.hpp), d/db = -g x / b.
+// Continuous, x > 0. log p(x) = a log b + (a - 1) log x - b x - lgamma(a).
 // H = a - log b + lgamma(a) + (1 - a) digamma(a);
 // KL(q || p) = (a_q - a_p) digamma(a_q) - lgamma(a_q) + lgamma(a_p) + a_p (log b_q - log b_p)
 //              + a_q (b_p - b_q) / b_q.
 #include <boost/random/gamma_distribution.hpp>
+#include <cmath>
 
 #include "scg/stochastic/distributions/detail/distribution_op.hpp"
+#include "scg/stochastic/distributions/detail/gamma_draw.hpp"
 #include "scg/stochastic/distributions/detail/implicit.hpp"
 #include "scg/stochastic/distributions/distributions.hpp"
 
@@ -23,8 +26,10 @@ struct Gamma {
     detail::require_positive(b, kName, "rate", ctx);
     for (Eigen::Index c = 0; c < out.cols(); ++c)
       for (Eigen::Index r = 0; r < out.rows(); ++r) {
-        boost::random::gamma_distribution<double> z(detail::at(a, r, c), 1.0);
-        out(r, c) = z(engine) / detail::at(b, r, c);
+        const double ar = detail::at(a, r, c), br = detail::at(b, r, c);
+        const double x = ar >= 1.0 ? boost::random::gamma_distribution<double>(ar, 1.0)(engine) / br
+                                   : std::exp(detail::log_gamma_draw(ar, engine) - std::log(br));
+        out(r, c) = detail::positive(x);
       }
   }
   std::vector<Var> grad(std::span<const Var> in, const Var& x, const Var& g) const {

@@ -1,13 +1,22 @@
 // Relaxations (pathwise, continuous, and biased for the discrete model they stand in for):
 //   relaxed_bernoulli: binary Concrete (Maddison et al. 2017), y = sigmoid((l + L) / t) with
 //     L = log u - log(1 - u) logistic noise. d/dl = g y (1 - y) / t.
-//     log p(y) = log t + l - (t + 1)(log y + log(1 - y)) - 2 log(e^l y^-t + (1 - y)^-t).
+//     log p(y) = log t + l - (t + 1)(log y + log(1 - y)) - 2 log(e^l y^-t + (1 - y)^-t), computed
+//     from u = logit(y) = log y - log(1 - y) as log t + l - (1 + t) log y - (1 - t) log(1 - y)
+//     - 2 softplus(l - t u) (finite for every y in the open interval). A double cannot hold y
+//     nearer 1 than 1 - 2^-53 (logit 36.7): at low temperatures many samples round there (a
+//     third at logit 3, t = 0.1), and at 1.0 the density would be infinite. So samples are stored
+//     in [DBL_MIN, 1 - 2^-53], and log_prob reads a fed value in the closed [0, 1] (the check
+//     accepts it) as the nearest double inside that interval: the ends are where samples that
+//     rounded there are stored. log_prob is finite everywhere; its derivative in y is 0 at the
+//     two clamp points (where y (1 - y) / t, the sample's own derivative, is at most 1e-16 / t).
 //   relaxed_categorical: Gumbel-softmax (Jang et al. 2017), y = softmax((l + G) / t) per row,
 //     G Gumbel noise. d/dl = (y (g - rowsum(g y))) / t. log p(y) (Concrete) =
 //     lgamma(k) + (k - 1) log t + sum_i (l_i - (t + 1) log y_i) - k logsumexp_i(l_i - t log y_i).
 // hard = true: the value is the discrete sample (y > 1/2; the row's argmax, one-hot) with the
 // relaxed sample's gradient (straight-through).
 #include <boost/random/uniform_01.hpp>
+#include <cfloat>
 #include <cmath>
 
 #include "scg/stochastic/distributions/detail/distribution_op.hpp"
@@ -29,7 +38,7 @@ struct RelaxedBernoulli {
       for (Eigen::Index r = 0; r < out.rows(); ++r) {
         const double u = u01(engine);
         const double x = (l(r, c) + std::log(u) - std::log1p(-u)) / t;
-        out(r, c) = 1.0 / (1.0 + std::exp(-x));
+        out(r, c) = detail::in_unit_interval(1.0 / (1.0 + std::exp(-x)));
       }
   }
   std::vector<Var> grad(std::span<const Var>, const Var& y, const Var& g) const {
@@ -40,9 +49,9 @@ struct RelaxedBernoulli {
                            [](double x, auto, auto) { return x >= 0.0 && x <= 1.0; });
   }
   Var log_prob(std::span<const Var> p, const Var& y) const {
-    const Var &l = p[0], ly = log(y), l1y = log1p(-y);
-    const Var a = l - t * ly, c = -t * l1y;  // log(e^a + e^c) = c + softplus(a - c)
-    return std::log(t) + l - (t + 1.0) * (ly + l1y) - 2.0 * (c + softplus(a - c));
+    const Var inside = clamp(y, DBL_MIN, 1.0 - DBL_EPSILON / 2);
+    const Var &l = p[0], ly = log(inside), l1y = log1p(-inside);
+    return std::log(t) + l - (1.0 + t) * ly - (1.0 - t) * l1y - 2.0 * softplus(l - t * (ly - l1y));
   }
 };
 

@@ -1,10 +1,21 @@
 #include "scg/stochastic/distributions/detail/distribution_op.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "scg/ops/ops.hpp"
 
 namespace scg::detail {
+
+std::string number(double v) {
+  char buf[32];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
 
 void require_finite(const Tensor& t, const char* dist, const char* what, const RunContext& ctx) {
   if (t.all_finite()) return;

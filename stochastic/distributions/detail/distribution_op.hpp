@@ -15,6 +15,9 @@
 //   void check(params, value, ctx) const;    // a fed value is a possible sample (else ctx.fail)
 //   Var row_state_log_probs(params, Shape) const;   // log p of every per-row state at once
 // The op is row-local in every parameter: row i of a sample depends on row i of each.
+#include <algorithm>
+#include <cfloat>
+
 #include "scg/core/distribution.hpp"
 #include "scg/ops/detail/helpers.hpp"
 
@@ -88,6 +91,8 @@ class DistributionOp final : public Distribution {
   D d_;
 };
 
+/// v in a message: shortest round-trip form ("1e+19", "4.9406564584124654e-324").
+std::string number(double v);
 /// Throws (through ctx) naming the first non-finite element of parameter `t`, called `what`.
 void require_finite(const Tensor& t, const char* dist, const char* what, const RunContext& ctx);
 /// The same for the first element that is not finite and > 0.
@@ -118,6 +123,14 @@ void check_elements(const Tensor& v, const char* dist, const char* what, const R
 inline void check_binary(const Tensor& v, const char* dist, const RunContext& ctx) {
   check_elements(v, dist, "0 or 1", ctx, [](double x, auto, auto) { return x == 0.0 || x == 1.0; });
 }
+/// v clamped to the open support (0, inf): at least DBL_MIN, the smallest normal double (a
+/// draw below it, whose value a double cannot hold with full precision, is stored as DBL_MIN,
+/// where log_prob is finite), at most DBL_MAX.
+inline double positive(double v) { return std::clamp(v, DBL_MIN, DBL_MAX); }
+
+/// v clamped to the open interval (0, 1): [DBL_MIN, 1 - 2^-53] (the largest double below 1).
+inline double in_unit_interval(double v) { return std::clamp(v, DBL_MIN, 1.0 - DBL_EPSILON / 2); }
+
 /// Pathwise gradients of a location-scale sample x = loc + scale * eps, from the sample
 /// itself: d/dloc = g, d/dscale = g (x - loc) / scale (summed back to each parameter's shape).
 std::vector<Var> location_scale_grad(const Var& loc, const Var& scale, const Var& x, const Var& g);

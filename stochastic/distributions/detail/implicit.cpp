@@ -1,43 +1,72 @@
 // Implicit reparameterization gradients for gamma and beta (see implicit.hpp).
 #include "scg/stochastic/distributions/detail/implicit.hpp"
 
+#include <algorithm>
 #include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
-#include <functional>
+#include <exception>
 
 #include "scg/ops/detail/helpers.hpp"
 #include "scg/stochastic/distributions/detail/distribution_op.hpp"
 
 namespace scg::detail {
 namespace {
+namespace bmp = boost::math::policies;
+// Overflow is reported by value (infinity; ratio() then works in log space); other Boost.Math
+// errors throw and are caught in forward, which reports them as scg::Error.
+using Policy = bmp::policy<bmp::overflow_error<bmp::ignore_error>>;
 
-/// dF/dtheta at theta by a five-point stencil, F evaluated on the side where it is small.
-double d_theta(const std::function<double(double)>& f, double theta) {
-  const double h = 1e-3 * theta;
-  return (f(theta - 2 * h) - 8 * f(theta - h) + 8 * f(theta + h) - f(theta + 2 * h)) / (12 * h);
+/// d log F / dtheta at theta: the six-point central difference with the step of implicit.hpp.
+template <class LogF>
+double d_log(const LogF& log_f, double theta) {
+  const double h0 = 0.01 * std::min(theta, std::sqrt(theta));
+  const double h = (theta + h0) - theta;  // a step that theta +- h represent exactly
+  const double d1 = log_f(theta + h) - log_f(theta - h);
+  const double d2 = log_f(theta + 2 * h) - log_f(theta - 2 * h);
+  const double d3 = log_f(theta + 3 * h) - log_f(theta - 3 * h);
+  return (45 * d1 - 9 * d2 + d3) / (60 * h);
+}
+
+/// F / f from the tail F and the density f where both are normal doubles, else from
+/// log F - log f, log f by its formula (the extremes, where f over- or underflows).
+template <class LogDensity>
+double ratio(double F, double f, const LogDensity& log_density) {
+  if (std::isnormal(F) && std::isnormal(f)) return F / f;
+  return std::exp(std::log(F) - log_density());
 }
 
 /// dz/dshape for z ~ Gamma(shape, 1).
-double gamma_dz(double z, double shape) {
-  const double density = boost::math::gamma_p_derivative(shape, z);
-  if (!(density > 0.0)) return 0.0;  // z at 0 or infinity: the sample does not move
-  const bool upper = boost::math::gamma_p(shape, z) > 0.5;
-  const double dF = upper ? -d_theta([z](double a) { return boost::math::gamma_q(a, z); }, shape)
-                          : d_theta([z](double a) { return boost::math::gamma_p(a, z); }, shape);
-  return -dF / density;
+double gamma_dz(double z, double a) {
+  if (!(z > 0.0)) return 0.0;  // z at 0: the sample does not move
+  const double P = boost::math::gamma_p(a, z, Policy());
+  const bool upper = P > 0.5;
+  auto tail = [&](double t) {
+    return upper ? boost::math::gamma_q(t, z, Policy()) : boost::math::gamma_p(t, z, Policy());
+  };
+  const double D = d_log([&](double t) { return std::log(tail(t)); }, a);
+  const double r = ratio(upper ? tail(a) : P, boost::math::gamma_p_derivative(a, z, Policy()),
+                         [&] { return (a - 1) * std::log(z) - z - std::lgamma(a); });
+  return upper ? r * D : -r * D;  // dP/da = P D (lower) or -Q D (upper); dz = -dP/da / f
 }
 
 /// dx/da (which 0) or dx/db (which 1) for x ~ Beta(a, b).
 double beta_dx(double x, double a, double b, int which) {
-  const double density = boost::math::ibeta_derivative(a, b, x);
-  if (!(density > 0.0)) return 0.0;
-  const bool upper = boost::math::ibeta(a, b, x) > 0.5;
-  auto F = [&](double t) {
-    const double aa = which == 0 ? t : a, bb = which == 0 ? b : t;
-    return upper ? -boost::math::ibetac(aa, bb, x) : boost::math::ibeta(aa, bb, x);
+  if (!(x > 0.0 && x < 1.0)) return 0.0;
+  const double I = boost::math::ibeta(a, b, x, Policy());
+  const bool upper = I > 0.5;
+  auto tail = [&](double aa, double bb) {
+    return upper ? boost::math::ibetac(aa, bb, x, Policy())
+                 : boost::math::ibeta(aa, bb, x, Policy());
   };
-  return -d_theta(F, which == 0 ? a : b) / density;
+  const double D = which == 0 ? d_log([&](double t) { return std::log(tail(t, b)); }, a)
+                              : d_log([&](double t) { return std::log(tail(a, t)); }, b);
+  const double r =
+      ratio(upper ? tail(a, b) : I, boost::math::ibeta_derivative(a, b, x, Policy()), [&] {
+        return (a - 1) * std::log(x) + (b - 1) * std::log1p(-x) - std::lgamma(a) - std::lgamma(b) +
+               std::lgamma(a + b);
+      });
+  return upper ? r * D : -r * D;
 }
 
 // which: 0 gamma d/dshape; 1 beta d/da; 2 beta d/db. Operands: x and the parameters.
@@ -50,12 +79,24 @@ class ImplicitGradOp final : public Op {
                          : "beta_sample_grad_b";
   }
   Shape infer(std::span<const Shape> in) const override { return in[0]; }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
     const Tensor &x = *in[0], &p = *in[1], &q = *in[2];
     for (Eigen::Index c = 0; c < x.cols(); ++c)
       for (Eigen::Index r = 0; r < x.rows(); ++r) {
         const double v = x(r, c), a = at(p, r, c), b = at(q, r, c);
-        out(r, c) = which_ == 0 ? gamma_dz(v * b, a) / b : beta_dx(v, a, b, which_ - 1);
+        const char* what = which_ == 0 ? "shape" : which_ == 1 ? "a" : "b";
+        std::string why;
+        try {
+          out(r, c) = which_ == 0 ? gamma_dz(v * b, a) / b : beta_dx(v, a, b, which_ - 1);
+          if (std::isfinite(out(r, c))) continue;
+          why = "the result is " + number(out(r, c));
+        } catch (const std::exception& e) {
+          why = e.what();
+        }
+        ctx.fail("d x / d " + std::string(what) + " at x = " + number(v) + " (element (" +
+                 std::to_string(r) + ", " + std::to_string(c) + "), parameters " + number(a) +
+                 ", " + number(b) + "): " + why);
       }
   }
   std::vector<Var> backward(std::span<const Var>, const Var&, const Var&,
