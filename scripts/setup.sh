@@ -11,6 +11,7 @@ packages=(
   libboost-random-dev     # the samplers' engines and distributions
   libboost-math-dev       # special functions: lgamma, polygamma, incomplete gamma and beta
   libboost-iostreams-dev
+  libboost-program-options-dev  # the examples' flags (examples/cli.hpp)
   libboost-mpi-dev        # scg::mpi: Boost.MPI (brings Open MPI's headers and libraries)
   openmpi-bin             # mpirun, for the MPI tests and the discrete VAE on several ranks
   zlib1g-dev              # examples/discrete_vae reads gzipped IDX files
