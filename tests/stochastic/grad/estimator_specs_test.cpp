@@ -176,6 +176,16 @@ std::vector<EstimatorSpec> specs() {
   };
 }
 
+// One estimate of d E[cost] / d theta with `e` on the model's node.
+scg::Var estimate(const Model& m, scg::Estimator e, scg::Baseline b,
+                  std::vector<scg::ControlVariate> cv = {}) {
+  scg::GradOptions o;
+  o.estimators = {{m.node, e}};
+  o.baseline = b;
+  o.control_variates = std::move(cv);
+  return scg::grad(m.cost, {m.theta}, o)[0];
+}
+
 }  // namespace
 
 TEST_CASE("estimator spec table: exact mean equals the exact gradient; Monte Carlo agrees") {
@@ -183,10 +193,7 @@ TEST_CASE("estimator spec table: exact mean equals the exact gradient; Monte Car
     INFO(spec.name);
     scg::Graph g;
     const Model m = spec.model(g);
-    scg::GradOptions o;
-    o.estimators = {{m.node, spec.estimator}};
-    o.baseline = spec.baseline;
-    const scg::Var est = scg::grad(m.cost, {m.theta}, o)[0];
+    const scg::Var est = estimate(m, spec.estimator, spec.baseline);
     const scg::Var exact = scg::grad(scg::expectation(m.cost), {m.theta})[0];
     const scg::Var mean = scg::expectation(est);  // E[est], by the joint enumeration
     // Central moments: `mean` reads no choice, so expectation holds it constant.
@@ -230,12 +237,10 @@ TEST_CASE("estimator spec table, continuous noise: the sampled mean is the exact
     INFO(spec.name);
     scg::Graph g;
     const Model m = spec.model(g);
-    scg::GradOptions o;
-    o.estimators = {{m.node, spec.estimator}};
-    o.baseline = spec.baseline;
+    std::vector<scg::ControlVariate> cv;
     if (spec.estimator == scg::Estimator::kRelax)
-      o.control_variates = {rebar(m, spec.rebar_eta, spec.categorical)};
-    const scg::Var est = scg::grad(m.cost, {m.theta}, o)[0];
+      cv = {rebar(m, spec.rebar_eta, spec.categorical)};
+    const scg::Var est = estimate(m, spec.estimator, spec.baseline, cv);
     const scg::Var exact = spec.exact(g, m);
     scg::Session s(g, 31);
     const scg::Tensor ex = s.run(exact);
