@@ -3,4 +3,5 @@
 
 #include "scg/stochastic/distributions/distributions.hpp"
 #include "scg/stochastic/expectation/expectation.hpp"
+#include "scg/stochastic/expectation/posterior.hpp"
 #include "scg/stochastic/grad/grad.hpp"

@@ -1,0 +1,61 @@
+// posterior_marginals: the derivative of the log partition function with respect to a zero
+// offset on each choice's indicator, by expectation's log-sum-exp elimination and grad.
+#include "scg/stochastic/expectation/posterior.hpp"
+
+#include "scg/core/distribution.hpp"
+#include "scg/core/error.hpp"
+#include "scg/ops/ops.hpp"
+#include "scg/stochastic/distributions/distributions.hpp"
+#include "scg/stochastic/grad/grad.hpp"
+
+namespace scg {
+namespace {
+
+void check_log_weight(const Var& log_weight, const char* who) {
+  if (log_weight.empty()) throw Error(std::string(who) + ": log_weight is an empty Var");
+  if (!log_weight.shape().scalar())
+    throw ShapeError(std::string(who) + ": log_weight " + log_weight.describe() +
+                     " must be 1x1 (the log-likelihood summed over the data)");
+}
+
+// A bernoulli or categorical node: states independent per element or per row, the indicator
+// of state k being the node's own value (0/1 elements; one-hot rows).
+void check_choice(Graph& g, const Var& c, std::size_t i, const char* who) {
+  if (c.empty()) throw Error(std::string(who) + ": choice " + std::to_string(i) + " is an empty Var");
+  g.check_own(c, who, "a choice");
+  const Distribution* d = stochastic_op(c);
+  const bool ok = d && d->distribution_traits().support == Support::kFinite &&
+                  d->distribution_traits().logits &&
+                  d->distribution_traits().layout != StateLayout::kJoint;
+  if (!ok)
+    throw Error(std::string(who) + ": choice " + std::to_string(i) + ", " + c.describe() +
+                ", is not a bernoulli or categorical node (a finite discrete choice whose "
+                "elements or rows are independent given its parameters)");
+}
+
+}  // namespace
+
+std::vector<Var> posterior_marginals(const Var& log_weight, const std::vector<Var>& choices,
+                                     const ExpectationOptions& options) {
+  const char* who = "posterior_marginals";
+  check_log_weight(log_weight, who);
+  Graph& g = log_weight.graph();
+  if (choices.empty()) return {};
+  Var tilted = log_weight;
+  std::vector<Var> offsets;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    check_choice(g, choices[i], i, who);
+    for (std::size_t j = 0; j < i; ++j)
+      if (choices[j].id() == choices[i].id())
+        throw Error(std::string(who) + ": " + choices[i].describe() + " is listed twice");
+    // A node of its own: the graph shares one node among its 1x1 constants of equal value
+    // (the states 0 of the choices among them), so the offset is not a bare constant.
+    offsets.push_back(stop_gradient(g.constant(Tensor(choices[i].shape(), 0.0))));
+    tilted = tilted + sum(offsets.back() * choices[i]);
+  }
+  // log E[exp(tilted)]: log(exp(t)) is t itself, so the log-partition keeps its range.
+  const Var log_z = log(expectation(exp(tilted), options));
+  return grad(log_z, offsets);
+}
+
+}  // namespace scg
