@@ -111,6 +111,11 @@ Var where(const Var& cond, const Var& a, const Var& b);
 /// The parts stacked along `axis` (0: rows one after another, 1: columns side by side); the
 /// other axis must agree. d = the matching slice of g for each part.
 Var concat(const std::vector<Var>& parts, int axis);
+/// The elements of v read in row-major order (as NumPy's reshape) as rows x cols: element
+/// (i, j) of the result is element i cols + j of v's row-major sequence. rows x cols must
+/// equal v's element count (else ShapeError naming both shapes). d = reshape(g, v's shape).
+/// reshape to v's own shape is v itself.
+Var reshape(const Var& v, Eigen::Index rows, Eigen::Index cols);
 /// Rows [start, start + count) of v. d = g put back into zeros of v's shape.
 Var slice_rows(const Var& v, Eigen::Index start, Eigen::Index count);
 /// Columns [start, start + count) of v. d = g put back into zeros of v's shape.

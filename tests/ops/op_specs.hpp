@@ -83,6 +83,13 @@ inline scg::Tensor sum_axis(const scg::Tensor& a, int axis) {  // -1: everything
   return out;
 }
 inline scg::Tensor scale(const scg::Tensor& a, LD k) { return map1(a, [k](LD v) { return v * k; }); }
+// NumPy's reshape: the row-major sequence of a, refilled row by row.
+inline scg::Tensor row_major_reshape(const scg::Tensor& a, Eigen::Index rows, Eigen::Index cols) {
+  scg::Tensor out(rows, cols);
+  for (Eigen::Index k = 0; k < a.shape().size(); ++k) out(k / cols, k % cols) = a(k / a.cols(), k % a.cols());
+  return out;
+}
+
 inline scg::Tensor transposed(const scg::Tensor& a) {
   scg::Tensor out(a.cols(), a.rows());
   for (Eigen::Index r = 0; r < a.rows(); ++r)
@@ -401,6 +408,13 @@ inline const std::vector<Spec>& table() {
        [](const Tensors& x) { return stack(x, 0); }},
       {"concat axis 1", {{3, 2, A}, {3, 1, A}}, [](const Vars& x) { return scg::concat({x[0], x[1], x[0]}, 1); },
        [](const Tensors& x) { return stack({x[0], x[1], x[0]}, 1); }},
+      {"reshape 3x4 to 2x6", {{3, 4, A}}, [](const Vars& x) { return scg::reshape(x[0], 2, 6); },
+       [](const Tensors& x) { return row_major_reshape(x[0], 2, 6); }},
+      {"reshape 3x4 to 12x1 (a column)", {{3, 4, A}}, [](const Vars& x) { return scg::reshape(x[0], 12, 1); },
+       [](const Tensors& x) { return row_major_reshape(x[0], 12, 1); }},
+      {"reshape 2x6 to 4x3 of a product (not a leaf)", {{2, 6, A}},
+       [](const Vars& x) { return scg::reshape(x[0] * x[0], 4, 3); },
+       [](const Tensors& x) { return row_major_reshape(map2(x[0], x[0], [](LD a, LD b) { return a * b; }), 4, 3); }},
       {"slice_rows 1+2 of 4x3", {{4, 3, A}}, [](const Vars& x) { return scg::slice_rows(x[0], 1, 2); },
        [](const Tensors& x) { return block(x[0], 1, 0, 2, 3); }},
       {"slice_cols 2+2 of 3x4", {{3, 4, A}}, [](const Vars& x) { return scg::slice_cols(x[0], 2, 2); },

@@ -349,3 +349,19 @@ TEST_CASE("third derivatives against closed forms, on both paths") {
     }
   }
 }
+
+TEST_CASE("reshape: NumPy's row-major order, its own shape is the operand, bad sizes refused") {
+  scg::Graph g;
+  const auto x = g.parameter("x", scg::Tensor::from_rows({{1, 2, 3}, {4, 5, 6}}));
+  scg::Session s(g, 1);
+  // numpy.arange(1, 7).reshape(2, 3).reshape(3, 2) = [[1, 2], [3, 4], [5, 6]].
+  CHECK(s.run(scg::reshape(x, 3, 2)) == scg::Tensor::from_rows({{1, 2}, {3, 4}, {5, 6}}));
+  CHECK(s.run(scg::reshape(x, 1, 6)) == scg::Tensor::from_rows({{1, 2, 3, 4, 5, 6}}));
+  CHECK(s.run(scg::reshape(scg::reshape(x, 6, 1), 2, 3)) == s.run(x));
+  CHECK(scg::reshape(x, 2, 3).id() == x.id());
+  CHECK_THROWS_WITH_AS(scg::reshape(x, 4, 2), doctest::Contains("2x3"), scg::ShapeError);
+  CHECK_THROWS_WITH_AS(scg::reshape(x, 4, 2), doctest::Contains("4x2"), scg::ShapeError);
+  CHECK_THROWS_AS(scg::reshape(x, 0, 6), scg::ShapeError);
+  CHECK_THROWS_AS(scg::reshape(x, -2, -3), scg::ShapeError);
+  CHECK_THROWS_AS(scg::reshape(scg::Var(), 1, 1), scg::Error);
+}
