@@ -1,11 +1,14 @@
 // posterior_marginals: the derivative of the log partition function with respect to a zero
 // offset on each choice's indicator, by expectation's log-sum-exp elimination and grad.
+// posterior_mode: max-sum elimination in expectation's plan and a traceback
+// (detail/max_product).
 #include "scg/stochastic/expectation/posterior.hpp"
 
 #include "scg/core/distribution.hpp"
 #include "scg/core/error.hpp"
 #include "scg/ops/ops.hpp"
 #include "scg/stochastic/distributions/distributions.hpp"
+#include "scg/stochastic/expectation/detail/max_product.hpp"
 #include "scg/stochastic/grad/grad.hpp"
 
 namespace scg {
@@ -21,7 +24,8 @@ void check_log_weight(const Var& log_weight, const char* who) {
 // A bernoulli or categorical node: states independent per element or per row, the indicator
 // of state k being the node's own value (0/1 elements; one-hot rows).
 void check_choice(Graph& g, const Var& c, std::size_t i, const char* who) {
-  if (c.empty()) throw Error(std::string(who) + ": choice " + std::to_string(i) + " is an empty Var");
+  if (c.empty())
+    throw Error(std::string(who) + ": choice " + std::to_string(i) + " is an empty Var");
   g.check_own(c, who, "a choice");
   const Distribution* d = stochastic_op(c);
   const bool ok = d && d->distribution_traits().support == Support::kFinite &&
@@ -56,6 +60,29 @@ std::vector<Var> posterior_marginals(const Var& log_weight, const std::vector<Va
   // log E[exp(tilted)]: log(exp(t)) is t itself, so the log-partition keeps its range.
   const Var log_z = log(expectation(exp(tilted), options));
   return grad(log_z, offsets);
+}
+
+std::vector<Var> posterior_mode(const Var& log_weight, const std::vector<Var>& choices,
+                                const ExpectationOptions& options) {
+  const char* who = "posterior_mode";
+  check_log_weight(log_weight, who);
+  Graph& g = log_weight.graph();
+  if (!(options.max_states >= 1.0 && options.max_states <= kMaxStatesLimit))
+    throw Error(std::string(who) + ": ExpectationOptions::max_states is " +
+                std::to_string(options.max_states) + "; it must be a number in [1, 2^32]");
+  if (choices.empty()) return {};
+  // Every listed choice a term (weight zero), so every one is reached: one log_weight does not
+  // read takes its most probable state given the others'.
+  Var tilted = log_weight;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    check_choice(g, choices[i], i, who);
+    for (std::size_t j = 0; j < i; ++j)
+      if (choices[j].id() == choices[i].id())
+        throw Error(std::string(who) + ": " + choices[i].describe() + " is listed twice");
+    const Var zero = stop_gradient(g.constant(Tensor(choices[i].shape(), 0.0)));
+    tilted = tilted + sum(zero * choices[i]);
+  }
+  return detail::max_product_mode(exp(tilted), choices, options);
 }
 
 }  // namespace scg

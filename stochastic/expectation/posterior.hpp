@@ -25,4 +25,14 @@ namespace scg {
 std::vector<Var> posterior_marginals(const Var& log_weight, const std::vector<Var>& choices,
                                      const ExpectationOptions& options = {});
 
+/// The jointly most probable state of p(z | data) (not each choice's most probable state):
+/// per choice a node of its shape (0/1 elements; one-hot rows) that can be fed back to it.
+/// Max-product elimination (max-sum of log-tables) in expectation's order, then a traceback:
+/// each step's choice takes its best state given the later ones' (per plate row when plated),
+/// the lowest state index on exact ties. Piecewise constant: no gradient flows through it.
+/// `choices` as for posterior_marginals; a choice log_weight does not read takes its most
+/// probable state given its parents'.
+std::vector<Var> posterior_mode(const Var& log_weight, const std::vector<Var>& choices,
+                                const ExpectationOptions& options = {});
+
 }  // namespace scg

@@ -1,0 +1,251 @@
+// max_product_mode: expectation's factors and plan run in the max-sum semiring (log-tables;
+// a step adds the aligned tables and takes the largest sum over its variable), then the plan
+// walked backwards: each step's variable takes the state of the largest sum of its bucket's
+// tables given the states of the later variables of its scope (the lowest state on exact
+// ties, per plate row when plated). The three ops here are piecewise constant: no gradient.
+#include "scg/stochastic/expectation/detail/max_product.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+
+#include "scg/core/distribution.hpp"
+#include "scg/ops/detail/helpers.hpp"
+#include "scg/stochastic/expectation/detail/tables.hpp"
+#include "scg/stochastic/expectation/detail/terms.hpp"
+
+namespace scg::detail {
+namespace {
+using Map = std::vector<std::uint32_t>;
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+Map to_map(const std::vector<Eigen::Index>& v) { return Map(v.begin(), v.end()); }
+
+/// Throws unless every table has the rows of the first.
+void check_rows(const std::string& op, std::span<const Shape> in, std::size_t tables) {
+  for (std::size_t i = 0; i < tables; ++i)
+    if (in[i].rows != in[0].rows)
+      shape_error(op, in, "every table must have the same number of rows");
+}
+
+/// Column o of the result: the largest, over joint states s with out[s] = o, of the sum of
+/// column index[i][s] of table i (log_product_sum with max for the log-sum-exp).
+class LogMaxSumOp final : public Op {
+ public:
+  LogMaxSumOp(std::vector<Map> maps, Map out, Eigen::Index cols)
+      : maps_(std::move(maps)), out_(std::move(out)), cols_(cols) {}
+  std::string name() const override { return "log_max_sum"; }
+  Shape infer(std::span<const Shape> in) const override {
+    check_rows(name(), in, in.size());
+    return {in[0].rows, cols_};
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    const Eigen::Index rows = out.rows();
+    double* o = out.data();
+    std::fill(o, o + rows * cols_, kNegInf);
+    for (std::size_t s = 0; s < out_.size(); ++s)
+      for (Eigen::Index r = 0; r < rows; ++r) {
+        double x = 0.0;
+        for (std::size_t i = 0; i < in.size(); ++i) x += in[i]->data()[maps_[i][s] * rows + r];
+        double& dst = o[out_[s] * rows + r];
+        dst = std::max(dst, x);
+      }
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var&,
+                            std::span<const char>) const override {
+    return std::vector<Var>(in.size());
+  }
+
+ private:
+  std::vector<Map> maps_;
+  Map out_;
+  Eigen::Index cols_;
+};
+
+/// The traceback of one step: operands the bucket's tables, then the states (rows x 1 state
+/// indices) of the step's other variables in scope order; per row, the state k of the step's
+/// variable with the largest sum of the tables at the joint state (the others', k), the lowest
+/// k on exact ties.
+class ArgmaxStepOp final : public Op {
+ public:
+  ArgmaxStepOp(std::vector<Map> maps, std::vector<std::size_t> radix, std::size_t at)
+      : maps_(std::move(maps)), radix_(std::move(radix)), at_(at) {}
+  std::string name() const override { return "argmax_step"; }
+  Shape infer(std::span<const Shape> in) const override {
+    check_rows(name(), in, in.size());
+    return {in[0].rows, 1};
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    const Eigen::Index rows = out.rows();
+    const std::size_t m = maps_.size();
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      std::size_t base = 0, stride = 1, at_stride = 1;
+      for (std::size_t j = 0, operand = m; j < radix_.size(); ++j) {
+        if (j == at_)
+          at_stride = stride;
+        else
+          base += static_cast<std::size_t>(in[operand++]->data()[r]) * stride;
+        stride *= radix_[j];
+      }
+      double best = kNegInf;
+      std::size_t best_k = 0;
+      for (std::size_t k = 0; k < radix_[at_]; ++k) {
+        const std::size_t s = base + k * at_stride;
+        double x = 0.0;
+        for (std::size_t i = 0; i < m; ++i) x += in[i]->data()[maps_[i][s] * rows + r];
+        if (x > best) best = x, best_k = k;
+      }
+      out.data()[r] = static_cast<double>(best_k);
+    }
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var&,
+                            std::span<const char>) const override {
+    return std::vector<Var>(in.size());
+  }
+
+ private:
+  std::vector<Map> maps_;
+  std::vector<std::size_t> radix_;
+  std::size_t at_;
+};
+
+/// A choice's value from its state index: the node's joint state, or per row (plated) the
+/// state of a one-row sample.
+class StateValueOp final : public Op {
+ public:
+  StateValueOp(std::shared_ptr<const Op> dist, Shape shape, bool per_row)
+      : dist_(std::move(dist)), shape_(shape), per_row_(per_row) {}
+  std::string name() const override { return "mode_state"; }
+  Shape infer(std::span<const Shape>) const override { return shape_; }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    const auto& d = static_cast<const Distribution&>(*dist_);
+    if (!per_row_) return d.state(static_cast<std::size_t>(in[0]->data()[0]), out);
+    thread_local Tensor unit;
+    if (unit.rows() != 1 || unit.cols() != shape_.cols) unit = Tensor(1, shape_.cols);
+    for (Eigen::Index r = 0; r < shape_.rows; ++r) {
+      d.state(static_cast<std::size_t>(in[0]->data()[r]), unit);
+      out.matrix().row(r) = unit.matrix().row(0);
+    }
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var&,
+                            std::span<const char>) const override {
+    return std::vector<Var>(in.size());
+  }
+
+ private:
+  std::shared_ptr<const Op> dist_;
+  Shape shape_;
+  bool per_row_;
+};
+
+/// Log-tables as in the log-sum-exp semiring; a step is a log_max_sum.
+class MaxSumSemiring final : public Semiring {
+ public:
+  Factor choice(std::vector<std::size_t> scope, const Var& log_prob, Memo&) const override {
+    return {std::move(scope), log_prob, Var()};
+  }
+  Factor term(std::vector<std::size_t> scope, const Var& d) const override {
+    return {std::move(scope), d, Var()};
+  }
+  Factor eliminate(const std::vector<Factor>& bucket, const Contraction& c) const override {
+    std::vector<Var> tables;
+    std::vector<Map> maps;
+    for (std::size_t i = 0; i < bucket.size(); ++i)
+      if (!bucket[i].a.empty()) tables.push_back(bucket[i].a), maps.push_back(to_map(c.index[i]));
+    Factor result;
+    result.a = make<LogMaxSumOp>(tables, std::move(maps), to_map(c.out), c.cols);
+    return result;
+  }
+  Factor multiply(const std::vector<Factor>& fs) const override {
+    Factor out;
+    for (const Factor& f : fs) out.a = out.a.empty() ? f.a : out.a + f.a;
+    return out;
+  }
+  /// exp of the largest log-weight (plated: the rows' largest multiply).
+  Var result(Graph& g, const Factor& all, const Var& offset, bool plated) const override {
+    Var l = all.a.empty() ? g.constant(Tensor(1, 1, 0.0)) : (plated ? sum(all.a) : all.a);
+    return exp(offset.empty() ? l : l + offset);
+  }
+};
+
+/// The elimination, keeping each step's bucket and alignment.
+struct Forward {
+  std::vector<std::vector<Factor>> buckets;
+  std::vector<Contraction> contractions;
+};
+
+Forward eliminate_all(const EliminationPlan& plan, std::vector<Factor> factors, const Semiring& s,
+                      const Tables& tables) {
+  factors.resize(plan.scopes.size());
+  Forward f;
+  for (const EliminationStep& step : plan.steps) {
+    tables.check_size(step.scope, "maximizing over " + tables.describe_variable(step.variable));
+    f.contractions.push_back(tables.contraction(plan, step));
+    f.buckets.emplace_back();
+    for (std::size_t i : step.consumed) f.buckets.back().push_back(factors[i]);
+    Factor best = s.eliminate(f.buckets.back(), f.contractions.back());
+    best.scope = plan.scopes[step.produced];
+    factors[step.produced] = std::move(best);
+  }
+  return f;
+}
+
+/// Per variable, its state index (rows x 1), the steps walked backwards.
+std::vector<Var> traceback(const EliminationPlan& plan, const Forward& f) {
+  std::vector<Var> state(plan.states.size());
+  for (std::size_t i = plan.steps.size(); i-- > 0;) {
+    const EliminationStep& step = plan.steps[i];
+    std::vector<Var> in;
+    std::vector<Map> maps;
+    for (std::size_t j = 0; j < f.buckets[i].size(); ++j)
+      if (!f.buckets[i][j].a.empty())
+        in.push_back(f.buckets[i][j].a), maps.push_back(to_map(f.contractions[i].index[j]));
+    std::vector<std::size_t> radix;
+    std::size_t at = 0;
+    for (std::size_t j = 0; j < step.scope.size(); ++j) {
+      radix.push_back(plan.states[step.scope[j]]);
+      if (step.scope[j] == step.variable)
+        at = j;
+      else
+        in.push_back(state[step.scope[j]]);
+    }
+    state[step.variable] = make<ArgmaxStepOp>(in, std::move(maps), std::move(radix), at);
+  }
+  return state;
+}
+
+}  // namespace
+
+std::vector<Var> max_product_mode(const Var& cost, const std::vector<Var>& choices,
+                                  const ExpectationOptions& options) {
+  Graph& g = cost.graph();
+  Tables tables(g, cost.id(), options);
+  if (!tables.find_variables()) throw Error("posterior_mode: log_weight reads no choice");
+  const std::size_t root = g.inputs(cost.id())[0];
+  const LinearTerms terms = linear_terms(g, cost.id(), root, tables.dependent(), tables.var_of());
+  tables.find_regions(terms.nodes);
+  const MaxSumSemiring s;
+  std::vector<Factor> factors;
+  for (std::size_t v = 0; v < tables.variables(); ++v)
+    if (tables.reached(v)) factors.push_back(tables.choice_factor(v, s));
+  for (std::size_t j = 0; j < terms.nodes.size(); ++j) {
+    const Var w = terms.weights.empty() ? Var() : terms.weights[j];
+    factors.push_back(tables.term_factor(j, terms.nodes[j], w, factors.size(), s));
+  }
+  std::vector<std::vector<std::size_t>> scopes;
+  for (const Factor& f : factors) scopes.push_back(f.scope);
+  const EliminationPlan plan = plan_elimination(tables.states(), std::move(scopes));
+  const std::vector<Var> state =
+      traceback(plan, eliminate_all(plan, std::move(factors), s, tables));
+  std::vector<Var> out;
+  for (const Var& c : choices) {
+    const int v = c.id() < tables.var_of().size() ? tables.var_of()[c.id()] : -1;
+    if (v < 0 || state[static_cast<std::size_t>(v)].empty())
+      throw Error("posterior_mode: " + c.describe() + " is not a choice of the model");
+    out.push_back(make<StateValueOp>({state[static_cast<std::size_t>(v)]}, g.shared_op(c.id()),
+                                     c.shape(), tables.plated()));
+  }
+  return out;
+}
+
+}  // namespace scg::detail
