@@ -20,7 +20,8 @@ class ReshapeOp final : public Op {
     const Tensor& x = *in[0];
     Eigen::Index k = 0;
     for (Eigen::Index r = 0; r < x.rows(); ++r)
-      for (Eigen::Index c = 0; c < x.cols(); ++c, ++k) out(k / shape_.cols, k % shape_.cols) = x(r, c);
+      for (Eigen::Index c = 0; c < x.cols(); ++c, ++k)
+        out(k / shape_.cols, k % shape_.cols) = x(r, c);
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
                             std::span<const char>) const override {
