@@ -20,7 +20,11 @@
 // gather_sum(tables, index): column s of the result is sum_i tables[i].col(index[i][s]); linear,
 // d/dtables[j] = g's columns added back through index[j] (a product_sum of one table).
 //
-// The three are one op class, ContractionOp<Combine>: the same members (index maps, output map,
+// detail::log_max_sum(log_tables, index, out_index, cols): column o of the result is the largest
+// sum_i log_tables[i].col(index[i][s]) over s with out_index[s] = o (max-sum elimination, for the
+// posterior mode); piecewise linear, used where no derivative is taken: none flows through it.
+//
+// The four are one op class, ContractionOp<Combine>: the same members (index maps, output map,
 // columns, bounds) and shape rule; the kernel and the derivative chosen by what they combine.
 #include <algorithm>
 #include <array>
@@ -28,6 +32,7 @@
 #include <limits>
 #include <memory>
 
+#include "scg/ops/detail/contraction.hpp"
 #include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
@@ -61,9 +66,9 @@ Map identity_map(std::size_t n) {
 }
 
 /// What a contraction combines: the aligned columns' product summed into the output columns
-/// (product_sum), their sum (gather_sum: one output column per joint state, no output map), or
-/// the log of the summed exp of their sums (log_product_sum).
-enum class Combine { kProduct, kSum, kLogProduct };
+/// (product_sum), their sum (gather_sum: one output column per joint state, no output map), the
+/// log of the summed exp of their sums (log_product_sum), or the largest sum (log_max_sum).
+enum class Combine { kProduct, kSum, kLogProduct, kLogMax };
 
 /// Column s of g added into column through[s] of a cols-column result.
 Var scatter(const Var& g, const Map& through, Eigen::Index cols);
@@ -81,7 +86,7 @@ void gather_sum_into(std::span<const Tensor* const> in, const std::vector<Map>& 
   }
 }
 
-/// The three contractions: the same members (the tables' index maps, the output map and
+/// The contractions: the same members (the tables' index maps, the output map and
 /// column count, the maps' bounds) and shape rule (the tables' rows by cols, every map entry
 /// within its table), the kernel and the derivative by what they combine.
 template <Combine C>
@@ -96,9 +101,10 @@ class ContractionOp final : public Op {
         cols_(cols),
         bounds_(bounds_of(maps_)) {}
   std::string name() const override {
-    return C == Combine::kProduct ? "product_sum"
-           : C == Combine::kSum   ? "gather_sum"
-                                  : "log_product_sum";
+    return C == Combine::kProduct      ? "product_sum"
+           : C == Combine::kSum        ? "gather_sum"
+           : C == Combine::kLogProduct ? "log_product_sum"
+                                       : "log_max_sum";
   }
   Shape infer(std::span<const Shape> in) const override {
     check_tables(name(), in, bounds_, maps_);
@@ -110,7 +116,7 @@ class ContractionOp final : public Op {
     else if constexpr (C == Combine::kSum)
       gather_sum_into(in, maps_, out.rows(), out.data());
     else
-      log_forward(in, out);
+      log_forward(in, out, C == Combine::kLogMax);
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
                             std::span<const char> needed) const override {
@@ -121,8 +127,10 @@ class ContractionOp final : public Op {
       for (std::size_t j = 0; j < in.size(); ++j)
         if (needed[j]) d[j] = scatter(g, maps_[j], in[j].cols());
       return d;
-    } else {
+    } else if constexpr (C == Combine::kLogProduct) {
       return log_backward(in, out, g, needed);
+    } else {
+      return std::vector<Var>(in.size());  // log_max_sum: no derivative (see the file comment)
     }
   }
 
@@ -198,7 +206,8 @@ class ContractionOp final : public Op {
         }
     }
   }
-  void log_forward(std::span<const Tensor* const> in, Tensor& out) const {
+  /// log_product_sum, or with `max_only` the largest exponent per column (log_max_sum).
+  void log_forward(std::span<const Tensor* const> in, Tensor& out, bool max_only) const {
     // The exponents S (rows x n) and the shifts (rows x cols) in a per-thread scratch (grown,
     // never shrunk: no allocation once warm), then each output column's shifted sum.
     const Eigen::Index rows = out.rows(), n = static_cast<Eigen::Index>(out_->size());
@@ -211,6 +220,7 @@ class ContractionOp final : public Op {
     auto o = out.matrix().array();
     o.setConstant(-std::numeric_limits<double>::infinity());
     for (Eigen::Index s = 0; s < n; ++s) o.col((*out_)[s]) = o.col((*out_)[s]).max(S.col(s));
+    if (max_only) return;
     shift = o.isFinite().select(o, 0.0);  // the largest exponent; 0 where every term is 0 (-inf)
     o.setZero();
     for (Eigen::Index s = 0; s < n; ++s) {
@@ -312,6 +322,12 @@ Var log_product_sum(const std::vector<Var>& log_tables,
                     const std::vector<std::vector<Eigen::Index>>& index,
                     const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
   return contraction<Combine::kLogProduct>("log_product_sum", log_tables, index, out_index, cols);
+}
+
+Var detail::log_max_sum(const std::vector<Var>& log_tables,
+                        const std::vector<std::vector<Eigen::Index>>& index,
+                        const std::vector<Eigen::Index>& out_index, Eigen::Index cols) {
+  return contraction<Combine::kLogMax>("log_max_sum", log_tables, index, out_index, cols);
 }
 
 Var gather_sum(const std::vector<Var>& tables,

@@ -2,7 +2,8 @@
 // a step adds the aligned tables and takes the largest sum over its variable), then the plan
 // walked backwards: each step's variable takes the state of the largest sum of its bucket's
 // tables given the states of the later variables of its scope (the lowest state on exact
-// ties, per plate row when plated). The three ops here are piecewise constant: no gradient.
+// ties, per plate row when plated). A step is ops/product_sum.cpp's log_max_sum; the two ops
+// here are piecewise constant: no gradient.
 #include "scg/stochastic/expectation/detail/max_product.hpp"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <memory>
 
 #include "scg/core/distribution.hpp"
+#include "scg/ops/detail/contraction.hpp"
 #include "scg/ops/detail/helpers.hpp"
 #include "scg/stochastic/expectation/detail/tables.hpp"
 #include "scg/stochastic/expectation/detail/terms.hpp"
@@ -27,40 +29,6 @@ void check_rows(const std::string& op, std::span<const Shape> in, std::size_t ta
     if (in[i].rows != in[0].rows)
       shape_error(op, in, "every table must have the same number of rows");
 }
-
-/// Column o of the result: the largest, over joint states s with out[s] = o, of the sum of
-/// column index[i][s] of table i (log_product_sum with max for the log-sum-exp).
-class LogMaxSumOp final : public Op {
- public:
-  LogMaxSumOp(std::vector<Map> maps, Map out, Eigen::Index cols)
-      : maps_(std::move(maps)), out_(std::move(out)), cols_(cols) {}
-  std::string name() const override { return "log_max_sum"; }
-  Shape infer(std::span<const Shape> in) const override {
-    check_rows(name(), in, in.size());
-    return {in[0].rows, cols_};
-  }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    const Eigen::Index rows = out.rows();
-    double* o = out.data();
-    std::fill(o, o + rows * cols_, kNegInf);
-    for (std::size_t s = 0; s < out_.size(); ++s)
-      for (Eigen::Index r = 0; r < rows; ++r) {
-        double x = 0.0;
-        for (std::size_t i = 0; i < in.size(); ++i) x += in[i]->data()[maps_[i][s] * rows + r];
-        double& dst = o[out_[s] * rows + r];
-        dst = std::max(dst, x);
-      }
-  }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var&,
-                            std::span<const char>) const override {
-    return std::vector<Var>(in.size());
-  }
-
- private:
-  std::vector<Map> maps_;
-  Map out_;
-  Eigen::Index cols_;
-};
 
 /// The traceback of one step: operands the bucket's tables, then the states (rows x 1 state
 /// indices) of the step's other variables in scope order; per row, the state k of the step's
@@ -149,11 +117,11 @@ class MaxSumSemiring final : public Semiring {
   }
   Factor eliminate(const std::vector<Factor>& bucket, const Contraction& c) const override {
     std::vector<Var> tables;
-    std::vector<Map> maps;
+    std::vector<std::vector<Eigen::Index>> index;
     for (std::size_t i = 0; i < bucket.size(); ++i)
-      if (!bucket[i].a.empty()) tables.push_back(bucket[i].a), maps.push_back(to_map(c.index[i]));
+      if (!bucket[i].a.empty()) tables.push_back(bucket[i].a), index.push_back(c.index[i]);
     Factor result;
-    result.a = make<LogMaxSumOp>(tables, std::move(maps), to_map(c.out), c.cols);
+    result.a = log_max_sum(tables, index, c.out, c.cols);
     return result;
   }
   Factor multiply(const std::vector<Factor>& fs) const override {

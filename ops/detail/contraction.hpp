@@ -1,0 +1,16 @@
+#pragma once
+// Internal (not installed): contractions used by the library but not offered as ops (no
+// derivative flows through them, so they are not in the op table). See ops/product_sum.cpp.
+#include <vector>
+
+#include "scg/core/graph.hpp"
+
+namespace scg::detail {
+
+/// Column o: the largest sum_i log_tables[i].col(index[i][s]) over s with out_index[s] = o
+/// (product_sum's maps; max instead of log_product_sum's log-sum-exp). No derivative.
+Var log_max_sum(const std::vector<Var>& log_tables,
+                const std::vector<std::vector<Eigen::Index>>& index,
+                const std::vector<Eigen::Index>& out_index, Eigen::Index cols);
+
+}  // namespace scg::detail
