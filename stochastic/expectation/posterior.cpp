@@ -1,7 +1,7 @@
 // posterior_marginals: the derivative of the log partition function with respect to a zero
 // offset on each choice's indicator, by expectation's log-sum-exp elimination and grad.
-// posterior_mode: max-sum elimination in expectation's plan and a traceback
-// (detail/max_product).
+// posterior_mode: max-sum elimination in expectation's plan and a traceback; posterior_sample:
+// sum-product elimination in that plan and backward sampling (both detail/max_product).
 #include "scg/stochastic/expectation/posterior.hpp"
 
 #include "scg/core/distribution.hpp"
@@ -37,6 +37,29 @@ void check_choice(Graph& g, const Var& c, std::size_t i, const char* who) {
                 "elements or rows are independent given its parameters)");
 }
 
+// exp(log_weight + sum_c <0, z_c>) after posterior_mode's checks: every listed choice a term
+// (weight zero), so every one is reached, also one log_weight does not read. Empty when there
+// are no choices.
+Var checked_tilted(const Var& log_weight, const std::vector<Var>& choices,
+                   const ExpectationOptions& options, const char* who) {
+  check_log_weight(log_weight, who);
+  Graph& g = log_weight.graph();
+  if (!(options.max_states >= 1.0 && options.max_states <= kMaxStatesLimit))
+    throw Error(std::string(who) + ": ExpectationOptions::max_states is " +
+                std::to_string(options.max_states) + "; it must be a number in [1, 2^32]");
+  if (choices.empty()) return Var();
+  Var tilted = log_weight;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    check_choice(g, choices[i], i, who);
+    for (std::size_t j = 0; j < i; ++j)
+      if (choices[j].id() == choices[i].id())
+        throw Error(std::string(who) + ": " + choices[i].describe() + " is listed twice");
+    const Var zero = stop_gradient(g.constant(Tensor(choices[i].shape(), 0.0)));
+    tilted = tilted + sum(zero * choices[i]);
+  }
+  return exp(tilted);
+}
+
 }  // namespace
 
 std::vector<Var> posterior_marginals(const Var& log_weight, const std::vector<Var>& choices,
@@ -64,25 +87,16 @@ std::vector<Var> posterior_marginals(const Var& log_weight, const std::vector<Va
 
 std::vector<Var> posterior_mode(const Var& log_weight, const std::vector<Var>& choices,
                                 const ExpectationOptions& options) {
-  const char* who = "posterior_mode";
-  check_log_weight(log_weight, who);
-  Graph& g = log_weight.graph();
-  if (!(options.max_states >= 1.0 && options.max_states <= kMaxStatesLimit))
-    throw Error(std::string(who) + ": ExpectationOptions::max_states is " +
-                std::to_string(options.max_states) + "; it must be a number in [1, 2^32]");
-  if (choices.empty()) return {};
-  // Every listed choice a term (weight zero), so every one is reached: one log_weight does not
-  // read takes its most probable state given the others'.
-  Var tilted = log_weight;
-  for (std::size_t i = 0; i < choices.size(); ++i) {
-    check_choice(g, choices[i], i, who);
-    for (std::size_t j = 0; j < i; ++j)
-      if (choices[j].id() == choices[i].id())
-        throw Error(std::string(who) + ": " + choices[i].describe() + " is listed twice");
-    const Var zero = stop_gradient(g.constant(Tensor(choices[i].shape(), 0.0)));
-    tilted = tilted + sum(zero * choices[i]);
-  }
-  return detail::max_product_mode(exp(tilted), choices, options);
+  const Var cost = checked_tilted(log_weight, choices, options, "posterior_mode");
+  if (cost.empty()) return {};
+  return detail::max_product_mode(cost, choices, options);
+}
+
+std::vector<Var> posterior_sample(const Var& log_weight, const std::vector<Var>& choices,
+                                  const ExpectationOptions& options) {
+  const Var cost = checked_tilted(log_weight, choices, options, "posterior_sample");
+  if (cost.empty()) return {};
+  return detail::forward_filter_backward_sample(cost, choices, options);
 }
 
 }  // namespace scg

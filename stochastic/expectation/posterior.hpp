@@ -35,4 +35,14 @@ std::vector<Var> posterior_marginals(const Var& log_weight, const std::vector<Va
 std::vector<Var> posterior_mode(const Var& log_weight, const std::vector<Var>& choices,
                                 const ExpectationOptions& options = {});
 
+/// One exact joint draw from p(z | data) per run, from the session's random stream: per
+/// choice a node of its shape (0/1 elements; one-hot rows) that can be fed back to it, the
+/// choices' values drawn jointly (unbiased for every joint statistic, not only marginals).
+/// Forward filtering, backward sampling: log-sum-exp elimination in expectation's order,
+/// then each step's choice drawn given the later ones' (one uniform per plate row). No
+/// gradient flows through it. `choices` as for posterior_mode; a choice log_weight does not
+/// read is drawn from its prior given its parents'.
+std::vector<Var> posterior_sample(const Var& log_weight, const std::vector<Var>& choices,
+                                  const ExpectationOptions& options = {});
+
 }  // namespace scg

@@ -2,11 +2,16 @@
 // a step adds the aligned tables and takes the largest sum over its variable), then the plan
 // walked backwards: each step's variable takes the state of the largest sum of its bucket's
 // tables given the states of the later variables of its scope (the lowest state on exact
-// ties, per plate row when plated). A step is ops/product_sum.cpp's log_max_sum; the two ops
-// here are piecewise constant: no gradient.
+// ties, per plate row when plated). A step is ops/product_sum.cpp's log_max_sum.
+// forward_filter_backward_sample: the same walk over the log-sum-exp semiring's steps
+// (log_product_sum, the forward filter): each step's variable is drawn from its bucket's
+// sums given the later variables' states (one uniform per plate row from the session's
+// engine), an exact joint draw. The ops here are piecewise constant: no gradient.
 #include "scg/stochastic/expectation/detail/max_product.hpp"
 
 #include <algorithm>
+#include <boost/random/uniform_01.hpp>
+#include <cmath>
 #include <limits>
 #include <memory>
 
@@ -30,22 +35,72 @@ void check_rows(const std::string& op, std::span<const Shape> in, std::size_t ta
       shape_error(op, in, "every table must have the same number of rows");
 }
 
-/// The traceback of one step: operands the bucket's tables, then the states (rows x 1 state
-/// indices) of the step's other variables in scope order; per row, the state k of the step's
-/// variable with the largest sum of the tables at the joint state (the others', k), the lowest
-/// k on exact ties.
-class ArgmaxStepOp final : public Op {
+/// How a decoding step picks its variable's state from the sums x_k of its bucket's tables.
+enum class Pick {
+  kArgmax,  ///< the largest x_k, the lowest k on exact ties (max-sum tables)
+  kSample,  ///< k with probability exp(x_k) / sum_j exp(x_j) (log-sum-exp tables)
+};
+
+OpTraits pick_traits(Pick pick) {
+  OpTraits t;
+  t.random = pick == Pick::kSample;  // a draw per run: two never merge
+  return t;
+}
+
+/// The largest x_k, the lowest k on ties.
+std::size_t argmax(std::span<const double> x) {
+  double best = kNegInf;
+  std::size_t best_k = 0;
+  for (std::size_t k = 0; k < x.size(); ++k)
+    if (x[k] > best) best = x[k], best_k = k;
+  return best_k;
+}
+
+/// k with probability exp(x_k - max) / sum_j exp(x_j - max), by one uniform u: the first k
+/// whose cumulative weight exceeds u times the total. States at the maximum weigh 1 exactly
+/// (so all -inf, or some +inf, draw uniformly among those at the maximum).
+std::size_t draw(std::span<double> x, double u) {
+  double m = kNegInf;
+  for (double v : x) m = std::max(m, v);
+  double total = 0.0;
+  for (double& v : x) total += (v = v == m ? 1.0 : std::exp(v - m));
+  const double t = u * total;
+  double cum = 0.0;
+  std::size_t last = 0;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    if (x[k] > 0.0) last = k;
+    cum += x[k];
+    if (t < cum) return k;
+  }
+  return last;  // rounding: the last state of positive weight
+}
+
+/// One step of the backward walk: operands the bucket's tables, then the states (rows x 1
+/// state indices) of the step's other variables in scope order; per row, the sums x_k of the
+/// tables at the joint state (the others', k) for every state k of the step's variable, and
+/// the state picked from them (`pick`).
+class StepOp final : public Op {
  public:
-  ArgmaxStepOp(std::vector<Map> maps, std::vector<std::size_t> radix, std::size_t at)
-      : maps_(std::move(maps)), radix_(std::move(radix)), at_(at) {}
-  std::string name() const override { return "argmax_step"; }
+  StepOp(std::vector<Map> maps, std::vector<std::size_t> radix, std::size_t at, Pick pick)
+      : Op(pick_traits(pick)),
+        maps_(std::move(maps)),
+        radix_(std::move(radix)),
+        at_(at),
+        pick_(pick) {}
+  std::string name() const override {
+    return pick_ == Pick::kArgmax ? "argmax_step" : "sample_step";
+  }
   Shape infer(std::span<const Shape> in) const override {
     check_rows(name(), in, in.size());
     return {in[0].rows, 1};
   }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
     const Eigen::Index rows = out.rows();
     const std::size_t m = maps_.size();
+    thread_local std::vector<double> x;  // grows to the largest state count once
+    x.resize(radix_[at_]);
+    boost::random::uniform_01<double> uniform;
     for (Eigen::Index r = 0; r < rows; ++r) {
       std::size_t base = 0, stride = 1, at_stride = 1;
       for (std::size_t j = 0, operand = m; j < radix_.size(); ++j) {
@@ -55,15 +110,13 @@ class ArgmaxStepOp final : public Op {
           base += static_cast<std::size_t>(in[operand++]->data()[r]) * stride;
         stride *= radix_[j];
       }
-      double best = kNegInf;
-      std::size_t best_k = 0;
-      for (std::size_t k = 0; k < radix_[at_]; ++k) {
+      for (std::size_t k = 0; k < x.size(); ++k) {
         const std::size_t s = base + k * at_stride;
-        double x = 0.0;
-        for (std::size_t i = 0; i < m; ++i) x += in[i]->data()[maps_[i][s] * rows + r];
-        if (x > best) best = x, best_k = k;
+        x[k] = 0.0;
+        for (std::size_t i = 0; i < m; ++i) x[k] += in[i]->data()[maps_[i][s] * rows + r];
       }
-      out.data()[r] = static_cast<double>(best_k);
+      const std::size_t k = pick_ == Pick::kArgmax ? argmax(x) : draw(x, uniform(*ctx.engine));
+      out.data()[r] = static_cast<double>(k);
     }
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var&,
@@ -75,6 +128,7 @@ class ArgmaxStepOp final : public Op {
   std::vector<Map> maps_;
   std::vector<std::size_t> radix_;
   std::size_t at_;
+  Pick pick_;
 };
 
 /// A choice's value from its state index: the node's joint state, or per row (plated) the
@@ -83,7 +137,7 @@ class StateValueOp final : public Op {
  public:
   StateValueOp(std::shared_ptr<const Op> dist, Shape shape, bool per_row)
       : dist_(std::move(dist)), shape_(shape), per_row_(per_row) {}
-  std::string name() const override { return "mode_state"; }
+  std::string name() const override { return "choice_state"; }
   Shape infer(std::span<const Shape>) const override { return shape_; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const auto& d = static_cast<const Distribution&>(*dist_);
@@ -143,23 +197,23 @@ struct Forward {
 };
 
 Forward eliminate_all(const EliminationPlan& plan, std::vector<Factor> factors, const Semiring& s,
-                      const Tables& tables) {
+                      const Tables& tables, const std::string& verb) {
   factors.resize(plan.scopes.size());
   Forward f;
   for (const EliminationStep& step : plan.steps) {
-    tables.check_size(step.scope, "maximizing over " + tables.describe_variable(step.variable));
+    tables.check_size(step.scope, verb + " " + tables.describe_variable(step.variable));
     f.contractions.push_back(tables.contraction(plan, step));
     f.buckets.emplace_back();
     for (std::size_t i : step.consumed) f.buckets.back().push_back(factors[i]);
-    Factor best = s.eliminate(f.buckets.back(), f.contractions.back());
-    best.scope = plan.scopes[step.produced];
-    factors[step.produced] = std::move(best);
+    Factor message = s.eliminate(f.buckets.back(), f.contractions.back());
+    message.scope = plan.scopes[step.produced];
+    factors[step.produced] = std::move(message);
   }
   return f;
 }
 
 /// Per variable, its state index (rows x 1), the steps walked backwards.
-std::vector<Var> traceback(const EliminationPlan& plan, const Forward& f) {
+std::vector<Var> traceback(const EliminationPlan& plan, const Forward& f, Pick pick) {
   std::vector<Var> state(plan.states.size());
   for (std::size_t i = plan.steps.size(); i-- > 0;) {
     const EliminationStep& step = plan.steps[i];
@@ -177,22 +231,22 @@ std::vector<Var> traceback(const EliminationPlan& plan, const Forward& f) {
       else
         in.push_back(state[step.scope[j]]);
     }
-    state[step.variable] = make<ArgmaxStepOp>(in, std::move(maps), std::move(radix), at);
+    state[step.variable] = make<StepOp>(in, std::move(maps), std::move(radix), at, pick);
   }
   return state;
 }
 
-}  // namespace
-
-std::vector<Var> max_product_mode(const Var& cost, const std::vector<Var>& choices,
-                                  const ExpectationOptions& options) {
+/// expectation's factors and plan for `cost` in semiring s, eliminated, then walked back
+/// (`pick`); per choice, its value from its variable's state.
+std::vector<Var> decode(const Var& cost, const std::vector<Var>& choices,
+                        const ExpectationOptions& options, const Semiring& s, Pick pick) {
+  const std::string who = pick == Pick::kArgmax ? "posterior_mode" : "posterior_sample";
   Graph& g = cost.graph();
   Tables tables(g, cost.id(), options);
-  if (!tables.find_variables()) throw Error("posterior_mode: log_weight reads no choice");
+  if (!tables.find_variables()) throw Error(who + ": log_weight reads no choice");
   const std::size_t root = g.inputs(cost.id())[0];
   const LinearTerms terms = linear_terms(g, cost.id(), root, tables.dependent(), tables.var_of());
   tables.find_regions(terms.nodes);
-  const MaxSumSemiring s;
   std::vector<Factor> factors;
   for (std::size_t v = 0; v < tables.variables(); ++v)
     if (tables.reached(v)) factors.push_back(tables.choice_factor(v, s));
@@ -203,17 +257,30 @@ std::vector<Var> max_product_mode(const Var& cost, const std::vector<Var>& choic
   std::vector<std::vector<std::size_t>> scopes;
   for (const Factor& f : factors) scopes.push_back(f.scope);
   const EliminationPlan plan = plan_elimination(tables.states(), std::move(scopes));
+  const std::string verb = pick == Pick::kArgmax ? "maximizing over" : "summing out";
   const std::vector<Var> state =
-      traceback(plan, eliminate_all(plan, std::move(factors), s, tables));
+      traceback(plan, eliminate_all(plan, std::move(factors), s, tables, verb), pick);
   std::vector<Var> out;
   for (const Var& c : choices) {
     const int v = c.id() < tables.var_of().size() ? tables.var_of()[c.id()] : -1;
     if (v < 0 || state[static_cast<std::size_t>(v)].empty())
-      throw Error("posterior_mode: " + c.describe() + " is not a choice of the model");
+      throw Error(who + ": " + c.describe() + " is not a choice of the model");
     out.push_back(make<StateValueOp>({state[static_cast<std::size_t>(v)]}, g.shared_op(c.id()),
                                      c.shape(), tables.plated()));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<Var> max_product_mode(const Var& cost, const std::vector<Var>& choices,
+                                  const ExpectationOptions& options) {
+  return decode(cost, choices, options, MaxSumSemiring(), Pick::kArgmax);
+}
+
+std::vector<Var> forward_filter_backward_sample(const Var& cost, const std::vector<Var>& choices,
+                                                const ExpectationOptions& options) {
+  return decode(cost, choices, options, LogSumExpSemiring(), Pick::kSample);
 }
 
 }  // namespace scg::detail
