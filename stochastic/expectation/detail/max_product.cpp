@@ -160,36 +160,6 @@ class StateValueOp final : public Op {
   bool per_row_;
 };
 
-/// Log-tables as in the log-sum-exp semiring; a step is a log_max_sum.
-class MaxSumSemiring final : public Semiring {
- public:
-  Factor choice(std::vector<std::size_t> scope, const Var& log_prob, Memo&) const override {
-    return {std::move(scope), log_prob, Var()};
-  }
-  Factor term(std::vector<std::size_t> scope, const Var& d) const override {
-    return {std::move(scope), d, Var()};
-  }
-  Factor eliminate(const std::vector<Factor>& bucket, const Contraction& c) const override {
-    std::vector<Var> tables;
-    std::vector<std::vector<Eigen::Index>> index;
-    for (std::size_t i = 0; i < bucket.size(); ++i)
-      if (!bucket[i].a.empty()) tables.push_back(bucket[i].a), index.push_back(c.index[i]);
-    Factor result;
-    result.a = log_max_sum(tables, index, c.out, c.cols);
-    return result;
-  }
-  Factor multiply(const std::vector<Factor>& fs) const override {
-    Factor out;
-    for (const Factor& f : fs) out.a = out.a.empty() ? f.a : out.a + f.a;
-    return out;
-  }
-  /// exp of the largest log-weight (plated: the rows' largest multiply).
-  Var result(Graph& g, const Factor& all, const Var& offset, bool plated) const override {
-    Var l = all.a.empty() ? g.constant(Tensor(1, 1, 0.0)) : (plated ? sum(all.a) : all.a);
-    return exp(offset.empty() ? l : l + offset);
-  }
-};
-
 /// The elimination, keeping each step's bucket and alignment.
 struct Forward {
   std::vector<std::vector<Factor>> buckets;
@@ -275,7 +245,7 @@ std::vector<Var> decode(const Var& cost, const std::vector<Var>& choices,
 
 std::vector<Var> max_product_mode(const Var& cost, const std::vector<Var>& choices,
                                   const ExpectationOptions& options) {
-  return decode(cost, choices, options, MaxSumSemiring(), Pick::kArgmax);
+  return decode(cost, choices, options, LogSumExpSemiring(&log_max_sum), Pick::kArgmax);
 }
 
 std::vector<Var> forward_filter_backward_sample(const Var& cost, const std::vector<Var>& choices,

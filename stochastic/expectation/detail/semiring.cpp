@@ -76,7 +76,8 @@ Factor LogSumExpSemiring::eliminate(const std::vector<Factor>& bucket, const Con
   for (std::size_t i = 0; i < bucket.size(); ++i)
     if (!bucket[i].a.empty()) tables.push_back(bucket[i].a), index.push_back(c.index[i]);
   Factor result;
-  result.a = log_product_sum(tables, index, c.out, c.cols);
+  result.a = contract_ ? contract_(tables, index, c.out, c.cols)
+                       : log_product_sum(tables, index, c.out, c.cols);
   return result;
 }
 

@@ -71,11 +71,20 @@ class ExpectationSemiring final : public Semiring {
 /// product of every factor, summed).
 class LogSumExpSemiring final : public Semiring {
  public:
+  /// The step's contraction of the aligned log-tables (product_sum's arguments): the default
+  /// log_product_sum sums; detail::log_max_sum makes this the max-sum semiring of the
+  /// posterior mode (the largest log-weight instead of the log of the summed weights).
+  using Contract = Var (*)(const std::vector<Var>&, const std::vector<std::vector<Eigen::Index>>&,
+                           const std::vector<Eigen::Index>&, Eigen::Index);
+  explicit LogSumExpSemiring(Contract contract = nullptr) : contract_(contract) {}
   Factor choice(std::vector<std::size_t> scope, const Var& log_prob, Memo& memo) const override;
   Factor term(std::vector<std::size_t> scope, const Var& d) const override;
   Factor eliminate(const std::vector<Factor>& bucket, const Contraction& c) const override;
   Factor multiply(const std::vector<Factor>& fs) const override;
   Var result(Graph& g, const Factor& all, const Var& offset, bool plated) const override;
+
+ private:
+  Contract contract_;  // nullptr: log_product_sum
 };
 
 }  // namespace scg::detail
