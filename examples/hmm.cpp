@@ -7,7 +7,12 @@
 // HMM). Model: z_1 ~ Cat(softmax(l0)), z_t ~ Cat(softmax(A[z_{t-1}])), y_t ~ Cat(softmax(B[z_t])):
 //   loglik = sum_t sum(log_softmax(B)[z_t, y_t]),   log p(y) = log expectation(exp(loglik)).
 // Checked in the same program against a hand-written scaled forward-backward algorithm (value
-// and analytic gradient), then fitted by Adam on the exact gradient.
+// and analytic gradient), then fitted by Adam on the exact gradient. Then decoded with the
+// posterior queries on log p(y | z): posterior_mode (the Viterbi path) of the true and of the
+// fitted model against the true hidden states (per-step accuracy, the fitted model's under the
+// best of the 24 relabelings of its states); 200 posterior_sample draws (runs of one session)
+// against posterior_marginals; log p(y, z) at the mode against 50 draws'. Fails if the draws'
+// frequencies are more than 6 SE from the marginals or a draw beats the mode.
 //
 // Sigmoid belief net: h2 (8 binary units) ~ Bern(sig(c2)), h1 (8) ~ Bern(sig(h2 W + c1)), x (16
 // pixels) ~ Bern(sig(h1 V + c0)); log p(x) = log expectation(exp(log p(x | h1))) sums 2^16 joint
@@ -149,10 +154,126 @@ int bench(const Settings& set, const HmmParams& truth, const HmmParams& init, st
   return 0;
 }
 
+// ---- decoding the fitted HMM: Viterbi paths and posterior draws ----
+
+using Paths = std::vector<std::vector<int>>;  // [sequence][step]
+
+struct Decoding {
+  double acc_truth = 0, acc_fit = 0;     // Viterbi per-step accuracy: true model; fitted, best relabeling
+  double max_diff = 0, diff_se = 0;      // draws' frequencies vs marginals: largest |difference|, in SE
+  double max_se = 0, max_se_p = 0;       // the largest difference in SE anywhere, and that cell's marginal
+  double check_se = 0;                   // the largest in SE taken at the frequency or marginal nearer 1/2
+  double mode_joint = 0, best_draw = 0;  // log p(y, z) at the mode and at the best of the draws
+  bool ok = false;
+};
+
+/// The state of each row of each step's one-hot choice: [sequence][step].
+Paths paths_of(const std::vector<scg::Tensor>& onehot) {
+  Paths p(static_cast<std::size_t>(onehot[0].rows()), std::vector<int>(onehot.size()));
+  for (std::size_t t = 0; t < onehot.size(); ++t)
+    for (std::size_t n = 0; n < p.size(); ++n)
+      for (int k = 0; k < K; ++k)
+        if (onehot[t](static_cast<Eigen::Index>(n), k) > 0.5) p[n][t] = k;
+  return p;
+}
+
+/// The best per-step accuracy of path under the 24 relabelings of its states (only the identity
+/// when relabel is false).
+double accuracy(const Paths& path, const Paths& states, bool relabel) {
+  std::array<int, K> perm{0, 1, 2, 3};
+  double best = 0;
+  do {
+    double hits = 0, steps = 0;
+    for (std::size_t n = 0; n < path.size(); ++n)
+      for (std::size_t t = 0; t < path[n].size(); ++t, ++steps) hits += perm[path[n][t]] == states[n][t];
+    best = std::max(best, hits / steps);
+  } while (relabel && std::next_permutation(perm.begin(), perm.end()));
+  return best;
+}
+
+/// log p(y, z) = loglik + sum_t log p(z_t | z_{t-1}) at the hidden states z (one-hot per step).
+double log_joint(scg::Session& s, const HmmGraph& m, const scg::Var& joint, const std::vector<scg::Tensor>& z) {
+  std::vector<scg::Feed> feeds;
+  for (std::size_t t = 0; t < z.size(); ++t) feeds.emplace_back(m.z[t], z[t]);
+  return s.run(joint, feeds).item();
+}
+
+/// The Viterbi paths (posterior_mode) of the true model and of the fitted one against the true states.
+void viterbi(const HmmGraph& m, scg::Session& s, const HmmParams& truth, const Paths& states, Decoding& d) {
+  const std::vector<scg::Var> mode = scg::posterior_mode(m.loglik, m.z);
+  const HmmParams fitted{m.l0.value(), m.A.value(), m.B.value()};
+  m.l0.set_value(truth.l0), m.A.set_value(truth.A), m.B.set_value(truth.B);
+  d.acc_truth = accuracy(paths_of(s.run(mode)), states, false);
+  m.l0.set_value(fitted.l0), m.A.set_value(fitted.A), m.B.set_value(fitted.B);
+  d.acc_fit = accuracy(paths_of(s.run(mode)), states, true);
+}
+
+/// draws runs of posterior_sample: each (sequence, step, state) frequency against posterior_marginals.
+void draws_vs_marginals(const HmmGraph& m, scg::Session& s, int draws, Decoding& d) {
+  const std::vector<scg::Tensor> marg = s.run(scg::posterior_marginals(m.loglik, m.z));
+  const std::vector<scg::Var> sample = scg::posterior_sample(m.loglik, m.z);
+  std::vector<Eigen::MatrixXd> count(marg.size(), Eigen::MatrixXd::Zero(marg[0].rows(), K));
+  for (int r = 0; r < draws; ++r) {
+    const std::vector<scg::Tensor>& v = s.run(sample);
+    for (std::size_t t = 0; t < v.size(); ++t) count[t] += v[t].matrix();
+  }
+  for (std::size_t t = 0; t < marg.size(); ++t)
+    for (Eigen::Index n = 0; n < marg[t].rows(); ++n)
+      for (Eigen::Index k = 0; k < K; ++k) {
+        const double p = marg[t](n, k), f = count[t](n, k) / draws, diff = std::fabs(f - p);
+        const double in_se = diff > 0 ? diff / std::sqrt(p * (1 - p) / draws) : 0;
+        if (diff > d.max_diff) d.max_diff = diff, d.diff_se = in_se;
+        if (in_se > d.max_se) d.max_se = in_se, d.max_se_p = p;
+        const double var = std::max(p * (1 - p), f * (1 - f));
+        if (diff > 0) d.check_se = std::max(d.check_se, diff / std::sqrt(var / draws));
+      }
+}
+
+/// log p(y, z) at the mode and at the best of draws posterior draws: the mode's is the largest.
+void mode_vs_draws(const HmmGraph& m, scg::Session& s, int draws, Decoding& d) {
+  scg::Var joint = m.loglik;
+  for (const scg::Var& z : m.z) joint = joint + scg::sum(scg::log_prob(z));
+  const std::vector<scg::Tensor> mode = s.run(scg::posterior_mode(m.loglik, m.z));
+  d.mode_joint = log_joint(s, m, joint, mode);
+  const std::vector<scg::Var> sample = scg::posterior_sample(m.loglik, m.z);
+  d.best_draw = -INFINITY;
+  for (int r = 0; r < draws; ++r) {
+    const std::vector<scg::Tensor> z = s.run(sample);
+    d.best_draw = std::max(d.best_draw, log_joint(s, m, joint, z));
+  }
+}
+
+/// Decodes the fitted model m (session s) against the true states; prints, checks.
+Decoding decode(const HmmGraph& m, scg::Session& s, const HmmParams& truth, const Paths& states) {
+  Decoding d;
+  const int draws = 200, joint_draws = 50;
+  const auto t0 = Clock::now();
+  viterbi(m, s, truth, states, d);
+  draws_vs_marginals(m, s, draws, d);
+  mode_vs_draws(m, s, joint_draws, d);
+  std::printf("  Viterbi (posterior_mode) per-step accuracy vs the true states: true model %.4f, fitted model %.4f "
+              "(best of 24 relabelings)\n", d.acc_truth, d.acc_fit);
+  std::printf("  %d posterior_sample draws vs posterior_marginals: largest |frequency - marginal| %.4f (%.2f SE, "
+              "SE = sqrt(p(1-p)/draws)); largest in SE %.2f (marginal %.2g); in SE at the frequency or the marginal "
+              "nearer 1/2 %.2f\n", draws, d.max_diff, d.diff_se, d.max_se, d.max_se_p, d.check_se);
+  std::printf("  log p(y, z): mode %.4f, best of %d draws %.4f (decoding %.2f s)\n", d.mode_joint, joint_draws,
+              d.best_draw, seconds_since(t0));
+  // Counts are discrete: a state of marginal 3e-4 drawn twice in 200 is 8 SE at the marginal's SE, so the check
+  // takes the SE at the frequency when that is nearer 1/2.
+  const bool freq_ok = d.check_se <= 6, mode_ok = d.mode_joint >= d.best_draw - 1e-9 * std::fabs(d.mode_joint);
+  if (!freq_ok) std::fprintf(stderr, "hmm: posterior draws' frequencies %.2f SE from the marginals (> 6)\n", d.check_se);
+  if (!mode_ok)
+    std::fprintf(stderr, "hmm: the mode's log p(y, z) %.10g is below a posterior draw's %.10g\n", d.mode_joint,
+                 d.best_draw);
+  d.ok = freq_ok && mode_ok;
+  return d;
+}
+
 // ---- the HMM: checked, then fitted ----
 
 struct HmmResult {
   double err_ll = 0, err_g = 0, first = 0, last = 0, truth = 0, train_s = 0;  // log p(y) per symbol
+  Decoding dec;
   bool ok = false;
 };
 
@@ -179,7 +300,8 @@ void train_hmm(const Settings& set, const HmmGraph& m, scg::Session& s, double s
 
 HmmResult fit_hmm(const Settings& set, const HmmParams& truth, const HmmParams& init, std::mt19937_64& rng) {
   HmmResult r;
-  const auto ys = hmm::sample_hmm(truth, set.n_seq, 100, rng);
+  Paths states;
+  const auto ys = hmm::sample_hmm(truth, set.n_seq, 100, rng, &states);
   const double symbols = static_cast<double>(set.n_seq) * 100;
   const auto t0 = Clock::now();
   HmmGraph m(init, ys);
@@ -199,8 +321,9 @@ HmmResult fit_hmm(const Settings& set, const HmmParams& truth, const HmmParams& 
   train_hmm(set, m, s, symbols, r);
   std::printf("  Adam 0.05, %d steps (%.1f ms per exact step): log p(y) per symbol %.4f -> %.4f (true parameters %.4f)\n",
               set.steps, 1e3 * r.train_s / std::max(set.steps, 1), r.first, r.last, r.truth);
+  r.dec = decode(m, s, truth, states);
   const bool learned = r.last > r.first + 0.05 && (set.quick || r.last > r.truth - 0.05);
-  r.ok = r.err_ll < 1e-10 && r.err_g < 1e-8 && learned;
+  r.ok = r.err_ll < 1e-10 && r.err_g < 1e-8 && learned && r.dec.ok;
   return r;
 }
 
@@ -266,10 +389,13 @@ int main(int argc, char** argv) {
     std::printf("{\"example\":\"hmm\",\"sequences\":%d,\"T\":100,\"ll_rel_error\":%.3g,\"grad_max_error\":%.3g,"
                 "\"ll_per_symbol_start\":%.5f,\"ll_per_symbol_end\":%.5f,\"ll_per_symbol_truth\":%.5f,\"steps\":%d,"
                 "\"ms_per_step\":%.3f,\"sbn_rel_error\":%.3g,\"sbn_ll_start\":%.4f,\"sbn_ll_end\":%.4f,"
-                "\"sbn_ms_per_step\":%.2f,\"ok\":%s}\n",
+                "\"sbn_ms_per_step\":%.2f,\"viterbi_acc_truth\":%.4f,\"viterbi_acc_fit\":%.4f,"
+                "\"draws_max_diff\":%.4f,\"draws_max_se\":%.2f,\"draws_check_se\":%.2f,\"mode_log_joint\":%.4f,"
+                "\"best_draw_log_joint\":%.4f,\"ok\":%s}\n",
                 set.n_seq, h.err_ll, h.err_g, h.first, h.last, h.truth, set.steps,
                 1e3 * h.train_s / std::max(set.steps, 1), b.err, b.first / set.sbn_n, b.last / set.sbn_n,
-                1e3 * b.train_s / std::max(set.sbn_steps, 1), ok ? "true" : "false");
+                1e3 * b.train_s / std::max(set.sbn_steps, 1), h.dec.acc_truth, h.dec.acc_fit, h.dec.max_diff,
+                h.dec.max_se, h.dec.check_se, h.dec.mode_joint, h.dec.best_draw, ok ? "true" : "false");
     return ok ? 0 : 1;
   });
 }

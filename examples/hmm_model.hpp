@@ -1,7 +1,7 @@
 #pragma once
-// The hidden Markov model of examples/hmm.cpp: its parameters, data drawn from it, the scg
-// graph of its exact log-likelihood, and the hand-written scaled forward-backward algorithm the
-// graph is checked against.
+// The hidden Markov model of examples/hmm.cpp: its parameters, data drawn from it (with the
+// hidden states), the scg graph of its exact log-likelihood (with its hidden choices, for
+// decoding), and the hand-written scaled forward-backward algorithm the graph is checked against.
 //
 //   z_1 ~ Cat(softmax(l0)),  z_t ~ Cat(softmax(A[z_{t-1}])),  y_t ~ Cat(softmax(B[z_t]))
 //   loglik = sum_t sum(log_softmax(B)[z_t, y_t]),   log p(y) = log expectation(exp(loglik)).
@@ -115,21 +115,22 @@ inline double forward_backward(const HmmParams& p, const std::vector<std::vector
 struct HmmGraph {
   scg::Graph g;
   scg::Var l0, A, B, ll;
+  scg::Var loglik;          // log p(y | z), 1x1: the log-weight of the posterior queries
+  std::vector<scg::Var> z;  // the hidden choices, one N x K categorical per step
   std::vector<scg::Var> grads;
   HmmGraph(const HmmParams& init, const std::vector<std::vector<int>>& ys) {
     const auto N = static_cast<Eigen::Index>(ys.size());
     const int T = static_cast<int>(ys[0].size());
     l0 = g.parameter("l0", init.l0), A = g.parameter("A", init.A), B = g.parameter("B", init.B);
     const scg::Var logB = scg::log_softmax(B);
-    scg::Var z = scg::categorical(l0 + g.constant(scg::Tensor(N, K))),
-             loglik;  // one row per sequence
+    z.push_back(scg::categorical(l0 + g.constant(scg::Tensor(N, K))));  // one row per sequence
     for (int t = 0; t < T; ++t) {
-      if (t > 0) z = scg::categorical(scg::matmul(z, A));
+      if (t > 0) z.push_back(scg::categorical(scg::matmul(z.back(), A)));
       scg::Tensor onehot(N, M);
       for (Eigen::Index n = 0; n < N; ++n)
         onehot(n, ys[static_cast<std::size_t>(n)][static_cast<std::size_t>(t)]) = 1.0;
       const scg::Var e =
-          scg::sum(scg::matmul(z, logB) * g.constant(onehot));  // sum_n log p(y_nt | z_nt)
+          scg::sum(scg::matmul(z.back(), logB) * g.constant(onehot));  // sum_n log p(y_nt | z_nt)
       loglik = loglik.empty() ? e : loglik + e;
     }
     ll = scg::log(scg::expectation(scg::exp(loglik)));
@@ -143,19 +144,23 @@ struct HmmGraph {
   }
 };
 
-/// n sequences of length T drawn from the model p.
+/// n sequences of length T drawn from the model p; their hidden states to *states when given
+/// (the same draws either way).
 inline std::vector<std::vector<int>> sample_hmm(const HmmParams& p, int n, int T,
-                                                std::mt19937_64& rng) {
+                                                std::mt19937_64& rng,
+                                                std::vector<std::vector<int>>* states = nullptr) {
   auto draw = [&](const std::vector<double>& q) {
     return static_cast<int>(std::discrete_distribution<int>(q.begin(), q.end())(rng));
   };
   std::vector<std::vector<int>> ys(static_cast<std::size_t>(n),
                                    std::vector<int>(static_cast<std::size_t>(T)));
-  for (auto& y : ys) {
+  if (states) states->assign(ys.size(), std::vector<int>(static_cast<std::size_t>(T)));
+  for (std::size_t i = 0; i < ys.size(); ++i) {
     int z = draw(softmax_row(p.l0, 0));
     for (int t = 0; t < T; ++t) {
       if (t) z = draw(softmax_row(p.A, z));
-      y[static_cast<std::size_t>(t)] = draw(softmax_row(p.B, z));
+      ys[i][static_cast<std::size_t>(t)] = draw(softmax_row(p.B, z));
+      if (states) (*states)[i][static_cast<std::size_t>(t)] = z;
     }
   }
   return ys;
