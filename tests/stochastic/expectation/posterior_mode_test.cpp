@@ -8,18 +8,13 @@
 #include <vector>
 
 #include "../mc.hpp"
+#include "posterior_model.hpp"
 
 namespace {
 using ld = long double;
-ld sigl(ld x) { return 1.0L / (1.0L + std::exp(-x)); }
-
-// The model of posterior_test: a ~ Bern(sig(ta)); b_r ~ Bern(sig(tb_r + 1.2 a)), r < 3;
-// c_r ~ Cat(softmax(L_r + 0.8 b_r v)); log_weight = sum_r Y[r][c_r] + 0.5 a (b_0 + b_1 + b_2).
-constexpr std::array<double, 3> kTb{-0.4, 0.9, 0.1}, kV{1.0, -0.5, 0.3};
-constexpr std::array<std::array<double, 3>, 3> kL{
-    {{0.2, -0.3, 0.5}, {-1.0, 0.4, 0.0}, {0.3, 0.3, -0.6}}};
-constexpr std::array<std::array<double, 3>, 3> kY{
-    {{-1.2, -0.1, -2.0}, {-0.5, -1.5, -0.3}, {-2.2, -0.4, -0.9}}};
+using posterior_model::build;
+using posterior_model::Built;
+using posterior_model::sigl;
 
 struct Best {
   int a = 0;
@@ -29,43 +24,10 @@ struct Best {
 
 Best brute(double ta, double scale) {
   Best best;
-  for (int a = 0; a < 2; ++a)
-    for (int bits = 0; bits < 8; ++bits)
-      for (int cs = 0; cs < 27; ++cs) {
-        ld logp = a ? std::log(sigl(ta)) : std::log(1 - sigl(ta));
-        ld lw = 0;
-        int sum_b = 0;
-        std::array<int, 3> b{}, c{};
-        for (int r = 0, code = cs; r < 3; ++r, code /= 3) {
-          b[r] = (bits >> r) & 1, c[r] = code % 3, sum_b += b[r];
-          const ld pb1 = sigl(kTb[r] + 1.2L * a);
-          logp += std::log(b[r] ? pb1 : 1 - pb1);
-          ld norm = 0;
-          for (int k = 0; k < 3; ++k) norm += std::exp(kL[r][k] + 0.8L * b[r] * kV[k]);
-          logp += kL[r][c[r]] + 0.8L * b[r] * kV[c[r]] - std::log(norm);
-          lw += scale * kY[r][c[r]];
-        }
-        lw += 0.5L * a * sum_b;
-        if (logp + lw > best.value) best = {a, b, c, logp + lw};
-      }
+  posterior_model::for_each_state(ta, scale, [&](const posterior_model::State& st, ld lj) {
+    if (lj > best.value) best = {st.a, st.b, st.c, lj};
+  });
   return best;
-}
-
-struct Built {
-  scg::Var a, b, c, log_weight;
-};
-
-Built build(scg::Graph& g, double ta, double scale) {
-  Built m;
-  m.a = scg::bernoulli(g.parameter("ta", ta));
-  auto tb = g.constant(scg::Tensor::from_rows({{kTb[0]}, {kTb[1]}, {kTb[2]}}));
-  m.b = scg::bernoulli(tb + 1.2 * m.a);
-  scg::Tensor l(3, 3), y(3, 3), v(1, 3);
-  for (int r = 0; r < 3; ++r)
-    for (int k = 0; k < 3; ++k) l(r, k) = kL[r][k], y(r, k) = scale * kY[r][k], v(0, k) = kV[k];
-  m.c = scg::categorical(g.constant(l) + 0.8 * scg::matmul(m.b, g.constant(v)));
-  m.log_weight = scg::sum(m.c * g.constant(y)) + 0.5 * m.a * scg::sum(m.b);
-  return m;
 }
 
 scg::Tensor one_hot(int rows, int k, const std::vector<int>& states) {

@@ -10,10 +10,11 @@
 #include <vector>
 
 #include "../mc.hpp"
+#include "posterior_model.hpp"
 
 namespace {
 using ld = long double;
-ld sigl(ld x) { return 1.0L / (1.0L + std::exp(-x)); }
+using posterior_model::sigl;
 
 // Within 5 standard errors sqrt(p (1 - p) / n) of the exact probability p (exactly, if p is
 // 0 or 1).
@@ -24,64 +25,23 @@ void check_frequency(int count, int n, ld p, const char* what) {
   CHECK(std::fabs(f - pd) <= 5.0 * se + 1e-12);
 }
 
-// The model of posterior_test: a ~ Bern(sig(ta)); b_r ~ Bern(sig(tb_r + 1.2 a)), r < 3;
-// c_r ~ Cat(softmax(L_r + 0.8 b_r v)); log_weight = sum_r Y[r][c_r] + 0.5 a (b_0 + b_1 + b_2).
-constexpr std::array<double, 3> kTb{-0.4, 0.9, 0.1}, kV{1.0, -0.5, 0.3};
-constexpr std::array<std::array<double, 3>, 3> kL{
-    {{0.2, -0.3, 0.5}, {-1.0, 0.4, 0.0}, {0.3, 0.3, -0.6}}};
-constexpr std::array<std::array<double, 3>, 3> kY{
-    {{-1.2, -0.1, -2.0}, {-0.5, -1.5, -0.3}, {-2.2, -0.4, -0.9}}};
+using posterior_model::Built;
+using posterior_model::State;
 constexpr double kTa = 0.3;
-
-struct State {
-  int a = 0;
-  std::array<int, 3> b{}, c{};
-};
 
 // Every joint state with its exact posterior probability.
 std::vector<std::pair<State, ld>> brute() {
   std::vector<std::pair<State, ld>> out;
   ld z = 0;
-  for (int a = 0; a < 2; ++a)
-    for (int bits = 0; bits < 8; ++bits)
-      for (int cs = 0; cs < 27; ++cs) {
-        State st;
-        st.a = a;
-        ld logp = a ? std::log(sigl(kTa)) : std::log(1 - sigl(kTa));
-        int sum_b = 0;
-        for (int r = 0, code = cs; r < 3; ++r, code /= 3) {
-          const int b = (bits >> r) & 1, c = code % 3;
-          st.b[r] = b, st.c[r] = c, sum_b += b;
-          const ld pb1 = sigl(kTb[r] + 1.2L * a);
-          logp += std::log(b ? pb1 : 1 - pb1);
-          ld norm = 0;
-          for (int k = 0; k < 3; ++k) norm += std::exp(kL[r][k] + 0.8L * b * kV[k]);
-          logp += kL[r][c] + 0.8L * b * kV[c] - std::log(norm) + kY[r][c];
-        }
-        logp += 0.5L * a * sum_b;
-        out.emplace_back(st, std::exp(logp));
-        z += out.back().second;
-      }
+  posterior_model::for_each_state(kTa, 1.0, [&](const State& st, ld lj) {
+    out.emplace_back(st, std::exp(lj));
+    z += out.back().second;
+  });
   for (auto& [st, p] : out) p /= z;
   return out;
 }
 
-struct Built {
-  scg::Var a, b, c, log_weight;
-};
-
-Built build(scg::Graph& g) {
-  Built m;
-  m.a = scg::bernoulli(g.parameter("ta", kTa));
-  auto tb = g.constant(scg::Tensor::from_rows({{kTb[0]}, {kTb[1]}, {kTb[2]}}));
-  m.b = scg::bernoulli(tb + 1.2 * m.a);
-  scg::Tensor l(3, 3), y(3, 3), v(1, 3);
-  for (int r = 0; r < 3; ++r)
-    for (int k = 0; k < 3; ++k) l(r, k) = kL[r][k], y(r, k) = kY[r][k], v(0, k) = kV[k];
-  m.c = scg::categorical(g.constant(l) + 0.8 * scg::matmul(m.b, g.constant(v)));
-  m.log_weight = scg::sum(m.c * g.constant(y)) + 0.5 * m.a * scg::sum(m.b);
-  return m;
-}
+Built build(scg::Graph& g) { return posterior_model::build(g, kTa); }
 
 // Row r's state of a one-hot value, checking the row is one-hot.
 int row_state(const scg::Tensor& t, Eigen::Index r) {
