@@ -14,6 +14,8 @@ namespace {
 using ld = long double;
 using posterior_model::build;
 using posterior_model::Built;
+using posterior_model::log_softmax;
+using posterior_model::matrix_of;
 using posterior_model::sigl;
 
 struct Best {
@@ -36,11 +38,6 @@ scg::Tensor one_hot(int rows, int k, const std::vector<int>& states) {
   return t;
 }
 
-ld log_softmax(const std::vector<double>& row, int k) {
-  ld n = 0;
-  for (double x : row) n += std::exp(static_cast<ld>(x));
-  return row[static_cast<std::size_t>(k)] - std::log(n);
-}
 
 // A random model of n categorical choices (k_t states each, 1 x k_t): z_t's parent is a random
 // earlier choice (none for t = 0 or with probability 1/4), z_t ~ Cat(softmax(init_t)) or
@@ -76,12 +73,6 @@ Random random_model(std::mt19937& rng, int n) {
   return m;
 }
 
-scg::Tensor matrix_of(const std::vector<std::vector<double>>& rows) {
-  scg::Tensor t(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows[0].size()));
-  for (std::size_t r = 0; r < rows.size(); ++r)
-    for (std::size_t c = 0; c < rows[r].size(); ++c) t(r, c) = rows[r][c];
-  return t;
-}
 
 struct RandomBuilt {
   std::vector<scg::Var> z;
@@ -153,34 +144,17 @@ TEST_CASE("posterior_mode equals the brute-force joint argmax (global above per-
 }
 
 TEST_CASE("posterior_mode on an HMM chain is the Viterbi path") {
-  const int T = 6;
-  const std::vector<std::vector<double>> trans{
-      {0.5, -0.2, -1.0}, {0.1, 0.8, -0.3}, {-0.6, 0.0, 0.9}};
-  const std::vector<double> init{0.2, -0.1, 0.4};
-  const std::vector<std::vector<double>> obs{{-0.2, -1.9, -1.1}, {-1.4, -0.3, -2.0},
-                                             {-0.7, -0.8, -0.6}, {-2.1, -0.2, -1.0},
-                                             {-0.4, -1.2, -0.9}, {-1.0, -1.0, -0.1}};
+  const int T = posterior_model::kT;
   scg::Graph g;
-  const scg::Var A = g.constant(matrix_of(trans));
-  std::vector<scg::Var> z{scg::categorical(g.constant(matrix_of({init})))};
-  for (int t = 1; t < T; ++t) z.push_back(scg::categorical(scg::matmul(z.back(), A)));
-  scg::Var lw;
-  for (int t = 0; t < T; ++t) {
-    const scg::Var term = scg::sum(z[t] * g.constant(matrix_of({obs[t]})));
-    lw = lw.empty() ? term : lw + term;
-  }
+  const auto [z, lw] = posterior_model::build_hmm(g);
   const auto mode = scg::posterior_mode(lw, z);
   scg::Session s(g, 1);
   const auto v = s.run(mode);
   std::vector<int> best;
   ld best_value = -INFINITY;
-  for (int code = 0; code < 729; ++code) {
-    std::vector<int> path(T);
-    for (int t = 0, c = code; t < T; ++t, c /= 3) path[t] = c % 3;
-    ld lp = log_softmax(init, path[0]) + obs[0][path[0]];
-    for (int t = 1; t < T; ++t) lp += log_softmax(trans[path[t - 1]], path[t]) + obs[t][path[t]];
+  posterior_model::for_each_path([&](const std::vector<int>& path, ld lp) {
     if (lp > best_value) best_value = lp, best = path;
-  }
+  });
   for (int t = 0; t < T; ++t) CHECK(v[t] == one_hot(1, 3, {best[t]}));
 }
 

@@ -5,6 +5,7 @@
 // ones: 2 x 8 x 27 = 432 joint states.
 #include <array>
 #include <cmath>
+#include <vector>
 #include <scg/scg.hpp>
 
 namespace posterior_model {
@@ -62,5 +63,58 @@ inline Built build(scg::Graph& g, double ta, double scale = 1.0) {
   m.c = scg::categorical(g.constant(l) + 0.8 * scg::matmul(m.b, g.constant(v)));
   m.log_weight = scg::sum(m.c * g.constant(y)) + 0.5 * m.a * scg::sum(m.b);
   return m;
+}
+
+// An HMM chain: z_0 ~ Cat(softmax(init)), z_t ~ Cat(softmax(trans[z_{t-1}])), log_weight =
+// sum_t obs[t][z_t]; T = 6 steps of 3 states, 729 paths.
+constexpr int kT = 6;
+inline const std::vector<std::vector<double>> kTrans{
+    {0.5, -0.2, -1.0}, {0.1, 0.8, -0.3}, {-0.6, 0.0, 0.9}};
+inline const std::vector<double> kInit{0.2, -0.1, 0.4};
+inline const std::vector<std::vector<double>> kObs{{-0.2, -1.9, -1.1}, {-1.4, -0.3, -2.0},
+                                                   {-0.7, -0.8, -0.6}, {-2.1, -0.2, -1.0},
+                                                   {-0.4, -1.2, -0.9}, {-1.0, -1.0, -0.1}};
+
+inline scg::Tensor matrix_of(const std::vector<std::vector<double>>& rows) {
+  scg::Tensor t(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows[0].size()));
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (std::size_t c = 0; c < rows[r].size(); ++c)
+      t(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = rows[r][c];
+  return t;
+}
+
+inline ld log_softmax(const std::vector<double>& row, int k) {
+  ld n = 0;
+  for (double x : row) n += std::exp(static_cast<ld>(x));
+  return row[static_cast<std::size_t>(k)] - std::log(n);
+}
+
+struct Hmm {
+  std::vector<scg::Var> z;
+  scg::Var log_weight;
+};
+
+inline Hmm build_hmm(scg::Graph& g) {
+  Hmm h;
+  const scg::Var A = g.constant(matrix_of(kTrans));
+  h.z.push_back(scg::categorical(g.constant(matrix_of({kInit}))));
+  for (int t = 1; t < kT; ++t) h.z.push_back(scg::categorical(scg::matmul(h.z.back(), A)));
+  for (int t = 0; t < kT; ++t) {
+    const scg::Var term = scg::sum(h.z[t] * g.constant(matrix_of({kObs[t]})));
+    h.log_weight = h.log_weight.empty() ? term : h.log_weight + term;
+  }
+  return h;
+}
+
+/// visit(path, log p(path) + log_weight(path)) for every path.
+template <class Visit>
+void for_each_path(Visit&& visit) {
+  for (int code = 0; code < 729; ++code) {
+    std::vector<int> path(kT);
+    for (int t = 0, c = code; t < kT; ++t, c /= 3) path[t] = c % 3;
+    ld lp = log_softmax(kInit, path[0]) + kObs[0][path[0]];
+    for (int t = 1; t < kT; ++t) lp += log_softmax(kTrans[path[t - 1]], path[t]) + kObs[t][path[t]];
+    visit(path, lp);
+  }
 }
 }  // namespace posterior_model
