@@ -26,9 +26,14 @@
 //      out. Tables have one column per joint state (and one row per plate row, below); one
 //      product_sum node aligns the tables of a step, multiplies them and sums the variable out,
 //      so the result differentiates like any node (to any order).
-//   Plates: when every variable has the same R > 1 rows and every node in every region keeps
-//   rows apart (row-local ops on R-row operands), row r only ever meets row r: tables have R
-//   rows and states per row, so a 64-row NOT gate costs 64 x 2 states, not 2^64.
+//   Plates: when every node of every region keeps the rows of the choices it reads apart
+//   (row-local ops on R-row operands; one-row choices read freely), a choice of R > 1 rows is R
+//   local variables (row r only ever meets row r and the global, one-row choices): tables over
+//   local ones have R rows and states per row, so a 64-row NOT gate costs 64 x 2 states, not
+//   2^64. Nested plates: the local variables are eliminated first (given the global ones);
+//   a step whose result holds no local variable multiplies its R rows into one (the
+//   semiring's collapse: summed log-tables, or (1, sum of the rows' b)), then the global
+//   variables are eliminated. Plates of different R sit side by side.
 //   Shared work: clones of the same op on the same operands are one node (an HMM's transition
 //   table is built once, not once per step, and its gradients meet there).
 //

@@ -46,14 +46,14 @@ expect() {
 }
 
 usage='^usage: '
-for ex in bernoulli_not hard_attention estimators cartpole hmm discrete_vae; do
+for ex in bernoulli_not hard_attention estimators cartpole hmm regime_mixture discrete_vae; do
   expect 0 "$usage" stdout -- "$ex" --help
   expect 2 "$usage" stderr -- "$ex" --bogus
   expect 2 "$usage" stderr -- "$ex" --quick extra-word
   expect 2 "$usage" stderr -- "$ex" --out
   expect nonzero "/nonexistent/dir" stderr -- "$ex" --out /nonexistent/dir
 done
-for ex in bernoulli_not hard_attention hmm; do
+for ex in bernoulli_not hard_attention hmm regime_mixture; do
   expect 2 "--steps.*abc" stderr -- "$ex" --steps abc
   expect 2 "$usage" stderr -- "$ex" --steps 0
   expect 2 "$usage" stderr -- "$ex" --steps -3
@@ -63,6 +63,8 @@ expect 2 "--samples" stderr -- bernoulli_not --samples 0
 expect 2 "$usage" stderr -- bernoulli_not --samples 1
 expect 2 "--seed" stderr -- hard_attention --seed -1
 expect 2 "$usage" stderr -- hmm --sequences 0
+expect 2 "$usage" stderr -- regime_mixture --sessions 0
+expect 2 "--seed" stderr -- regime_mixture --seed -1
 expect 2 "--runs" stderr -- estimators --runs abc
 expect 2 "$usage" stderr -- estimators --runs 0
 expect 2 "--lr" stderr -- cartpole --lr -1

@@ -56,4 +56,24 @@ inline void check_within(const Moments& mc, const std::vector<double>& exact, do
   }
 }
 
+/// CHECKs a count of `n` draws within 5 standard errors sqrt(p (1 - p) / n) of the exact
+/// probability p (exactly, if p is 0 or 1).
+inline void check_frequency(int count, int n, long double p, const char* what) {
+  const double f = static_cast<double>(count) / n, pd = static_cast<double>(p);
+  const double se = std::sqrt(pd * (1.0 - pd) / n);
+  INFO(what << ": frequency " << f << ", exact " << pd << " (se " << se << ")");
+  CHECK(std::fabs(f - pd) <= 5.0 * se + 1e-12);
+}
+
+/// The state of row r of a one-hot value (REQUIREs the row one-hot).
+inline int row_state(const scg::Tensor& t, Eigen::Index r) {
+  int k = -1, ones = 0;
+  for (Eigen::Index j = 0; j < t.cols(); ++j) {
+    REQUIRE((t(r, j) == 0.0 || t(r, j) == 1.0));
+    if (t(r, j) == 1.0) k = static_cast<int>(j), ++ones;
+  }
+  REQUIRE(ones == 1);
+  return k;
+}
+
 }  // namespace scg_test

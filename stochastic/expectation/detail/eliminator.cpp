@@ -5,6 +5,11 @@
 
 namespace scg::detail {
 
+Factor collapsed(const Semiring& s, const Factor& f) {
+  const Var& t = f.a.empty() ? f.b : f.a;
+  return !t.empty() && t.shape().rows > 1 ? s.collapse(f) : f;
+}
+
 Factor run_plan(const EliminationPlan& plan, std::vector<Factor> factors, const Semiring& s,
                 const Tables& tables) {
   factors.resize(plan.scopes.size());
@@ -16,10 +21,10 @@ Factor run_plan(const EliminationPlan& plan, std::vector<Factor> factors, const 
     for (std::size_t f : step.consumed) bucket.push_back(std::move(factors[f]));
     Factor summed = s.eliminate(bucket, c);
     summed.scope = plan.scopes[step.produced];
-    factors[step.produced] = std::move(summed);
+    factors[step.produced] = step.collapse ? s.collapse(summed) : std::move(summed);
   }
   std::vector<Factor> results;
-  for (std::size_t f : plan.results) results.push_back(factors[f]);
+  for (std::size_t f : plan.results) results.push_back(collapsed(s, factors[f]));
   return s.multiply(results);
 }
 
@@ -47,9 +52,9 @@ Var Eliminator::run() {
   // 5. Elimination: the plan, from the factors' scopes, run in the semiring.
   std::vector<std::vector<std::size_t>> scopes;
   for (const Factor& f : factors) scopes.push_back(f.scope);
-  plan_ = plan_elimination(tables_.states(), std::move(scopes));
+  plan_ = plan_elimination(tables_.states(), std::move(scopes), tables_.locals());
   const Factor all = run_plan(plan_, std::move(factors), s, tables_);
-  return s.result(g_, all, terms.offset, tables_.plated());
+  return s.result(g_, all, terms.offset);
 }
 
 }  // namespace scg::detail

@@ -11,6 +11,10 @@
 
 namespace scg::detail {
 
+/// f, its plate rows multiplied into one (Semiring::collapse) if it has several: a factor
+/// left with no scope.
+Factor collapsed(const Semiring& s, const Factor& f);
+
 /// Runs `plan` in semiring s over the model's factors (plan.scopes[0, plan.inputs)): each step
 /// multiplies the factors it consumes and sums its variable out (tables aligns them; it also
 /// throws for a step above options.max_states). Returns the product of the factors left with

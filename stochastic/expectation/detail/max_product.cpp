@@ -28,11 +28,12 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 Map to_map(const std::vector<Eigen::Index>& v) { return Map(v.begin(), v.end()); }
 
-/// Throws unless every table has the rows of the first.
+/// Throws unless every table has the rows of the first, and every state operand after them
+/// those rows or one (a global variable's state, read by every row).
 void check_rows(const std::string& op, std::span<const Shape> in, std::size_t tables) {
-  for (std::size_t i = 0; i < tables; ++i)
-    if (in[i].rows != in[0].rows)
-      shape_error(op, in, "every table must have the same number of rows");
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (in[i].rows != in[0].rows && (i < tables || in[i].rows != 1))
+      shape_error(op, in, "every table must have the rows of the first, every state those or one");
 }
 
 /// How a decoding step picks its variable's state from the sums x_k of its bucket's tables.
@@ -79,6 +80,11 @@ std::size_t draw(std::span<double> x, double u) {
 /// state indices) of the step's other variables in scope order; per row, the sums x_k of the
 /// tables at the joint state (the others', k) for every state k of the step's variable, and
 /// the state picked from them (`pick`).
+/// Row r's state index in a state operand (rows x 1, or 1 x 1 for a global variable).
+std::size_t state_at(const Tensor& states, Eigen::Index r) {
+  return static_cast<std::size_t>(states.data()[states.rows() == 1 ? 0 : r]);
+}
+
 class StepOp final : public Op {
  public:
   StepOp(std::vector<Map> maps, std::vector<std::size_t> radix, std::size_t at, Pick pick)
@@ -91,7 +97,7 @@ class StepOp final : public Op {
     return pick_ == Pick::kArgmax ? "argmax_step" : "sample_step";
   }
   Shape infer(std::span<const Shape> in) const override {
-    check_rows(name(), in, in.size());
+    check_rows(name(), in, maps_.size());
     return {in[0].rows, 1};
   }
   void forward(std::span<const Tensor* const> in, Tensor& out,
@@ -107,7 +113,7 @@ class StepOp final : public Op {
         if (j == at_)
           at_stride = stride;
         else
-          base += static_cast<std::size_t>(in[operand++]->data()[r]) * stride;
+          base += state_at(*in[operand++], r) * stride;
         stride *= radix_[j];
       }
       for (std::size_t k = 0; k < x.size(); ++k) {
@@ -177,7 +183,7 @@ Forward eliminate_all(const EliminationPlan& plan, std::vector<Factor> factors, 
     for (std::size_t i : step.consumed) f.buckets.back().push_back(factors[i]);
     Factor message = s.eliminate(f.buckets.back(), f.contractions.back());
     message.scope = plan.scopes[step.produced];
-    factors[step.produced] = std::move(message);
+    factors[step.produced] = step.collapse ? s.collapse(message) : std::move(message);
   }
   return f;
 }
@@ -226,7 +232,8 @@ std::vector<Var> decode(const Var& cost, const std::vector<Var>& choices,
   }
   std::vector<std::vector<std::size_t>> scopes;
   for (const Factor& f : factors) scopes.push_back(f.scope);
-  const EliminationPlan plan = plan_elimination(tables.states(), std::move(scopes));
+  const EliminationPlan plan =
+      plan_elimination(tables.states(), std::move(scopes), tables.locals());
   const std::string verb = pick == Pick::kArgmax ? "maximizing over" : "summing out";
   const std::vector<Var> state =
       traceback(plan, eliminate_all(plan, std::move(factors), s, tables, verb), pick);

@@ -15,7 +15,8 @@ namespace {
 /// The variables in elimination order: group by group (independent sub-problems, by
 /// connected component of the interaction graph), each in minimum-degree order.
 std::vector<int> elimination_order(std::size_t n,
-                                   const std::vector<std::vector<std::size_t>>& scopes) {
+                                   const std::vector<std::vector<std::size_t>>& scopes,
+                                   const std::vector<char>& local) {
   std::set<std::pair<std::size_t, std::size_t>> edges;
   for (const auto& scope : scopes)
     for (std::size_t i = 0; i < scope.size(); ++i)
@@ -42,19 +43,25 @@ std::vector<int> elimination_order(std::size_t n,
       order.data(), boost::make_iterator_property_map(supernode.data(), index, supernode[0]), 0,
       index);
   order.erase(std::find(order.begin(), order.end(), static_cast<int>(n)));  // the padding vertex
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return component[static_cast<std::size_t>(a)] < component[static_cast<std::size_t>(b)];
-  });
+  // By group, local variables first within one (their minimum-degree order kept).
+  auto key = [&](int v) {
+    const auto u = static_cast<std::size_t>(v);
+    return std::pair(component[u], local.empty() || !local[u] ? 1 : 0);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) < key(b); });
   return order;
 }
 
 }  // namespace
 
 EliminationPlan plan_elimination(std::vector<std::size_t> states,
-                                 std::vector<std::vector<std::size_t>> scopes) {
+                                 std::vector<std::vector<std::size_t>> scopes,
+                                 std::vector<char> local) {
   EliminationPlan plan;
   const std::size_t n = states.size();
-  const std::vector<int> order = elimination_order(n, scopes);
+  const std::vector<int> order = elimination_order(n, scopes, local);
+  plan.local = std::move(local);
+  auto is_local = [&](std::size_t v) { return !plan.local.empty() && plan.local[v] != 0; };
   plan.states = std::move(states);
   plan.scopes = std::move(scopes);
   plan.inputs = plan.scopes.size();
@@ -77,6 +84,7 @@ EliminationPlan plan_elimination(std::vector<std::size_t> states,
     std::vector<std::size_t> produced;
     for (std::size_t u : step.scope)
       if (u != v) produced.push_back(u);
+    step.collapse = is_local(v) && std::none_of(produced.begin(), produced.end(), is_local);
     for (std::size_t u : produced) holding[u].push_back(step.produced);
     alive.push_back(produced.empty() ? 0 : 1);
     if (produced.empty()) plan.results.push_back(step.produced);

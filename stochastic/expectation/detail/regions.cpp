@@ -53,17 +53,85 @@ Region Tables::region(const std::vector<std::size_t>& targets) {
   return r;
 }
 
-bool Tables::plated_ok(const Region& r) const {
+std::size_t Tables::rows_of(std::size_t id) const {
+  return static_cast<std::size_t>(g_.shape(id).rows);
+}
+
+bool Tables::label_region(const Region& r) {
+  // Ascending ids are topological, and a region node's dependent operands are variables or
+  // nodes of the same region (frozen boxes are constants in clones: global).
   for (std::size_t id : r.nodes) {
-    if (static_cast<std::size_t>(g_.shape(id).rows) != rows_) return false;
-    if (is_frozen_box(g_, id)) continue;
+    if (label_[id] != kUnlabeled) continue;
+    std::size_t plate = 0;
     const auto in = g_.inputs(id);
-    for (std::size_t i = 0; i < in.size(); ++i)
-      if (dep_[in[i]] &&
-          (!g_.op(id)->row_local(i) || static_cast<std::size_t>(g_.shape(in[i]).rows) != rows_))
-        return false;
+    if (!is_frozen_box(g_, id)) {
+      for (std::size_t i : in) {
+        if (!dep_[i] || label_[i] == 0) continue;
+        if (plate != 0 && label_[i] != plate)
+          return mix(id, "reads choices of two plates (different row counts)");
+        plate = label_[i];
+      }
+      if (plate != 0 && rows_of(id) != plate)
+        return mix(id, "reads the " + std::to_string(plate) + " rows of a choice into " +
+                           std::to_string(rows_of(id)) + (rows_of(id) == 1 ? " row" : " rows"));
+      for (std::size_t i = 0; plate != 0 && i < in.size(); ++i)
+        if (dep_[in[i]] && label_[in[i]] == plate && !g_.op(id)->row_local(i))
+          return mix(id, "reads operand " + std::to_string(i) + "'s rows across");
+    }
+    label_[id] = plate;
   }
   return true;
+}
+
+bool Tables::label_variable(std::size_t v) {
+  // A local choice's parameters are per row of its plate or global; a global choice's global.
+  const std::size_t node = vars_[v].node, plate = label_[node];
+  for (std::size_t in : g_.inputs(node)) {
+    if (!dep_[in] || label_[in] == 0) continue;
+    if (label_[in] != plate || rows_of(in) != plate)
+      return mix(node, "has parameters that read per-row choices of another plate");
+  }
+  return true;
+}
+
+void Tables::find_plates(const std::vector<std::size_t>&) {
+  // Plates: a choice of R > 1 rows is local (per row, its own state), a one-row choice global.
+  // Every node between them and the factors is labelled by the plate of the local choices it
+  // reads (0: global only); the model is plated when no node reads two plates, sums or spreads
+  // a plate's rows, or reads them across (a non-row-local operand), and every local choice's
+  // rows are independent. Otherwise no choice is split into rows (mix_why_ says why).
+  plated_ = false;
+  mix_why_.clear();
+  bool any_rows = false;
+  label_.assign(top_ + 1, kUnlabeled);
+  for (std::size_t v = 0; v < vars_.size(); ++v) {
+    if (!reached_[v]) continue;
+    const std::size_t r = rows_of(vars_[v].node);
+    any_rows = any_rows || r > 1;
+    label_[vars_[v].node] = r > 1 ? r : 0;
+    if (r > 1 && vars_[v].op->distribution_traits().layout == StateLayout::kJoint &&
+        mix_why_.empty())
+      mix(vars_[v].node, "couples its rows");
+  }
+  if (!any_rows || !mix_why_.empty()) return;
+  for (const Region& r : term_regions_)
+    if (!label_region(r)) return;
+  for (std::size_t v = 0; v < vars_.size(); ++v)
+    if (reached_[v] && !(label_region(var_regions_[v]) && label_variable(v))) return;
+  plated_ = true;
+}
+
+bool Tables::local(std::size_t v) const { return plated_ && label_[vars_[v].node] != 0; }
+
+std::vector<char> Tables::locals() const {
+  std::vector<char> out;
+  if (plated_)
+    for (std::size_t v = 0; v < vars_.size(); ++v) out.push_back(local(v) ? 1 : 0);
+  return out;
+}
+
+bool Tables::local_scope(const std::vector<std::size_t>& scope) const {
+  return std::any_of(scope.begin(), scope.end(), [&](std::size_t v) { return local(v); });
 }
 
 void Tables::find_regions(const std::vector<std::size_t>& terms) {
@@ -89,27 +157,6 @@ void Tables::find_regions(const std::vector<std::size_t>& terms) {
   count_states();
 }
 
-void Tables::find_plates(const std::vector<std::size_t>& terms) {
-  // Every reached variable with the same R > 1 rows, every region row-local.
-  std::size_t rows = 0;
-  plated_ = true;
-  mixed_rows_ = false;
-  for (std::size_t v = 0; v < vars_.size(); ++v) {
-    if (!reached_[v]) continue;
-    const auto r = static_cast<std::size_t>(g_.shape(vars_[v].node).rows);
-    if (rows == 0) rows = r;
-    mixed_rows_ = mixed_rows_ || r != rows;
-    plated_ = plated_ && r == rows && r > 1;
-  }
-  rows_ = rows;
-  for (std::size_t i = 0; i < terms.size() && plated_; ++i)
-    plated_ =
-        static_cast<std::size_t>(g_.shape(terms[i]).rows) == rows_ && plated_ok(term_regions_[i]);
-  for (std::size_t v = 0; v < vars_.size() && plated_; ++v)
-    if (reached_[v]) plated_ = plated_ok(var_regions_[v]);
-  if (!plated_) rows_ = 1;
-}
-
 void Tables::count_states() {
   for (std::size_t v = 0; v < vars_.size(); ++v) {
     if (!reached_[v]) continue;
@@ -119,14 +166,20 @@ void Tables::count_states() {
       throw Error("expectation: " + g_.describe(vars_[v].node) + " alone has " + count_str(count) +
                   " states" + (plated_ ? " per row" : "") +
                   ", above ExpectationOptions::max_states (" + count_str(opt_.max_states) + ")" +
-                  (plated_ || s.rows == 1 ? ""
-                   : mixed_rows_
-                       ? "; its rows are summed jointly because the model's choices have "
-                         "different row counts (a choice of one row above per-row choices: "
-                         "nested plates, which expectation does not split into plates yet)"
-                       : "; its rows are summed jointly because the model mixes them"));
+                  (plated_ || s.rows == 1 ? "" : joint_rows_reason()));
     vars_[v].states = static_cast<std::size_t>(count);
   }
+}
+
+std::string Tables::joint_rows_reason() const {
+  return mix_why_.empty()
+             ? ""
+             : "; its rows are summed jointly because the model mixes them: " + mix_why_;
+}
+
+bool Tables::mix(std::size_t id, const std::string& why) {
+  mix_why_ = g_.describe(id) + " " + why;
+  return false;
 }
 
 std::vector<std::size_t> Tables::states() const {

@@ -54,9 +54,13 @@ Factor ExpectationSemiring::multiply(const std::vector<Factor>& fs) const {
   return out;
 }
 
-Var ExpectationSemiring::result(Graph& g, const Factor& all, const Var& offset, bool plated) const {
-  // E[cost] = E[cost - L(0)] + L(0); plated: the rows' expectations add.
-  Var e = all.b.empty() ? g.constant(Tensor(1, 1, 0.0)) : (plated ? sum(all.b) : all.b);
+Factor ExpectationSemiring::collapse(const Factor& f) const {
+  return {f.scope, Var(), f.b.empty() ? Var() : sum(f.b, 0)};
+}
+
+Var ExpectationSemiring::result(Graph& g, const Factor& all, const Var& offset) const {
+  // E[cost] = E[cost - L(0)] + L(0).
+  Var e = all.b.empty() ? g.constant(Tensor(1, 1, 0.0)) : all.b;
   return offset.empty() ? e : e + offset;
 }
 
@@ -87,9 +91,13 @@ Factor LogSumExpSemiring::multiply(const std::vector<Factor>& fs) const {
   return out;
 }
 
-Var LogSumExpSemiring::result(Graph& g, const Factor& all, const Var& offset, bool plated) const {
-  // E[exp(L(0) + sum_j d_j)] = exp(L(0) + log of the product); plated: the rows multiply.
-  Var l = all.a.empty() ? g.constant(Tensor(1, 1, 0.0)) : (plated ? sum(all.a) : all.a);
+Factor LogSumExpSemiring::collapse(const Factor& f) const {
+  return {f.scope, f.a.empty() ? Var() : sum(f.a, 0), Var()};
+}
+
+Var LogSumExpSemiring::result(Graph& g, const Factor& all, const Var& offset) const {
+  // E[exp(L(0) + sum_j d_j)] = exp(L(0) + log of the product).
+  Var l = all.a.empty() ? g.constant(Tensor(1, 1, 0.0)) : all.a;
   return exp(offset.empty() ? l : l + offset);
 }
 

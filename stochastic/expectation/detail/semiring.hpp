@@ -18,9 +18,9 @@ namespace scg::detail {
 class Memo;
 
 /// A factor: tables over the joint states of `scope` (variable indices, ascending; the first
-/// varies fastest), plate rows x states (one row unless plated). What a and b hold is the
-/// semiring's: in the expectation semiring a empty is all ones and b empty all zeros; in the
-/// log-sum-exp semiring a is the log-table and b is unused.
+/// varies fastest), plate rows x states (one row unless its scope holds a local variable). What a
+/// and b hold is the semiring's: in the expectation semiring a empty is all ones and b empty all
+/// zeros; in the log-sum-exp semiring a is the log-table and b is unused.
 struct Factor {
   std::vector<std::size_t> scope;
   Var a, b;
@@ -46,11 +46,14 @@ class Semiring {
   /// Multiplies the factors of `bucket` and sums one variable out as `c` says: the tables of
   /// the result (its scope is the caller's).
   virtual Factor eliminate(const std::vector<Factor>& bucket, const Contraction& c) const = 0;
-  /// The product of factors with no scope (one entry each, per plate row).
+  /// The product of factors with no scope (one entry each).
   virtual Factor multiply(const std::vector<Factor>& fs) const = 0;
-  /// The expectation, from the product of every factor summed over every variable, the cost's
-  /// offset L(0) (empty: none) and whether the tables have one row per plate row.
-  virtual Var result(Graph& g, const Factor& all, const Var& offset, bool plated) const = 0;
+  /// A factor of plate rows over global variables only (every local one summed out), its rows
+  /// multiplied into one: the rows are independent given the global variables.
+  virtual Factor collapse(const Factor& f) const = 0;
+  /// The expectation, from the product of every factor summed over every variable and the
+  /// cost's offset L(0) (empty: none).
+  virtual Var result(Graph& g, const Factor& all, const Var& offset) const = 0;
 };
 
 /// Pairs (a, b) = (p, p c), (a1, b1) (a2, b2) = (a1 a2, a1 b2 + b1 a2), summed componentwise:
@@ -61,7 +64,10 @@ class ExpectationSemiring final : public Semiring {
   Factor term(std::vector<std::size_t> scope, const Var& d) const override;
   Factor eliminate(const std::vector<Factor>& bucket, const Contraction& c) const override;
   Factor multiply(const std::vector<Factor>& fs) const override;
-  Var result(Graph& g, const Factor& all, const Var& offset, bool plated) const override;
+  /// (a_r, b_r) over the rows: a_r is 1 for every global state (the sum of a row's local
+  /// choices' probabilities), so the product is (1, sum_r b_r), exactly and to every order.
+  Factor collapse(const Factor& f) const override;
+  Var result(Graph& g, const Factor& all, const Var& offset) const override;
 };
 
 /// A likelihood (cost exp(x)): x's terms give factors exp(d_j), kept as log-tables (d_j, and
@@ -81,7 +87,9 @@ class LogSumExpSemiring final : public Semiring {
   Factor term(std::vector<std::size_t> scope, const Var& d) const override;
   Factor eliminate(const std::vector<Factor>& bucket, const Contraction& c) const override;
   Factor multiply(const std::vector<Factor>& fs) const override;
-  Var result(Graph& g, const Factor& all, const Var& offset, bool plated) const override;
+  /// Log-tables: the product of the rows is the sum of their logs, per column.
+  Factor collapse(const Factor& f) const override;
+  Var result(Graph& g, const Factor& all, const Var& offset) const override;
 
  private:
   Contract contract_;  // nullptr: log_product_sum

@@ -70,7 +70,7 @@ Var Tables::columns(const Var& t, const std::vector<std::size_t>& idx) const {
   return product_sum({t}, {from}, to, static_cast<Eigen::Index>(idx.size()));
 }
 
-Var Tables::reduce(const Var& x) const { return plated_ ? sum(x, 1) : sum(x); }
+Var Tables::reduce(const Var& x, bool per_row) { return per_row ? sum(x, 1) : sum(x); }
 
 bool Tables::for_each_state(const Region& r, std::size_t owner, const std::function<bool()>& f) {
   std::vector<std::size_t> radix;
@@ -146,7 +146,7 @@ Var Tables::log_prob_table(std::size_t v, const Region& parents,
     key.push_back(cloned(var.node).id());
     for (const Var& p : params) key.push_back(p.id());
     Var& memo = log_probs_[key];
-    if (memo.empty()) memo = reduce(var.op->log_prob(params, cloned(var.node)));
+    if (memo.empty()) memo = reduce(var.op->log_prob(params, cloned(var.node)), local(v));
     return memo;
   });
 }
@@ -177,13 +177,15 @@ Factor Tables::term_factor(std::size_t j, std::size_t t, const Var& w, std::size
                            const Semiring& s) {
   const Region& r = term_regions_[j];
   check_size(r.scope, "the cost term " + g_.describe(t));
+  // Per row over local choices; a term over global ones only is one row, summed over its rows.
+  const bool per_row = local_scope(r.scope);
   Var d;
   if (by_row_states(t) && var_of_[t] >= 0 && !w.empty() && w.shape() == g_.shape(t)) {
     d = choice_term_table(static_cast<std::size_t>(var_of_[t]), w);  // the term is a choice
   } else {
     d = table(r, owner, [&] {
       const Var c = cloned(t);
-      return reduce(w.empty() ? c : w * c);
+      return reduce(w.empty() ? c : w * c, per_row);
     });
   }
   return s.term(r.scope, d);

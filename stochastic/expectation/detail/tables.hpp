@@ -36,8 +36,11 @@ struct Variable {
 };
 
 /// Tables have one column per joint state of their scope (the first variable fastest) and
-/// one row per plate row: when every variable has the same R > 1 rows and every node in every
-/// region keeps rows apart (row-local ops on R-row operands), row r only ever meets row r.
+/// one row per plate row. Plates: when every node in every region keeps the rows of the
+/// choices it reads apart (row-local ops on R-row operands, choices of one row read freely),
+/// a choice of R > 1 rows is R local variables (row r only ever meets row r and the global,
+/// one-row choices) and a table over local ones has R rows; tables over global choices only
+/// have one. Plates of different row counts may sit side by side.
 class Tables {
  public:
   Tables(Graph& g, std::size_t top, const ExpectationOptions& o)
@@ -55,7 +58,14 @@ class Tables {
   /// Per variable, its state count (0 where not reached).
   std::vector<std::size_t> states() const;
   bool reached(std::size_t v) const { return reached_[v] != 0; }
+  /// True when choices are split into plate rows (each local choice's rows its own variables).
   bool plated() const { return plated_; }
+  /// True if variable v is local: plated, with more than one row (its table has a row per row).
+  bool local(std::size_t v) const;
+  /// Per variable, local(v) (empty when not plated).
+  std::vector<char> locals() const;
+  /// True if `scope` holds a local variable (a factor over it has one row per plate row).
+  bool local_scope(const std::vector<std::size_t>& scope) const;
   /// Throws if a factor over `scope` (made for `what`) is above options.max_states.
   void check_size(const std::vector<std::size_t>& scope, const std::string& what) const;
   /// The alignment of elimination step `step` of `plan` (product_sum's index maps).
@@ -72,7 +82,14 @@ class Tables {
 
  private:
   Region region(const std::vector<std::size_t>& targets);
-  bool plated_ok(const Region& r) const;
+  std::size_t rows_of(std::size_t id) const;
+  /// Labels r's nodes with their plate (label_); false (mix_why_ set) where rows mix.
+  bool label_region(const Region& r);
+  /// False (mix_why_ set) unless variable v's parameters fit its plate.
+  bool label_variable(std::size_t v);
+  bool mix(std::size_t id, const std::string& why);
+  /// Why the rows of a choice of several rows are summed jointly ("" if plated).
+  std::string joint_rows_reason() const;
   void find_plates(const std::vector<std::size_t>& terms);
   void count_states();
   double size_of(const std::vector<std::size_t>& scope) const;
@@ -86,7 +103,8 @@ class Tables {
   /// Clones region r with its scope's variables at `states` (by position in r.scope).
   void clone_region(const Region& r, const std::vector<std::size_t>& states, std::size_t owner);
   Var state_constant(std::size_t v, std::size_t k);
-  Var reduce(const Var& x) const;
+  /// x summed per row (a table of plate rows) or whole.
+  static Var reduce(const Var& x, bool per_row);
   /// True if a choice's states are the states of one row (plated, or a one-row choice): its
   /// tables can then be built for every state at once, row by row.
   bool by_row_states(std::size_t node) const { return plated_ || g_.shape(node).rows == 1; }
@@ -120,8 +138,11 @@ class Tables {
   std::vector<char> reached_;  // per variable: read by a term's region or a reached one's
   std::vector<Region> term_regions_, var_regions_;
   bool plated_ = false;
-  bool mixed_rows_ = false;  // reached choices of different row counts (nested plates)
-  std::size_t rows_ = 1;
+  static constexpr std::size_t kUnlabeled = SIZE_MAX;
+  /// Per node: the rows of the plate whose local choices it reads, 0 if it reads only global
+  /// (one-row) ones; kUnlabeled outside the regions.
+  std::vector<std::size_t> label_;
+  std::string mix_why_;  // why the model is not plated: the node that mixes rows
   // Region scratch: a node is in the current region iff in_region_[id] == stamp_.
   std::vector<std::uint32_t> in_region_;
   std::uint32_t stamp_ = 0;

@@ -1,7 +1,8 @@
 // posterior_mode against brute-force argmax over every joint state in long double: a global
 // bernoulli above per-row bernoulli and categorical choices (432 states), an HMM chain
-// (Viterbi, 729 states), 40 plated rows (closed form per row), ties, random trees and loopy
-// models, the mode fed back to the choices, and every error.
+// (Viterbi, 729 states), 40 plated rows (closed form per row), ties, random trees with a loop
+// (categoricals of 2 to 8 states; their marginals checked too) and loopy models, the mode fed
+// back to the choices, and every error.
 #include <array>
 #include <cmath>
 #include <random>
@@ -53,7 +54,7 @@ struct Random {
 
 Random random_model(std::mt19937& rng, int n) {
   std::uniform_real_distribution<double> u(-2.0, 2.0);
-  std::uniform_int_distribution<int> k2(2, 3);
+  std::uniform_int_distribution<int> k2(2, 8);  // categoricals of 2 to 8 states
   Random m;
   for (int t = 0; t < n; ++t) {
     m.k.push_back(k2(rng));
@@ -92,14 +93,16 @@ RandomBuilt build_random(scg::Graph& g, const Random& m) {
   return b;
 }
 
-// The joint argmax (and its value); `marginal_argmax`: each choice's most probable state alone.
+// The joint argmax (and its value); `marginal_argmax`: each choice's most probable state alone;
+// `marginals`: each choice's posterior probabilities.
 std::vector<int> brute_random(const Random& m, ld& best_value,
-                              std::vector<int>* marginal_argmax = nullptr) {
+                              std::vector<int>* marginal_argmax = nullptr,
+                              std::vector<std::vector<ld>>* marginals = nullptr) {
   const std::size_t n = m.k.size();
   int total = 1;
   for (int k : m.k) total *= k;
   std::vector<int> best, z(n);
-  std::vector<std::vector<ld>> marg(n, std::vector<ld>(3, 0.0L));
+  std::vector<std::vector<ld>> marg(n, std::vector<ld>(8, 0.0L));
   best_value = -INFINITY;
   for (int code = 0; code < total; ++code) {
     for (std::size_t t = 0, c = code; t < n; c /= m.k[t], ++t) z[t] = static_cast<int>(c % m.k[t]);
@@ -110,6 +113,14 @@ std::vector<int> brute_random(const Random& m, ld& best_value,
     }
     if (v > best_value) best_value = v, best = z;
     for (std::size_t t = 0; t < n; ++t) marg[t][z[t]] += std::exp(v);
+  }
+  if (marginals) {
+    *marginals = marg;
+    for (auto& row : *marginals) {
+      ld z = 0;
+      for (ld x : row) z += x;
+      for (ld& x : row) x /= z;
+    }
   }
   if (marginal_argmax) {
     marginal_argmax->assign(n, 0);
@@ -202,13 +213,20 @@ TEST_CASE("posterior_mode on random trees with a loop and on a cycle of bernoull
     scg::Graph g;
     const RandomBuilt b = build_random(g, m);
     const auto mode = scg::posterior_mode(b.log_weight, b.z);
+    const auto marg = scg::posterior_marginals(b.log_weight, b.z);
     scg::Session s(g, 1);
     const auto v = s.run(mode);
+    const auto pm = s.run(marg);
     ld best_value = 0;
     std::vector<int> marginal;
-    const std::vector<int> best = brute_random(m, best_value, &marginal);
+    std::vector<std::vector<ld>> exact;
+    const std::vector<int> best = brute_random(m, best_value, &marginal, &exact);
     not_marginal += best != marginal;
-    for (std::size_t t = 0; t < m.k.size(); ++t) CHECK(v[t] == one_hot(1, m.k[t], {best[t]}));
+    for (std::size_t t = 0; t < m.k.size(); ++t) {
+      CHECK(v[t] == one_hot(1, m.k[t], {best[t]}));
+      for (int k = 0; k < m.k[t]; ++k)  // the marginals too, on the same random models
+        CHECK(pm[t](0, k) == doctest::Approx(static_cast<double>(exact[t][k])).epsilon(1e-12));
+    }
   }
   CHECK(not_marginal > 0);
   for (int trial = 0; trial < 6; ++trial) {

@@ -18,14 +18,8 @@ using posterior_model::log_softmax;
 using posterior_model::matrix_of;
 using posterior_model::sigl;
 
-// Within 5 standard errors sqrt(p (1 - p) / n) of the exact probability p (exactly, if p is
-// 0 or 1).
-void check_frequency(int count, int n, ld p, const char* what) {
-  const double f = static_cast<double>(count) / n, pd = static_cast<double>(p);
-  const double se = std::sqrt(pd * (1.0 - pd) / n);
-  INFO(what << ": frequency " << f << ", exact " << pd << " (se " << se << ")");
-  CHECK(std::fabs(f - pd) <= 5.0 * se + 1e-12);
-}
+using scg_test::check_frequency;
+using scg_test::row_state;
 
 using posterior_model::Built;
 using posterior_model::State;
@@ -44,17 +38,6 @@ std::vector<std::pair<State, ld>> brute() {
 }
 
 Built build(scg::Graph& g) { return posterior_model::build(g, kTa); }
-
-// Row r's state of a one-hot value, checking the row is one-hot.
-int row_state(const scg::Tensor& t, Eigen::Index r) {
-  int k = -1, ones = 0;
-  for (Eigen::Index j = 0; j < t.cols(); ++j) {
-    REQUIRE((t(r, j) == 0.0 || t(r, j) == 1.0));
-    if (t(r, j) == 1.0) k = static_cast<int>(j), ++ones;
-  }
-  REQUIRE(ones == 1);
-  return k;
-}
 
 int bit(const scg::Tensor& t, Eigen::Index i) {
   REQUIRE((t.data()[i] == 0.0 || t.data()[i] == 1.0));
