@@ -71,6 +71,10 @@ struct OpTraits {
   /// Forward draws from the session's random stream (every Distribution; noise ops): two such
   /// nodes with the same operands are two draws, never one node.
   bool random = false;
+  /// Rows in groups: row b of the output depends only on rows [b k, (b + 1) k) of each operand
+  /// marked in `rows` that has k times the output's rows (log_mean_exp over k samples of one
+  /// example). 1: row i on row i only.
+  std::uint32_t row_group = 1;
 };
 
 /// One op. Instances are immutable, made by std::make_shared, and shared by every node (and
@@ -98,7 +102,8 @@ class Op : public std::enable_shared_from_this<Op> {
   /// What else the op declares.
   const OpTraits& traits() const { return traits_; }
   /// True if row i of the output depends only on row i of operand `input` (when that operand
-  /// has as many rows as the output).
+  /// has as many rows as the output; on rows [i k, (i + 1) k) when it has k = traits().row_group
+  /// times as many).
   bool row_local(std::size_t input) const {
     return (traits_.rows &
             RowLocality::only(static_cast<unsigned>(std::min<std::size_t>(input, 31)))) != 0;

@@ -95,6 +95,15 @@ Var stop_gradient(const Var& x);
 Var logsumexp(const Var& v);
 /// log sum e^v along `axis` (0: down the rows, 1 x cols; 1: across the columns, rows x 1).
 Var logsumexp(const Var& v, int axis);
+/// Rows in consecutive groups of `group` (K samples of one example stacked as K rows): (rows /
+/// group) x cols, entry (b, c) the log of the mean of e^v over rows [b group, (b + 1) group) of
+/// column c, shifted by the group's largest entry (-inf entries allowed; a group of all -inf
+/// gives -inf). The multi-sample bound: log_mean_exp(log_w, K) with log_w = log p(x, h_k) -
+/// log q(h_k | x). Row b reads its group's rows only, so grad weights example b's samples by
+/// example b's bound alone. rows must be a multiple of group (ShapeError), group >= 1
+/// (scg::Error). d = g (each row repeated over its group) .* e^(v - out) / group, exactly 0 in
+/// a group of all -inf.
+Var log_mean_exp(const Var& v, Eigen::Index group);
 /// The largest entry along `axis` (as sum). d = g at the first largest entry, 0 elsewhere.
 Var max(const Var& v, int axis);
 /// The smallest entry along `axis`. d = g at the first smallest entry, 0 elsewhere.

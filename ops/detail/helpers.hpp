@@ -42,6 +42,9 @@ bool transposed_operand(const Var& v, Var& operand);
 /// True if `op` is exp's op.
 bool is_exp(const Op* op);
 
+/// True if `op` is log_mean_exp's op (its group size is traits().row_group).
+bool is_log_mean_exp(const Op* op);
+
 /// True if `op` is magic_box's op.
 bool is_magic_box(const Op* op);
 

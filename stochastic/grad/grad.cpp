@@ -36,6 +36,8 @@ std::string to_string(Baseline b) {
       return "Baseline::kMovingAverage";
     case Baseline::kLeaveOneOut:
       return "Baseline::kLeaveOneOut";
+    case Baseline::kVimco:
+      return "Baseline::kVimco";
   }
   return "Baseline(" + std::to_string(static_cast<int>(b)) + ")";
 }
@@ -137,11 +139,11 @@ void check_pairs(const Graph& g, const detail::Dependencies& deps, const detail:
       continue;
     const std::string who = "grad: the score estimator for " + g.describe(d.choice) +
                             ", whose rows are drawn in antithetic pairs";
-    if (builder.full_somewhere(d.choice))
+    if (builder.full_somewhere(d.choice) || builder.grouped_somewhere(d.choice))
       throw Error(who +
-                  ": it reaches the cost through ops that mix rows, so a pair's coupled rows would "
-                  "be weighted as if independent; keep each row's cost to its own row, or use "
-                  "bernoulli for independent rows");
+                  ": it reaches the cost through ops that mix rows (or log_mean_exp groups), so a "
+                  "pair's coupled rows would be weighted as if independent; keep each row's cost "
+                  "to its own row, or use bernoulli for independent rows");
     const bool learned = std::any_of(options.learned.begin(), options.learned.end(),
                                      [&](const auto& l) { return l.first.id() == d.choice; });
     if (options.baseline == Baseline::kLeaveOneOut && !learned)
@@ -188,7 +190,8 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
     std::vector<detail::Dep> rest;
     for (const detail::Dep& d : deps.list(cost.id()))
       if (std::find(handled.begin(), handled.end(), d.choice) == handled.end()) rest.push_back(d);
-    const Var b = detail::baseline_terms(g, surrogate, rest, builder, options, deps.ancestors());
+    const Var b =
+        detail::baseline_terms(g, surrogate, rest, builder, deps, options, deps.ancestors());
     if (!b.empty()) extra = extra.empty() ? b : extra + b;
   }
   if (!extra.empty()) surrogate = surrogate + extra;

@@ -20,6 +20,14 @@ enum class Baseline {
   /// or an input-dependent learned baseline there.
   kMovingAverage,
   kLeaveOneOut,  ///< per row: the mean cost of the other rows (of its group) this run
+  /// VIMCO (Mnih and Rezende 2016), for score-function choices that reach the cost through
+  /// log_mean_exp bounds over groups of K rows (one sample per row): row k's learning signal
+  /// is L - L_{-k}, L_{-k} the bound with row k's value replaced by the mean of its group's
+  /// other values (the geometric mean of their weights). The cost must be linear in those
+  /// bounds (e.g. -sum of them); a choice that reaches the cost otherwise too gets no baseline
+  /// for that part. Unbiased; first order (a second derivative through it throws scg::Error).
+  /// Needs K >= 2.
+  kVimco,
 };
 
 /// How grad estimates the gradient's part that comes through one stochastic node. Each value is

@@ -146,6 +146,17 @@ inline scg::Tensor lse(const scg::Tensor& a, int axis) {  // -1: everything
     }
   return out;
 }
+// log of the mean of e^a over consecutive groups of k rows, per column.
+inline scg::Tensor lme(const scg::Tensor& a, Eigen::Index k) {
+  scg::Tensor out(a.rows() / k, a.cols());
+  for (Eigen::Index b = 0; b < out.rows(); ++b)
+    for (Eigen::Index c = 0; c < a.cols(); ++c) {
+      LD s = 0;
+      for (Eigen::Index j = 0; j < k; ++j) s += std::exp(static_cast<LD>(a(b * k + j, c)));
+      out(b, c) = static_cast<double>(std::log(s / k));
+    }
+  return out;
+}
 inline scg::Tensor extreme(const scg::Tensor& a, int axis, bool largest) {
   scg::Tensor out(axis == 1 ? a.rows() : 1, axis == 0 ? a.cols() : 1);
   for (Eigen::Index r = 0; r < out.rows(); ++r)
@@ -380,6 +391,14 @@ inline const std::vector<Spec>& table() {
        [](const Tensors& x) { return lse(x[0], 0); }, kAlso1x1},
       {"logsumexp axis 1", {{3, 4, A}}, [](const Vars& x) { return scg::logsumexp(x[0], 1); },
        [](const Tensors& x) { return lse(x[0], 1); }, kAlso1x1},
+      {"log_mean_exp groups of 3 of 6x2", {{6, 2, A}}, [](const Vars& x) { return scg::log_mean_exp(x[0], 3); },
+       [](const Tensors& x) { return lme(x[0], 3); }},
+      {"log_mean_exp one group of 4 (4x1 to 1x1)", {{4, 1, A}}, [](const Vars& x) { return scg::log_mean_exp(x[0], 4); },
+       [](const Tensors& x) { return lme(x[0], 4); }},
+      {"log_mean_exp groups of 1 (the operand)", {{3, 2, A}}, [](const Vars& x) { return scg::log_mean_exp(x[0], 1); },
+       [](const Tensors& x) { return lme(x[0], 1); }},
+      {"log_mean_exp of a product, groups of 2", {{4, 3, A}}, [](const Vars& x) { return scg::log_mean_exp(x[0] * x[0], 2); },
+       [](const Tensors& x) { return lme(map2(x[0], x[0], [](LD a, LD b) { return a * b; }), 2); }},
       {"max axis 0", {{3, 4, A}}, [](const Vars& x) { return scg::max(x[0], 0); },
        [](const Tensors& x) { return extreme(x[0], 0, true); }, kAlso1x1},
       {"max axis 1", {{3, 4, A}}, [](const Vars& x) { return scg::max(x[0], 1); },

@@ -4,6 +4,7 @@
 #include "scg/core/error.hpp"
 #include "scg/ops/ops.hpp"
 #include "scg/stochastic/grad/detail/below.hpp"
+#include "scg/stochastic/grad/detail/vimco.hpp"
 
 namespace scg::detail {
 namespace {
@@ -33,7 +34,7 @@ Var own_part(Graph& g, const Var& b, const std::vector<char>& cost_anc) {
 }  // namespace
 
 Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices,
-                   Surrogate& builder, const GradOptions& options,
+                   Surrogate& builder, const Dependencies& deps, const GradOptions& options,
                    const std::vector<char>& cost_ancestors) {
   if (choices.empty()) return {};
   // c_s = d surrogate / d rho_s: per row, the part of the cost that multiplies s's score.
@@ -61,6 +62,9 @@ Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choic
       b = stop_gradient(b);
     } else if (options.baseline == Baseline::kMovingAverage) {
       b = moving_average(c, options.decay);
+    } else if (options.baseline == Baseline::kVimco) {
+      add_term(vimco_term(g, surrogate, s, builder, deps));
+      continue;
     } else if (options.baseline == Baseline::kLeaveOneOut) {
       const Eigen::Index rows = rho.rows();
       const Eigen::Index k_rows =
@@ -69,6 +73,10 @@ Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choic
         throw Error("grad: leave-one-out baseline for " + g.describe(s) +
                     ": it reaches the cost through ops that mix rows, so the other rows' "
                     "costs depend on this row's choice");
+      if (builder.grouped_somewhere(s))
+        throw Error("grad: leave-one-out baseline for " + g.describe(s) +
+                    ": it reaches the cost through log_mean_exp groups, so the other samples' "
+                    "costs (their group's bound) depend on this sample; use Baseline::kVimco");
       if (k_rows < 2 || rows % k_rows != 0)
         throw Error("grad: leave-one-out baseline for " + g.describe(s) +
                     " needs groups of at "

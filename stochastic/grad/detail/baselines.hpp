@@ -14,7 +14,7 @@ namespace scg::detail {
 /// `surrogate` depends on, or an empty Var when no choice gets a baseline. `cost_ancestors`
 /// (by id: 1 for the cost and what it reads) marks what a regression loss must not train.
 Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choices,
-                   Surrogate& builder, const GradOptions& options,
+                   Surrogate& builder, const Dependencies& deps, const GradOptions& options,
                    const std::vector<char>& cost_ancestors);
 
 }  // namespace scg::detail

@@ -1,5 +1,8 @@
 // The dependency analysis (see dependencies.hpp): one forward sweep over the cost's
-// ancestors in id (topological) order, merging the operands' sets.
+// ancestors in id (topological) order, merging the operands' sets. An operand whose rows the
+// node keeps apart in groups (OpTraits::row_group: row b reads rows [b k, (b + 1) k)) passes
+// its row-local choices on as row-local: a choice of a node's local set has a multiple G of the
+// node's rows, and row i of the node depends on rows [i G, (i + 1) G) of it only.
 #include "scg/stochastic/grad/detail/dependencies.hpp"
 
 #include <algorithm>
@@ -72,6 +75,7 @@ Dependencies::Dependencies(const Graph& g, std::size_t top, std::vector<std::siz
     const Op* op = g.op(id);
     const auto in = g.inputs(id);
     const Eigen::Index rows = g.shape(id).rows;
+    const Eigen::Index grouped = rows * static_cast<Eigen::Index>(op->traits().row_group);
     // Operands whose rows this node keeps apart pass their sets on; the others make every
     // choice they carry full here. Full wins over local.
     DepSet local = nullptr, full = nullptr;
@@ -80,7 +84,7 @@ Dependencies::Dependencies(const Graph& g, std::size_t top, std::vector<std::siz
       const Sets& s = sets_[in[i]];
       if (!s.local && !s.full) continue;
       if (opaque & RowLocality::only(static_cast<unsigned>(std::min<std::size_t>(i, 31)))) continue;
-      if (op->row_local(i) && g.shape(in[i]).rows == rows) {
+      if (op->row_local(i) && (g.shape(in[i]).rows == rows || g.shape(in[i]).rows == grouped)) {
         local = unite(local, s.local);
         full = unite(full, s.full);
       } else {

@@ -36,7 +36,9 @@ using DepSet = const DepCell*;
 /// One choice a node depends on.
 struct Dep {
   std::size_t choice;  ///< id of the stochastic node
-  bool row_local;      ///< row i depends on it only through row i of the choice
+  /// Row i depends on it only through row i of the choice; where the choice has G times the
+  /// node's rows (through log_mean_exp groups), only through rows [i G, (i + 1) G).
+  bool row_local;
 };
 
 /// True if node `id` is a distribution whose parameters are reached by score terms (its

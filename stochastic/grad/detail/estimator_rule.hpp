@@ -28,7 +28,8 @@ struct EstimatorContext {
   /// constant.
   Var score_coefficient(std::size_t s) const;
   /// Throws unless choice s reaches every cost term through ops that keep rows apart (row i of
-  /// the cost depends on row i of s only); `who` names the estimator.
+  /// the cost depends on row i of s only, not on a group of its rows through log_mean_exp);
+  /// `who` names the estimator.
   void require_row_local(std::size_t s, const std::string& who) const;
 };
 

@@ -75,6 +75,7 @@ Var Surrogate::transform(const Var& cost) {
       out = g_.apply(g_.shared_op(id), in);
     } else {
       out = g_.var(id) * magic_box(tau(id));
+      boxed_.push_back(id);
     }
     memo_.emplace(id, out);
   }
@@ -96,23 +97,29 @@ Var Surrogate::rho(std::size_t s) {
   return r;
 }
 
-// The sum of rho (rows) or sum(rho) (total) over the set s, built as tau(rest) + term(head)
-// and memoized per set, so sets that share a tail share its partial sum.
-Var Surrogate::tau_sum(DepSet s, bool rows) {
-  auto& memo = rows ? tau_rows_ : tau_total_;
+// The sum of rho (per row) or sum(rho) (total) over the set s, built as tau(rest) + term(head)
+// and memoized per set and rows, so sets that share a tail share its partial sum. A choice of
+// G times the node's rows (reached through log_mean_exp groups) adds its rows in groups of G.
+Var Surrogate::tau_sum(DepSet s, Eigen::Index rows) {
   std::vector<DepSet> pending;
-  for (DepSet c = s; c && !memo.count(c); c = c->rest) pending.push_back(c);
+  for (DepSet c = s; c && !tau_.count({c, rows}); c = c->rest) pending.push_back(c);
   for (std::size_t k = pending.size(); k-- > 0;) {
     const DepSet c = pending[k];
-    if (!rows) full_.insert(c->choice);
-    const Var term = rows ? rho(c->choice) : sum(rho(c->choice));
-    memo.emplace(c, c->rest ? memo.at(c->rest) + term : term);
+    Var term = rho(c->choice);
+    if (rows == 0) {
+      full_.insert(c->choice);
+      term = sum(term);
+    } else if (term.rows() != rows) {
+      grouped_.insert(c->choice);
+      term = sum(reshape(term, rows, term.rows() / rows), 1);
+    }
+    tau_.emplace(std::pair(c, rows), c->rest ? tau_.at({c->rest, rows}) + term : term);
   }
-  return s ? memo.at(s) : Var();
+  return s ? tau_.at({s, rows}) : Var();
 }
 
 Var Surrogate::tau(std::size_t id) {
-  const Var rows = tau_sum(deps_.local(id), true), total = tau_sum(deps_.full(id), false);
+  const Var rows = tau_sum(deps_.local(id), g_.shape(id).rows), total = tau_sum(deps_.full(id), 0);
   if (rows.empty()) return total;
   return total.empty() ? rows : rows + total;
 }

@@ -9,6 +9,7 @@
 // gives the estimator (DiCE: right at every order). Both passes are loops over ids (no
 // recursion), and tau is shared between terms whose choice sets share a tail.
 
+#include <boost/container_hash/hash.hpp>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -34,19 +35,31 @@ class Surrogate {
   Var rho(std::size_t s);
   /// True if choice s reaches some term through ops that mix rows.
   bool full_somewhere(std::size_t s) const { return full_.count(s) > 0; }
+  /// The nodes T boxed as terms (v * magic_box(tau_v)), ascending.
+  const std::vector<std::size_t>& boxed() const { return boxed_; }
+  /// True if choice s reaches some term through row groups (log_mean_exp over samples): a
+  /// row of that term is weighted by the summed log-probabilities of its group's rows.
+  bool grouped_somewhere(std::size_t s) const { return grouped_.count(s) > 0; }
 
  private:
   std::vector<char> splits() const;
   Var tau(std::size_t id);
-  Var tau_sum(DepSet s, bool rows);
+  /// Per row of a node of `rows` rows (rows > 0), or in total (rows == 0), the sum of the
+  /// log-probabilities of the choices in s (a choice of G times the rows: its rows summed in
+  /// groups of G).
+  Var tau_sum(DepSet s, Eigen::Index rows);
 
   Graph& g_;
   const Dependencies& deps_;
   bool distinct_rho_;
   std::map<std::size_t, Var> rho_;
-  std::unordered_map<std::size_t, Var> memo_;             // T(v) by id
-  std::unordered_map<DepSet, Var> tau_rows_, tau_total_;  // shared partial sums of tau
-  std::set<std::size_t> full_;
+  std::unordered_map<std::size_t, Var> memo_;  // T(v) by id
+  // Shared partial sums of tau: per (set, rows), 0 rows for the totals.
+  std::unordered_map<std::pair<DepSet, Eigen::Index>, Var,
+                     boost::hash<std::pair<DepSet, Eigen::Index>>>
+      tau_;
+  std::set<std::size_t> full_, grouped_;
+  std::vector<std::size_t> boxed_;
 };
 
 /// d surrogate / d rho for each rho (one reverse-mode sweep): per row, the cost that

@@ -156,6 +156,24 @@ Model broadcast_row(scg::Graph& g, bool categorical) {
   return {theta, z, cost};
 }
 
+// The negated multi-sample (IWAE) bound: examples' logits repeated over K = 3 sample rows each,
+// log w_r = <z_r, a_r> - log q(z_r), cost = -sum_b log_mean_exp(log w, 3)_b.
+Model iwae_bound(scg::Graph& g, bool categorical) {
+  auto theta = categorical
+                   ? g.parameter("theta", scg::Tensor::from_rows({{0.3, -0.8, 1.1}}))
+                   : g.parameter("theta", scg::Tensor::from_rows({{0.4}, {-0.7}}));
+  const Eigen::Index rows = categorical ? 3 : 6;
+  scg::Tensor pick(rows, 1);
+  for (Eigen::Index r = 0; r < rows; ++r) pick(r, 0) = static_cast<double>(r / 3);
+  auto logits = scg::gather_rows(theta, g.constant(pick));
+  auto z = categorical ? scg::categorical(logits) : scg::bernoulli(logits);
+  auto a = categorical ? g.constant(scg::Tensor::from_rows(
+                             {{1.2, -0.3, 0.5}, {0.3, 0.9, -1.0}, {-0.5, 0.2, 0.7}}))
+                       : g.constant(scg::Tensor::from_rows({{1.2}, {0.3}, {-0.5}, {0.8}, {-1.1}, {0.2}}));
+  auto log_w = scg::sum(z * a, 1) - scg::log_prob(z);
+  return {theta, z, -scg::sum(scg::log_mean_exp(log_w, 3))};
+}
+
 std::vector<EstimatorSpec> specs() {
   using E = scg::Estimator;
   auto bern_row = [](scg::Graph& g) { return broadcast_row(g, false); };
@@ -173,6 +191,10 @@ std::vector<EstimatorSpec> specs() {
        scg::Baseline::kLeaveOneOut},
       {"enumerate, categorical rows", categorical_rows, E::kEnumerate},
       {"score, chain", chain, E::kScore},
+      {"score + VIMCO, bernoulli samples in a multi-sample bound",
+       [](scg::Graph& g) { return iwae_bound(g, false); }, E::kScore, scg::Baseline::kVimco},
+      {"score + VIMCO, categorical samples in a multi-sample bound",
+       [](scg::Graph& g) { return iwae_bound(g, true); }, E::kScore, scg::Baseline::kVimco},
   };
 }
 
@@ -274,5 +296,5 @@ TEST_CASE("the estimator spec tables cover every Estimator and every Baseline va
     CHECK(has(baselines, static_cast<scg::Baseline>(n_base)));
   }
   CHECK(n_est == 5);   // kScore .. kRelax: a new value must be named here and get a row
-  CHECK(n_base == 3);  // kNone, kMovingAverage, kLeaveOneOut
+  CHECK(n_base == 4);  // kNone, kMovingAverage, kLeaveOneOut, kVimco
 }
