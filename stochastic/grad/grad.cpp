@@ -118,7 +118,7 @@ std::vector<std::pair<std::size_t, const detail::EstimatorRule*>> rules_of(
     const detail::EstimatorRule& rule = detail::estimator_rule(estimator);
     if (const std::string why = rule.refuses(d->distribution_traits()); !why.empty())
       throw Error("grad: " + to_string(estimator) + " for " + node.describe() + ": " + why);
-    if (estimator != Estimator::kPathwise && d->gradient_path() == GradientPath::kPathwise)
+    if (!rule.pathwise && d->gradient_path() == GradientPath::kPathwise)
       score_nodes.push_back(node.id());
     out.emplace_back(node.id(), &rule);
   }
@@ -180,7 +180,8 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
   std::vector<std::size_t> handled;
   Var extra;
   for (const auto& [s, rule] : rules) {
-    if (!rule->terms || !deps.is_choice(s)) continue;  // the surrogate's own, or no cost reads it
+    // The surrogate's own terms, or no cost reads it.
+    if (!rule->terms || !(deps.is_choice(s) || (rule->pathwise && deps.ancestor(s)))) continue;
     handled.push_back(s);
     const Var t = rule->terms(ctx, s);
     extra = extra.empty() ? t : extra + t;

@@ -47,6 +47,15 @@ enum class Estimator {
                ///< depends on it per state; first order
   kRelax,  ///< RELAX (Grathwohl et al. 2018) for a bernoulli or categorical node, with a control
            ///< variate from GradOptions::control_variates; first order
+  /// DReG (Tucker et al. 2019), doubly reparameterized gradients for a pathwise node z (normal
+  /// and the other reparameterized families) whose samples are the rows of a multi-sample bound
+  /// L = log_mean_exp(log w, K), log w = log p(x, z) - log_prob(z), the cost linear in L: the
+  /// part of the gradient through z's parameters (the encoder's) becomes sum_k w~_k^2 (d log
+  /// w_k / d z_k) (d z_k / d params), w~ the normalized weights, with log_prob(z)'s explicit
+  /// score term removed; the other parameters (the model's) keep the plain IWAE gradient.
+  /// Unbiased for the IWAE gradient, lower variance for the encoder as K grows. log q must be
+  /// log_prob(z) itself (a density written out by hand is not recognized). First order.
+  kDreg,
 };
 
 /// The name of an estimator as spelled in code ("Estimator::kDisarm").

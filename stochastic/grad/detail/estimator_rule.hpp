@@ -51,6 +51,9 @@ struct EstimatorRule {
   /// The terms added to the surrogate for choice `node` (whose own score term they replace,
   /// so it gets no baseline), or null: the surrogate's own score or pathwise terms.
   Var (*terms)(EstimatorContext& ctx, std::size_t node);
+  /// True if the node keeps its sample path (its derivative along the sample flows; a
+  /// pathwise node under any other rule is made a score-function choice instead).
+  bool pathwise = false;
 };
 
 /// Every rule, in the order of the Estimator values (rules.cpp).

@@ -6,7 +6,8 @@
 namespace scg::detail {
 
 const EstimatorRule& pathwise_rule() {
-  static const EstimatorRule rule{Estimator::kPathwise, "kPathwise",
+  static const EstimatorRule rule{Estimator::kPathwise,
+                                  "kPathwise",
                                   [](const DistributionTraits& d) {
                                     return d.path == GradientPath::kPathwise
                                                ? std::string()
@@ -14,7 +15,9 @@ const EstimatorRule& pathwise_rule() {
                                                      "its samples are not differentiable in its "
                                                      "parameters");
                                   },
-                                  0, nullptr};
+                                  0,
+                                  nullptr,
+                                  true};
   return rule;
 }
 

@@ -12,10 +12,12 @@ const EstimatorRule& pathwise_rule();
 const EstimatorRule& disarm_rule();
 const EstimatorRule& enumerate_rule();
 const EstimatorRule& relax_rule();
+const EstimatorRule& dreg_rule();
 
 std::span<const EstimatorRule* const> estimator_rules() {
-  static const std::array<const EstimatorRule*, 5> rules{
-      &score_rule(), &pathwise_rule(), &disarm_rule(), &enumerate_rule(), &relax_rule(),
+  static const std::array<const EstimatorRule*, 6> rules{
+      &score_rule(),     &pathwise_rule(), &disarm_rule(),
+      &enumerate_rule(), &relax_rule(),    &dreg_rule(),
   };
   return rules;
 }

@@ -19,6 +19,7 @@
 #include <functional>
 
 #include "../mc.hpp"
+#include "iwae_gauss.hpp"
 
 namespace {
 
@@ -119,6 +120,18 @@ scg::ControlVariate rebar(const Model& m, double eta, bool categorical) {
           0.5};
 }
 
+// Two normal samples in a multi-sample bound (iwae_gauss.hpp); the exact gradient by quadrature.
+Model iwae_gauss_model(scg::Graph& g) {
+  const iwae_gauss::Gauss m = iwae_gauss::build(g);
+  return {m.theta, m.z, m.cost};
+}
+
+scg::Var iwae_gauss_gradient(scg::Graph& g, const Model&) {
+  const auto e = iwae_gauss::exact_gradient();
+  return g.constant(scg::Tensor::from_rows(
+      {{static_cast<double>(e[0]), static_cast<double>(e[1]), static_cast<double>(e[2])}}));
+}
+
 struct ContinuousSpec {
   const char* name;
   BuildModel model;
@@ -143,6 +156,8 @@ std::vector<ContinuousSpec> continuous_specs() {
        scg::Baseline::kMovingAverage},
       {"pathwise, normal rows", normal_model, E::kPathwise, normal_closed_form},
       {"score, normal rows", normal_model, E::kScore, normal_closed_form},
+      {"dreg, two normal samples in a multi-sample bound", iwae_gauss_model, E::kDreg,
+       iwae_gauss_gradient},
   };
 }
 
@@ -295,6 +310,6 @@ TEST_CASE("the estimator spec tables cover every Estimator and every Baseline va
     INFO(scg::to_string(static_cast<scg::Baseline>(n_base)));
     CHECK(has(baselines, static_cast<scg::Baseline>(n_base)));
   }
-  CHECK(n_est == 5);   // kScore .. kRelax: a new value must be named here and get a row
+  CHECK(n_est == 6);   // kScore .. kDreg: a new value must be named here and get a row
   CHECK(n_base == 4);  // kNone, kMovingAverage, kLeaveOneOut, kVimco
 }
