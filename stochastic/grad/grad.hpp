@@ -56,6 +56,14 @@ enum class Estimator {
   /// Unbiased for the IWAE gradient, lower variance for the encoder as K grows. log q must be
   /// log_prob(z) itself (a density written out by hand is not recognized). First order.
   kDreg,
+  /// The unordered-set estimator (Kool, van Hoof and Welling 2020) for a categorical node: per
+  /// row, GradOptions::set_size distinct states drawn without replacement (Gumbel-top-k), the
+  /// cost evaluated at each (like kEnumerate, once per position), weighted by the exact
+  /// probabilities of the unordered set, with its built-in baseline. Unbiased for the
+  /// gradient of E[cost] under the ordinary categorical; first order. The set's probability
+  /// is a sum over its orders up to 5 states, an inclusion-exclusion sum of its integral form
+  /// above (set_size at most 16).
+  kUnorderedSet,
 };
 
 /// The name of an estimator as spelled in code ("Estimator::kDisarm").
@@ -92,6 +100,9 @@ struct GradOptions {
   std::size_t group_size = 0;
   /// Control variates for the nodes given Estimator::kRelax.
   std::vector<ControlVariate> control_variates;
+  /// Estimator::kUnorderedSet: the states drawn without replacement per row (2 to the node's
+  /// state count, at most 16).
+  std::size_t set_size = 0;
   /// Estimator::kEnumerate: the most evaluations per run (states x elements) grad builds; above
   /// it grad throws scg::Error naming the count.
   double max_enumerated = 1024;

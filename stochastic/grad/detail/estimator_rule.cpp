@@ -5,6 +5,7 @@
 #include "scg/core/reverse.hpp"
 #include "scg/ops/detail/helpers.hpp"
 #include "scg/ops/ops.hpp"
+#include "scg/stochastic/grad/detail/below.hpp"
 
 namespace scg::detail {
 namespace {
@@ -74,6 +75,41 @@ void EstimatorContext::require_row_local(std::size_t s, const std::string& who) 
 
 Var first_order_weighted(const Var& f, const Var& p, const std::string& who) {
   return sum(make<WeightedOp>({f, p}, who));
+}
+
+Var clone_with(Graph& g, const Var& c, std::size_t node, const Var& state, const std::string& who) {
+  const std::size_t top = c.id();
+  if (top < node) return c;  // c does not depend on the node
+  const std::vector<char> below = sweep_below(
+      g, g.ancestors(std::vector<std::size_t>{top}), node, top, [&](std::size_t id, bool reads) {
+        if (id == node) return true;
+        if (reads && is_black_box(g.op(id)))
+          throw Error("grad: " + who + " for " + g.describe(node) +
+                      ": the cost reaches it through " + g.describe(id) +
+                      ", a black_box, which cannot be evaluated at the node's other states");
+        return reads;
+      });
+  if (!below[top]) return c;
+  return clone_below(g, below, node, top, [&](std::size_t id, const std::vector<Var>&) {
+    return id == node ? state : Var();
+  });
+}
+
+void require_no_downstream_choice(Graph& g, const Dependencies& deps, std::size_t node,
+                                  const std::string& who) {
+  sweep_below(g, deps.ancestors(), node, deps.top(), [&](std::size_t id, bool reads) {
+    if (id == node) return true;
+    if (reads && deps.is_choice(id))
+      throw Error("grad: " + who + " for " + g.describe(node) + ": the choice " + g.describe(id) +
+                  " depends on it, so its states cannot be enumerated with the others held fixed");
+    return reads;
+  });
+}
+
+Var log_prob_at(Graph& g, std::size_t s, const Var& state) {
+  std::vector<Var> params;
+  for (std::size_t in : g.inputs(s)) params.push_back(g.var(in));
+  return static_cast<const Distribution*>(g.op(s))->log_prob(params, state);
 }
 
 const EstimatorRule& estimator_rule(Estimator e) {

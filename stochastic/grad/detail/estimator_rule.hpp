@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "scg/core/distribution.hpp"
 #include "scg/stochastic/grad/detail/dependencies.hpp"
@@ -38,6 +39,24 @@ struct EstimatorContext {
 /// naming `who` (a first-order estimator asked for a higher derivative is an error, never a
 /// wrong number). f and p have one shape.
 Var first_order_weighted(const Var& f, const Var& p, const std::string& who);
+
+/// c with choice node `node` replaced by `state`: the part of the graph between the node and c
+/// cloned (expectation's technique), everything else shared. Throws (naming `who`) where the
+/// cost reaches the node through a black_box.
+Var clone_with(Graph& g, const Var& c, std::size_t node, const Var& state, const std::string& who);
+
+/// Throws unless no other choice lies between `node` and the cost (evaluating the cost at the
+/// node's other states would change their distributions).
+void require_no_downstream_choice(Graph& g, const Dependencies& deps, std::size_t node,
+                                  const std::string& who);
+
+/// The log_prob of node s's distribution (its own parameters) at `state`.
+Var log_prob_at(Graph& g, std::size_t s, const Var& state);
+
+/// Estimator::kUnorderedSet: the probability that sampling without replacement from a
+/// categorical, renormalized without states of total probability m, draws the states of
+/// probabilities p first, in any order (unordered_set.cpp).
+double unordered_set_probability(std::vector<double> p, double m);
 
 /// One estimator.
 struct EstimatorRule {

@@ -12,46 +12,6 @@
 namespace scg::detail {
 namespace {
 
-// c with its choice node replaced by `state`: the part of the graph between the node and c
-// is cloned (expectation's technique), everything else is shared.
-Var clone_with(Graph& g, const Var& c, std::size_t node, const Var& state) {
-  const std::size_t top = c.id();
-  if (top < node) return c;  // c does not depend on the node
-  const std::vector<char> below = sweep_below(
-      g, g.ancestors(std::vector<std::size_t>{top}), node, top, [&](std::size_t id, bool reads) {
-        if (id == node) return true;
-        if (reads && is_black_box(g.op(id)))
-          throw Error("grad: Estimator::kEnumerate for " + g.describe(node) +
-                      ": the cost reaches it through " + g.describe(id) +
-                      ", a black_box, which cannot be evaluated at the node's other states");
-        return reads;
-      });
-  if (!below[top]) return c;
-  return clone_below(g, below, node, top, [&](std::size_t id, const std::vector<Var>&) {
-    return id == node ? state : Var();
-  });
-}
-
-// Throws unless no other choice lies between `node` and the cost (enumerating the node's
-// states would change their distributions).
-void require_no_downstream_choice(Graph& g, const Dependencies& deps, std::size_t node,
-                                  const std::string& who) {
-  sweep_below(g, deps.ancestors(), node, deps.top(), [&](std::size_t id, bool reads) {
-    if (id == node) return true;
-    if (reads && deps.is_choice(id))
-      throw Error("grad: " + who + " for " + g.describe(node) + ": the choice " + g.describe(id) +
-                  " depends on it, so its states cannot be enumerated with the others held fixed");
-    return reads;
-  });
-}
-
-// The parameters of node s, and its log_prob at `state`.
-Var log_prob_at(Graph& g, std::size_t s, const Var& state) {
-  std::vector<Var> params;
-  for (std::size_t in : g.inputs(s)) params.push_back(g.var(in));
-  return static_cast<const Distribution*>(g.op(s))->log_prob(params, state);
-}
-
 // One state value of a 1 x cols piece of node s (an element: cols = 1; a row).
 Tensor unit_state(const Distribution& d, std::size_t k, Eigen::Index cols) {
   Tensor unit(1, cols);
@@ -72,7 +32,7 @@ Var enumerate_terms(EstimatorContext& ctx, std::size_t s) {
   Graph& g = ctx.g;
   // A one-row node's states are the node's own, however its row is broadcast or mixed later.
   if (g.shape(s).rows > 1) ctx.require_row_local(s, who);
-  require_no_downstream_choice(g, ctx.deps, s, who);
+  require_no_downstream_choice(g, ctx.deps, s, who);  // estimator_rule.cpp
   const auto& d = *static_cast<const Distribution*>(g.op(s));
   const Shape shape = g.shape(s);
   const bool rows = d.distribution_traits().layout == StateLayout::kRows;
@@ -101,7 +61,7 @@ Var enumerate_terms(EstimatorContext& ctx, std::size_t s) {
     for (std::size_t k = 0; k < k_states; ++k) {
       const Var state = rows ? full[k] : where(m, full[k], node);
       const Var p = rows ? p_all[k] : slice_cols(p_all[k], j, 1);
-      out = out + first_order_weighted(clone_with(g, c, s, state), p, who);
+      out = out + first_order_weighted(clone_with(g, c, s, state, who), p, who);
     }
   }
   return out;

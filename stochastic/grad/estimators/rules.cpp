@@ -13,11 +13,12 @@ const EstimatorRule& disarm_rule();
 const EstimatorRule& enumerate_rule();
 const EstimatorRule& relax_rule();
 const EstimatorRule& dreg_rule();
+const EstimatorRule& unordered_set_rule();
 
 std::span<const EstimatorRule* const> estimator_rules() {
-  static const std::array<const EstimatorRule*, 6> rules{
-      &score_rule(),     &pathwise_rule(), &disarm_rule(),
-      &enumerate_rule(), &relax_rule(),    &dreg_rule(),
+  static const std::array<const EstimatorRule*, 7> rules{
+      &score_rule(), &pathwise_rule(), &disarm_rule(),        &enumerate_rule(),
+      &relax_rule(), &dreg_rule(),     &unordered_set_rule(),
   };
   return rules;
 }

@@ -39,7 +39,7 @@ std::vector<Family> families(scg::Graph& g) {
 
 TEST_CASE("the rule table has one rule per Estimator value, in the enum's order") {
   const auto rules = scg::detail::estimator_rules();
-  REQUIRE(rules.size() == 6);
+  REQUIRE(rules.size() == 7);
   std::set<std::string> names;
   for (std::size_t i = 0; i < rules.size(); ++i) {
     CHECK(static_cast<std::size_t>(rules[i]->estimator) == i);
@@ -77,6 +77,7 @@ TEST_CASE("each family declares its traits; each rule applies exactly where its 
     CHECK(applies(scg::Estimator::kEnumerate) == discrete_indep);
     CHECK(applies(scg::Estimator::kRelax) == discrete_indep);
     CHECK(applies(scg::Estimator::kDreg) == (t.path == scg::GradientPath::kPathwise));
+    CHECK(applies(scg::Estimator::kUnorderedSet) == (n == "categorical"));
     // grad refuses the same, naming the estimator and the node.
     for (const scg::detail::EstimatorRule* r : scg::detail::estimator_rules()) {
       if (applies(r->estimator)) continue;
@@ -107,8 +108,11 @@ TEST_CASE("a node listed twice in GradOptions::estimators is refused") {
 TEST_CASE("first-order rules refuse a derivative of their estimate; the others give one") {
   for (const scg::detail::EstimatorRule* r : scg::detail::estimator_rules()) {
     const scg::Estimator e = r->estimator;
-    // No discrete node takes these; dreg_test.cpp checks DReG's refusal on its Gaussian model.
-    if (e == scg::Estimator::kPathwise || e == scg::Estimator::kDreg) continue;
+    // No bernoulli node takes these; dreg_test.cpp and unordered_set_test.cpp check their
+    // refusals on their own models.
+    if (e == scg::Estimator::kPathwise || e == scg::Estimator::kDreg ||
+        e == scg::Estimator::kUnorderedSet)
+      continue;
     INFO(scg::to_string(e));
     scg::Graph g;
     auto theta = g.parameter("theta", scg::Tensor::from_rows({{0.3, -0.4}, {0.3, -0.4}}));

@@ -158,6 +158,8 @@ std::vector<ContinuousSpec> continuous_specs() {
       {"score, normal rows", normal_model, E::kScore, normal_closed_form},
       {"dreg, two normal samples in a multi-sample bound", iwae_gauss_model, E::kDreg,
        iwae_gauss_gradient},
+      {"unordered set (2 of 3 states), categorical rows", categorical_rows, E::kUnorderedSet,
+       enumerated_gradient},
   };
 }
 
@@ -220,6 +222,7 @@ scg::Var estimate(const Model& m, scg::Estimator e, scg::Baseline b,
   o.estimators = {{m.node, e}};
   o.baseline = b;
   o.control_variates = std::move(cv);
+  o.set_size = 2;  // kUnorderedSet
   return scg::grad(m.cost, {m.theta}, o)[0];
 }
 
@@ -310,6 +313,6 @@ TEST_CASE("the estimator spec tables cover every Estimator and every Baseline va
     INFO(scg::to_string(static_cast<scg::Baseline>(n_base)));
     CHECK(has(baselines, static_cast<scg::Baseline>(n_base)));
   }
-  CHECK(n_est == 6);   // kScore .. kDreg: a new value must be named here and get a row
+  CHECK(n_est == 7);   // kScore .. kUnorderedSet: a new value must be named here and get a row
   CHECK(n_base == 4);  // kNone, kMovingAverage, kLeaveOneOut, kVimco
 }
