@@ -3,7 +3,8 @@
 // data in vae_data.hpp, the training step and the measurements in vae_trainer.hpp.
 //
 // Usage: discrete_vae [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR]
-//                     [--estimator score|disarm|relax|gumbel|st] [--model mlp|linear]
+//                     [--estimator score|disarm|relax|gumbel|st|vimco] [--objective elbo|iwae]
+//                     [--model mlp|linear]
 //                     [--binarize static|dynamic] [--kl sampled|analytic] [--variance R]
 //                     [--train-images N] [--test-images N] [--checkpoint FILE] [--resume FILE]
 //                     [--study STEPS]   (--help for more)
@@ -74,7 +75,9 @@ Settings parse(int argc, char** argv, const Ranks& ranks) {
   f.count("samples", s.K, "K", "samples of the latents per image, 2 or more", 2);
   f.text("data", s.data, "DIR", "folder of Fashion-MNIST's gzipped IDX files");
   f.out_dir("out", s.out, "folder for discrete_vae_curves.csv (--study: discrete_vae_estimators.csv)");
-  f.choice("estimator", s.opt.estimator, {"score", "disarm", "relax", "gumbel", "st"}, "how the gradient reaches the encoder");
+  f.choice("estimator", s.opt.estimator, {"score", "disarm", "relax", "gumbel", "st", "vimco"},
+           "how the gradient reaches the encoder (iwae: score or vimco)");
+  f.choice("objective", s.opt.objective, {"elbo", "iwae"}, "the ELBO per sample, or the K-sample bound (IWAE) per image");
   f.choice("model", s.model_kind, {"mlp", "linear"}, "encoder and decoder: MLPs, or linear (the DisARM paper's)");
   f.choice("binarize", s.binarize, {"static", "dynamic"}, "pixels: intensity >= 128, or drawn at every use");
   f.choice("kl", s.kl, {"sampled", "analytic"}, "the KL to the prior: sampled, or in closed form");
@@ -86,6 +89,11 @@ Settings parse(int argc, char** argv, const Ranks& ranks) {
   f.count("study", s.study, "STEPS", "train every estimator for STEPS steps instead, measuring variances (0: no)");
   f.parse(argc, argv);
   if (s.opt.estimator == "disarm" && s.K % 2 != 0) f.fail("--estimator disarm needs an even --samples");
+  const bool iwae = s.opt.objective == "iwae";
+  if (iwae && s.opt.estimator != "score" && s.opt.estimator != "vimco")
+    f.fail("--objective iwae takes --estimator score or vimco");
+  if (!iwae && s.opt.estimator == "vimco") f.fail("--estimator vimco needs --objective iwae");
+  if (iwae && s.kl == "analytic") f.fail("--objective iwae samples the KL (no --kl analytic)");
   if (ranks.size > 1 && (s.study || s.variance_runs || !s.checkpoint.empty() || !s.resume.empty()))
     f.fail("--study, --variance, --checkpoint and --resume run on one rank only");
   if (s.B % ranks.size != 0)
@@ -172,7 +180,9 @@ void write_study(const Settings& set, const std::vector<std::string>& names, con
 }
 
 int study(const Settings& set, const vae::Data& d, const Binarizer& bin, scg::Tensor& xb) {
-  const std::vector<std::string> names = {"score", "disarm", "relax", "gumbel", "st"};
+  const std::vector<std::string> names = set.opt.objective == "iwae"
+                                             ? std::vector<std::string>{"score", "vimco"}
+                                             : std::vector<std::string>{"score", "disarm", "relax", "gumbel", "st"};
   Binarizer fixed;  // the batch the variances are measured on: the first images, static
   scg::Tensor probe(set.B * set.K, kPixels);
   fixed.fill(d.train, d.order, 0, set.K, probe);
@@ -332,14 +342,14 @@ struct Run {
                 learned ? "learned" : "did NOT learn", need);
     std::printf("{\"example\":\"discrete_vae\",\"ranks\":%d,\"train_images_per_s\":%.1f,\"allreduce_share\":%.4f,"
                 "\"epochs\":%d,\"batch\":%d,\"samples\":%d,\"train_images\":%d,"
-                "\"test_images\":%d,\"estimator\":\"%s\",\"model\":\"%s\",\"binarize\":\"%s\",\"kl\":\"%s\","
+                "\"test_images\":%d,\"objective\":\"%s\",\"estimator\":\"%s\",\"model\":\"%s\",\"binarize\":\"%s\",\"kl\":\"%s\","
                 "\"initial_test_elbo\":%.3f,\"final_test_elbo\":%.3f,\"seconds\":%.2f,"
                 "\"seconds_per_epoch\":%.2f,\"encoder_grad_variance_sampled_kl\":%.6g,"
                 "\"encoder_grad_variance_analytic_kl\":%.6g,\"params_crc\":\"%08x\",\"learned\":%s}\n",
                 ranks.size, total_seconds > 0 ? static_cast<double>(d.n_train) * set.epochs / total_seconds : 0.0,
                 total_seconds > 0 ? ranks.allreduce_seconds / total_seconds : 0.0, set.epochs, set.B, set.K,
-                d.n_train, d.n_test, set.opt.estimator.c_str(), set.model_kind.c_str(), set.binarize.c_str(),
-                set.kl.c_str(), initial, last, total_seconds, set.epochs ? total_seconds / set.epochs : 0.0,
+                d.n_train, d.n_test, set.opt.objective.c_str(), set.opt.estimator.c_str(), set.model_kind.c_str(),
+                set.binarize.c_str(), set.kl.c_str(), initial, last, total_seconds, set.epochs ? total_seconds / set.epochs : 0.0,
                 variance.first, variance.second, vae::params_crc(tr.m.params), learned ? "true" : "false");
     return learned ? 0 : 1;
   }
@@ -378,9 +388,9 @@ int main(int argc, char** argv) {
     Run run(set, d, ranks, resume ? &*resume : nullptr);
     const auto variance = measure_variance(set, d, bin, xb);
     std::printf("discrete VAE (%s): %d train / %d test images, batch %d x K = %d samples, %d latent units, "
-                "estimator %s, KL %s, binarization %s\n",
-                set.model_kind.c_str(), d.n_train, d.n_test, set.B, set.K, kLatent, set.opt.estimator.c_str(),
-                set.kl.c_str(), set.binarize.c_str());
+                "objective %s, estimator %s, KL %s, binarization %s\n",
+                set.model_kind.c_str(), d.n_train, d.n_test, set.B, set.K, kLatent, set.opt.objective.c_str(),
+                set.opt.estimator.c_str(), set.kl.c_str(), set.binarize.c_str());
     run.start(bin, xb);
     for (int epoch = run.first_epoch; epoch <= set.epochs; ++epoch) run.epoch(epoch, bin, xb);
     return run.finish(variance);

@@ -19,6 +19,10 @@
 //           per row (REBAR's form plus a constant), eta trained by variance minimization
 //   gumbel  binary Concrete relaxation (temperature 0.5), analytic KL: biased
 //   st      straight-through over it: biased
+// With objective iwae the cost is instead -mean over images of the K-sample bound
+// log_mean_exp(log p(x|z_k) + log p(z_k) - log q(z_k|x), K) (IWAE), and the estimator is
+//   score   the score function, each sample weighted by its image's bound (no baseline)
+//   vimco   the same with Baseline::kVimco (each sample's signal L - L_{-k})
 #include <cmath>
 #include <functional>
 #include <random>
@@ -32,7 +36,8 @@ namespace vae {
 constexpr int kPixels = 784, kLatent = 200, kHidden = 256;
 
 struct Options {
-  std::string estimator = "score";  ///< score | disarm | relax | gumbel | st
+  std::string estimator = "score";  ///< score | disarm | relax | gumbel | st | vimco (iwae)
+  std::string objective = "elbo";   ///< elbo | iwae (the K-sample bound)
   bool analytic_kl = false;         ///< KL to the prior in closed form (gumbel and st always)
   bool linear = false;              ///< linear encoder and decoder (DisARM paper's model)
   double temperature = 0.5;         ///< of the relaxations (relax, gumbel, st)
@@ -41,7 +46,8 @@ struct Options {
 struct Model {
   std::vector<scg::Var> params;   // encoder then decoder weights and biases
   scg::Var x;                     // input, B*K x 784, binary
-  scg::Var mean_elbo;             // mean ELBO over the rows (nats): the discrete model's
+  scg::Var mean_elbo;             // mean ELBO over the rows (nats): the discrete model's; iwae:
+                                  // the mean K-sample bound over the images
   std::vector<scg::Var> grads;    // estimate of d(-E[mean ELBO]) / d params
   std::vector<scg::Var> control;  // relax: the control variate's parameters
   std::vector<scg::Var> control_grads;  // relax: d(second moment of grads) / d control
@@ -144,8 +150,12 @@ inline void control_gradients(Model& m) {
 /// Builds the model for batches of B images x K samples, and its gradient estimator.
 inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, const Options& o = {}) {
   const std::string& est = o.estimator;
-  if (est != "score" && est != "disarm" && est != "relax" && est != "gumbel" && est != "st")
-    throw std::invalid_argument("vae: unknown estimator " + est);
+  const bool iwae = o.objective == "iwae";
+  if (o.objective != "elbo" && !iwae) throw std::invalid_argument("vae: unknown objective " + o.objective);
+  if (iwae ? est != "score" && est != "vimco"
+           : est != "score" && est != "disarm" && est != "relax" && est != "gumbel" && est != "st")
+    throw std::invalid_argument("vae: estimator " + est + " is not one for objective " + o.objective);
+  if (iwae && o.analytic_kl) throw std::invalid_argument("vae: the iwae objective has no analytic KL");
   if (est == "disarm" && K % 2 != 0) throw std::invalid_argument("vae: disarm needs an even K");
   Model m;
   detail::ParamMaker p{g, m, std::mt19937_64(seed)};
@@ -167,9 +177,16 @@ inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, const Op
   t.z = est == "disarm" ? scg::bernoulli_pairs(t.logits_q) : q;
   const scg::Var elbo = o.analytic_kl ? t.log_px(t.z) - t.kl
                                       : t.log_px(t.z) - kLatent * std::log(2.0) - scg::sum(scg::log_prob(t.z), 1);
-  m.mean_elbo = scg::mean(elbo);
   scg::GradOptions opt;
-  const scg::Var cost = detail::estimator_cost(g, m, o, B, K, t, -m.mean_elbo, opt);
+  scg::Var cost;
+  if (iwae) {
+    m.mean_elbo = scg::mean(scg::log_mean_exp(elbo, K));
+    cost = -m.mean_elbo;
+    if (est == "vimco") opt.baseline = scg::Baseline::kVimco;
+  } else {
+    m.mean_elbo = scg::mean(elbo);
+    cost = detail::estimator_cost(g, m, o, B, K, t, -m.mean_elbo, opt);
+  }
   m.grads = scg::grad(cost, m.params, opt);
   detail::control_gradients(m);
   return m;
