@@ -314,6 +314,53 @@ int vae_step(const std::string& impl, const std::string& data, const std::string
   return 0;
 }
 
+// ============ A categorical step: the unordered-set estimator against leave-one-out ============
+// B = 100 examples, each a categorical choice of 16 states read by an MLP decoder (16 -> 256 ->
+// 784, tanh) whose squared error against a fixed target is the cost. At equal evaluations of
+// the cost (4 per example): leave-one-out over K = 4 sampled rows per example (400 rows), or
+// Estimator::kUnorderedSet with set_size 4 on one row per example (the cost cloned 4 times).
+// Times one gradient run (logits, W1, W2); the check is the mean of one logit's gradient over
+// 200 runs (the two estimate one gradient: they agree within their errors).
+int categorical_step(const std::string& which) {
+  constexpr int B = 100, n = 16, H = 256, D = 784, K = 4;
+  const bool us = which == "unordered_set";
+  const int rows = us ? B : B * K;
+  scg::Graph g;
+  Eigen::MatrixXd l = det_matrix(B, n, 0.3, 1.0), rep(rows, n), target(rows, D);
+  const Eigen::MatrixXd t = det_matrix(B, D, 0.7, 1.0);
+  for (int r = 0; r < rows; ++r) rep.row(r) = l.row(us ? r : r / K), target.row(r) = t.row(us ? r : r / K);
+  auto theta = g.parameter("theta", scg::Tensor(l));
+  auto w1 = g.parameter("W1", scg::Tensor(det_matrix(n, H, 0.4, 0.25)));
+  auto w2 = g.parameter("W2", scg::Tensor(det_matrix(H, D, 0.5, 1.0 / 16)));
+  Eigen::MatrixXd pick(rows, 1);
+  for (int r = 0; r < rows; ++r) pick(r, 0) = us ? r : r / K;
+  auto z = scg::categorical(scg::gather_rows(theta, g.constant(scg::Tensor(pick))));
+  auto out = scg::matmul(scg::tanh(scg::matmul(z, w1)), w2);
+  auto cost = scg::sum(scg::square(out - g.constant(scg::Tensor(target)))) / (us ? 1.0 : double(K));
+  scg::GradOptions o;
+  if (us) {
+    o.estimators = {{z, scg::Estimator::kUnorderedSet}};
+    o.set_size = K;
+  } else {
+    o.baseline = scg::Baseline::kLeaveOneOut;
+    o.group_size = K;
+  }
+  const auto grads = scg::grad(cost, {theta, w1, w2}, o);
+  scg::Session s(g, 1);
+  double m = 0, sq = 0;
+  const int runs = 200;
+  for (int r = 0; r < runs; ++r) {
+    const double x = s.run(grads[0])(0, 1);
+    m += x, sq += x * x;
+  }
+  m /= runs;
+  char check[128];
+  std::snprintf(check, sizeof check, "grad_theta01=%.6e+-%.3e", m, std::sqrt(std::max(0.0, sq / runs - m * m) / runs));
+  const auto tm = bench::time_it([&] { s.run(grads); }, 3, 9, 5);
+  bench::report(us ? "categorical_unordered_set" : "categorical_loo", "scg", "100 x 16 states, 4 evaluations", tm, check);
+  return 0;
+}
+
 // ============================ Scaling: graphs grown by loops ============================
 // One-shot figures (grad is called once per model, not per step): seconds for grad, for the
 // first run (plan compilation included), for write_dot into memory, and the peak RSS.
@@ -356,7 +403,7 @@ int scale(const std::string& what, int n) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: bench {not_gate IMPL N | chain IMPL | dense IMPL | vae[_disarm|_relax|_iwae_score|_iwae_vimco] IMPL [DATA] | scale {running_sum|chain} N}\n");
+    std::fprintf(stderr, "usage: bench {not_gate IMPL N | chain IMPL | dense IMPL | vae[_disarm|_relax|_iwae_score|_iwae_vimco] IMPL [DATA] | scale {running_sum|chain} N | categorical {loo|unordered_set}}\n");
     return 2;
   }
   const std::string w = argv[1], impl = argv[2];
@@ -370,6 +417,7 @@ int main(int argc, char** argv) {
     if (w == "vae_iwae_score" || w == "vae_iwae_vimco")  // the K-sample bound: plain score, VIMCO
       return vae_step(impl, argc > 3 ? argv[3] : "/usr/share/datasets/fashion-mnist", w.substr(9), "iwae");
     if (w == "scale" && argc > 3) return scale(impl, std::atoi(argv[3]));
+    if (w == "categorical" && (impl == "loo" || impl == "unordered_set")) return categorical_step(impl);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench: %s\n", e.what());
     return 1;

@@ -55,8 +55,8 @@ Var log_prob_at(Graph& g, std::size_t s, const Var& state);
 
 /// Estimator::kUnorderedSet: the probability that sampling without replacement from a
 /// categorical, renormalized without states of total probability m, draws the states of
-/// probabilities p first, in any order (unordered_set.cpp).
-double unordered_set_probability(std::vector<double> p, double m);
+/// probabilities p first, in any order (unordered_set.cpp; p is reordered, nothing allocated).
+double unordered_set_probability(std::span<double> p, double m);
 
 /// One estimator.
 struct EstimatorRule {

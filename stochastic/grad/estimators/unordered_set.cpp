@@ -20,6 +20,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <span>
 
 #include "scg/core/error.hpp"
 #include "scg/ops/detail/helpers.hpp"
@@ -28,8 +29,9 @@
 
 namespace scg::detail {
 
-/// P^{D \ removed}(T) for the probabilities p of T's states and the removed mass m (see above).
-double unordered_set_probability(std::vector<double> p, double m) {
+/// P^{D \ removed}(T) for the probabilities p of T's states (reordered in place) and the
+/// removed mass m (see above). Allocates nothing.
+double unordered_set_probability(std::span<double> p, double m) {
   const std::size_t n = p.size();
   if (n == 0) return 1.0;
   const double rest = 1.0 - m - std::accumulate(p.begin(), p.end(), 0.0);
@@ -106,7 +108,9 @@ class UnorderedSetWeightsOp final : public Op {
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const Tensor &l = *in[0], &states = *in[1], &f = *in[2];
     const Eigen::Index k = states.cols();
-    std::vector<double> p(static_cast<std::size_t>(k)), rest;
+    thread_local std::vector<double> p, rest;  // grow to the set size once
+    p.resize(static_cast<std::size_t>(k));
+    rest.reserve(static_cast<std::size_t>(k));
     for (Eigen::Index r = 0; r < l.rows(); ++r) {
       const double m = l.matrix().row(r).maxCoeff();
       const double z = (l.array().row(r) - m).exp().sum();
@@ -117,9 +121,9 @@ class UnorderedSetWeightsOp final : public Op {
         rest.clear();
         for (Eigen::Index i = 0; i < k; ++i)
           if (i != a && i != b) rest.push_back(p[static_cast<std::size_t>(i)]);
-        return rest;
+        return std::span<double>(rest);
       };
-      const double p_set = unordered_set_probability(p, 0.0);
+      const double p_set = unordered_set_probability(without(-1, -1), 0.0);
       for (Eigen::Index i = 0; i < k; ++i) {
         const double pi = p[static_cast<std::size_t>(i)];
         const double p_without = unordered_set_probability(without(i, i), pi);

@@ -161,7 +161,7 @@ TEST_CASE(
         p.push_back(w[i] / total), pl.push_back(static_cast<ld>(w[i]) / total);
       const double m = w[static_cast<std::size_t>(size)] / total;  // one state removed
       CAPTURE(size);
-      CHECK(scg::detail::unordered_set_probability(p, m) ==
+      CHECK(scg::detail::unordered_set_probability(std::span<double>(p), m) ==
             doctest::Approx(static_cast<double>(set_probability(pl, static_cast<ld>(m))))
                 .epsilon(1e-12));
     }
