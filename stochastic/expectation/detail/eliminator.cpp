@@ -5,9 +5,11 @@
 
 namespace scg::detail {
 
-Factor collapsed(const Semiring& s, const Factor& f) {
-  const Var& t = f.a.empty() ? f.b : f.a;
-  return !t.empty() && t.shape().rows > 1 ? s.collapse(f) : f;
+Factor produce(const EliminationPlan& plan, const EliminationStep& step,
+               const std::vector<Factor>& bucket, const Contraction& c, const Semiring& s) {
+  Factor summed = s.eliminate(bucket, c);
+  summed.scope = plan.scopes[step.produced];
+  return step.collapse ? s.collapse(summed) : summed;
 }
 
 Factor run_plan(const EliminationPlan& plan, std::vector<Factor> factors, const Semiring& s,
@@ -19,12 +21,10 @@ Factor run_plan(const EliminationPlan& plan, std::vector<Factor> factors, const 
     const Contraction c = tables.contraction(plan, step);
     bucket.clear();
     for (std::size_t f : step.consumed) bucket.push_back(std::move(factors[f]));
-    Factor summed = s.eliminate(bucket, c);
-    summed.scope = plan.scopes[step.produced];
-    factors[step.produced] = step.collapse ? s.collapse(summed) : std::move(summed);
+    factors[step.produced] = produce(plan, step, bucket, c, s);
   }
   std::vector<Factor> results;
-  for (std::size_t f : plan.results) results.push_back(collapsed(s, factors[f]));
+  for (std::size_t f : plan.results) results.push_back(factors[f]);
   return s.multiply(results);
 }
 

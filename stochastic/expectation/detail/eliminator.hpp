@@ -11,9 +11,11 @@
 
 namespace scg::detail {
 
-/// f, its plate rows multiplied into one (Semiring::collapse) if it has several: a factor
-/// left with no scope.
-Factor collapsed(const Semiring& s, const Factor& f);
+/// The factor step `step` of `plan` makes from its bucket (aligned by c) in semiring s: the
+/// product with the step's variable summed out, its plate rows multiplied into one where the
+/// step collapses (EliminationStep::collapse).
+Factor produce(const EliminationPlan& plan, const EliminationStep& step,
+               const std::vector<Factor>& bucket, const Contraction& c, const Semiring& s);
 
 /// Runs `plan` in semiring s over the model's factors (plan.scopes[0, plan.inputs)): each step
 /// multiplies the factors it consumes and sums its variable out (tables aligns them; it also

@@ -18,6 +18,7 @@
 #include "scg/core/distribution.hpp"
 #include "scg/ops/detail/contraction.hpp"
 #include "scg/ops/detail/helpers.hpp"
+#include "scg/stochastic/expectation/detail/eliminator.hpp"
 #include "scg/stochastic/expectation/detail/tables.hpp"
 #include "scg/stochastic/expectation/detail/terms.hpp"
 
@@ -181,9 +182,7 @@ Forward eliminate_all(const EliminationPlan& plan, std::vector<Factor> factors, 
     f.contractions.push_back(tables.contraction(plan, step));
     f.buckets.emplace_back();
     for (std::size_t i : step.consumed) f.buckets.back().push_back(factors[i]);
-    Factor message = s.eliminate(f.buckets.back(), f.contractions.back());
-    message.scope = plan.scopes[step.produced];
-    factors[step.produced] = step.collapse ? s.collapse(message) : std::move(message);
+    factors[step.produced] = produce(plan, step, f.buckets.back(), f.contractions.back(), s);
   }
   return f;
 }

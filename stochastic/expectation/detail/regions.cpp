@@ -94,7 +94,7 @@ bool Tables::label_variable(std::size_t v) {
   return true;
 }
 
-void Tables::find_plates(const std::vector<std::size_t>&) {
+void Tables::find_plates() {
   // Plates: a choice of R > 1 rows is local (per row, its own state), a one-row choice global.
   // Every node between them and the factors is labelled by the plate of the local choices it
   // reads (0: global only); the model is plated when no node reads two plates, sums or spreads
@@ -153,7 +153,7 @@ void Tables::find_regions(const std::vector<std::size_t>& terms) {
     var_regions_[v] = region(params);
     reach(var_regions_[v]);
   }
-  find_plates(terms);
+  find_plates();
   count_states();
 }
 

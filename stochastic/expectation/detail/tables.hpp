@@ -90,7 +90,7 @@ class Tables {
   bool mix(std::size_t id, const std::string& why);
   /// Why the rows of a choice of several rows are summed jointly ("" if plated).
   std::string joint_rows_reason() const;
-  void find_plates(const std::vector<std::size_t>& terms);
+  void find_plates();
   void count_states();
   double size_of(const std::vector<std::size_t>& scope) const;
   std::string describe_scope(const std::vector<std::size_t>& scope) const;

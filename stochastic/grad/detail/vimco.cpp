@@ -14,8 +14,9 @@ namespace {
 // L_{-r}: per row r of x (rows in groups of k, k >= 2) and column c, log((sum_{j != r} e^x_j +
 // e^m) / k) over r's group, m the mean of the group's other entries: the bound with x_r
 // replaced by the geometric mean of the others' weights. Shifted by the largest term (a group
-// with -inf entries: an -inf mean gives weight 0). O(k) per row from the group's two largest
-// entries and its sum. No derivative: VIMCO holds its baseline constant.
+// with -inf entries: an -inf mean gives weight 0). O(k) per row (each row's own shift and sum:
+// subtracting a dominant x_r from the group's sum would cancel). No derivative: VIMCO holds its
+// baseline constant.
 class LeaveOneOutBoundOp final : public Op {
  public:
   explicit LeaveOneOutBoundOp(Eigen::Index k) : Op(detail::traits(RowLocality::kNone)), k_(k) {}

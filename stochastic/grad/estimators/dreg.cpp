@@ -131,12 +131,11 @@ Var dreg_terms(EstimatorContext& ctx, std::size_t z) {
                                            [](const Var& a, const Var& b) { return a + b; })[0]);
   const auto& dist = *static_cast<const Distribution*>(g.op(z));
   Var sample;
-  const Var clone = clone_below(g, below, z, top, [&](std::size_t id, const std::vector<Var>& in) {
+  const Var clone = clone_below(g, below, z, top, [&](std::size_t id, const std::vector<Var>&) {
     if (id == z) return sample = make<DregSampleOp>({g.var(z), w});
     if (id != lq->id()) return Var();
     std::vector<Var> params;  // log q with q's parameters held: no explicit score term
     for (std::size_t p : g.inputs(z)) params.push_back(stop_gradient(g.var(p)));
-    (void)in;
     return dist.log_prob(params, sample);
   });
   return clone - g.var(top);
