@@ -4,12 +4,14 @@
 //
 // Usage: discrete_vae [--quick] [--epochs E] [--batch B] [--samples K] [--data DIR] [--out DIR]
 //                     [--estimator score|disarm|relax|gumbel|st|vimco] [--objective elbo|iwae]
-//                     [--model mlp|linear]
+//                     [--model mlp|linear|nonlinear]
 //                     [--binarize static|dynamic] [--kl sampled|analytic] [--variance R]
 //                     [--train-images N] [--test-images N] [--checkpoint FILE] [--resume FILE]
-//                     [--study STEPS]   (--help for more)
+//                     [--study STEPS] [--test-samples K]   (--help for more)
 //   --estimator E    how the gradient reaches the encoder (vae_model.hpp); default score
 //   --model linear   the DisARM paper's linear encoder and decoder (784 -> 200 -> 784)
+//   --model nonlinear  the DisARM paper's nonlinear ones (two hidden layers of 200 leaky-ReLU
+//                    units each way)
 //   --binarize dynamic  pixels drawn Bernoulli(intensity) every time an image is used
 //                    (as in the DisARM and RELAX papers); static: intensity >= 128
 //   --kl analytic    the KL to the prior in closed form (scg::kl_divergence) instead of sampled
@@ -19,7 +21,12 @@
 //   --resume F       continues from F, bit-identically to a run that was never stopped
 //   --study STEPS    trains every estimator for STEPS Adam steps from the same start on the
 //                    same batches, measuring the encoder gradient's variance along the way;
-//                    writes discrete_vae_estimators.csv and a table
+//                    writes discrete_vae_estimators.csv and a table. With --objective iwae:
+//                    score, VIMCO, local DisARM (K pairs) and VIMCO at 2K samples (DisARM's
+//                    evaluations), each also scored by a --test-samples bound on the test
+//                    images at the end; writes discrete_vae_iwae_<model>.csv
+//   --objective iwae --estimator disarm  K antithetic pairs per image (2K rows): two K-sample
+//                    bounds, each sample's partner its counterfactual (local DisARM)
 //
 // Data-parallel (built with scg::mpi): mpirun -np N discrete_vae ... gives each rank 1/N of
 // every batch (the same global batch B, so results compare with one rank), seeds rank r's
@@ -35,6 +42,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <scg/scg.hpp>
@@ -60,6 +68,8 @@ using vae::Trainer;
 
 struct Settings {
   int epochs = 10, B = 100, K = 4, train_limit = 0, test_limit = 0, variance_runs = 0, study = 0;
+  int rows = 4;            // rows per image: K, or 2K for the iwae objective with disarm
+  int test_samples = 100;  // --study with iwae: the samples of the test bound
   std::string data = "/usr/share/datasets/fashion-mnist", out = ".", kl = "sampled", checkpoint, resume;
   std::string binarize = "static", model_kind = "mlp";
   vae::Options opt;
@@ -76,9 +86,10 @@ Settings parse(int argc, char** argv, const Ranks& ranks) {
   f.text("data", s.data, "DIR", "folder of Fashion-MNIST's gzipped IDX files");
   f.out_dir("out", s.out, "folder for discrete_vae_curves.csv (--study: discrete_vae_estimators.csv)");
   f.choice("estimator", s.opt.estimator, {"score", "disarm", "relax", "gumbel", "st", "vimco"},
-           "how the gradient reaches the encoder (iwae: score or vimco)");
+           "how the gradient reaches the encoder (iwae: score, vimco or disarm)");
   f.choice("objective", s.opt.objective, {"elbo", "iwae"}, "the ELBO per sample, or the K-sample bound (IWAE) per image");
-  f.choice("model", s.model_kind, {"mlp", "linear"}, "encoder and decoder: MLPs, or linear (the DisARM paper's)");
+  f.choice("model", s.model_kind, {"mlp", "linear", "nonlinear"},
+           "encoder and decoder: MLPs (one tanh layer of 256), or the DisARM paper's linear or nonlinear ones");
   f.choice("binarize", s.binarize, {"static", "dynamic"}, "pixels: intensity >= 128, or drawn at every use");
   f.choice("kl", s.kl, {"sampled", "analytic"}, "the KL to the prior: sampled, or in closed form");
   f.count("variance", s.variance_runs, "R", "first measure the encoder gradient's variance over R runs (0: no)", 2);
@@ -87,20 +98,23 @@ Settings parse(int argc, char** argv, const Ranks& ranks) {
   f.out_file("checkpoint", s.checkpoint, "save the training state to FILE after every epoch");
   f.in_file("resume", s.resume, "continue from FILE, bit-identically");
   f.count("study", s.study, "STEPS", "train every estimator for STEPS steps instead, measuring variances (0: no)");
+  f.count("test-samples", s.test_samples, "K", "--study with --objective iwae: samples of the test bound", 1);
   f.parse(argc, argv);
-  if (s.opt.estimator == "disarm" && s.K % 2 != 0) f.fail("--estimator disarm needs an even --samples");
   const bool iwae = s.opt.objective == "iwae";
-  if (iwae && s.opt.estimator != "score" && s.opt.estimator != "vimco")
-    f.fail("--objective iwae takes --estimator score or vimco");
+  if (!iwae && s.opt.estimator == "disarm" && s.K % 2 != 0) f.fail("--estimator disarm needs an even --samples");
+  if (iwae && s.opt.estimator != "score" && s.opt.estimator != "vimco" && s.opt.estimator != "disarm")
+    f.fail("--objective iwae takes --estimator score, vimco or disarm");
   if (!iwae && s.opt.estimator == "vimco") f.fail("--estimator vimco needs --objective iwae");
   if (iwae && s.kl == "analytic") f.fail("--objective iwae samples the KL (no --kl analytic)");
+  if (iwae && s.variance_runs) f.fail("--variance compares the sampled and analytic KL of the ELBO (no --objective iwae)");
   if (ranks.size > 1 && (s.study || s.variance_runs || !s.checkpoint.empty() || !s.resume.empty()))
     f.fail("--study, --variance, --checkpoint and --resume run on one rank only");
   if (s.B % ranks.size != 0)
     f.fail("the batch (" + std::to_string(s.B) + ") must divide evenly over the " + std::to_string(ranks.size) +
            " ranks");
   s.opt.analytic_kl = s.kl == "analytic";
-  s.opt.linear = s.model_kind == "linear";
+  s.opt.model = s.model_kind;
+  s.rows = vae::rows_per_image(s.opt, s.K);
   return s;
 }
 
@@ -121,15 +135,48 @@ struct StudyColumn {
   std::vector<double> elbos, vars;  // every `every` steps: the mean train ELBO, the variance
   std::vector<int> at;              // the steps they were measured at
   double seconds = 0;               // per step, the measuring left out
+  double test_bound = 0;            // iwae: the --test-samples bound on the test images at the end
 };
 
-StudyColumn study_one(const Settings& set, const vae::Data& d, const Binarizer& bin, const scg::Tensor& probe,
-                      const std::string& name, scg::Tensor& xb) {
-  const int every = std::max(1, set.study / 20), measure_runs = set.quick ? 4 : 16, B = set.B;
+/// One estimator of the study: its name, options and samples per bound.
+struct StudyEntry {
+  std::string name;
+  vae::Options opt;
+  int K;
+};
+
+/// The mean --test-samples bound over the test images (dynamic binarization drawn from one
+/// fixed stream, the same for every estimator), with the trained parameters copied into a
+/// model built without gradients.
+double test_bound(const Settings& set, const vae::Data& d, const Trainer& t) {
   vae::Options o = set.opt;
-  o.estimator = name;
-  Trainer t(B, set.K, o);
+  o.estimator = "score";
+  o.gradients = false;
+  const int B = std::gcd(set.B, 10);  // divides the test set (cut to whole batches of set.B)
+  scg::Graph g;
+  const vae::Model m = vae::build(g, B, set.test_samples, 1, o);
+  for (std::size_t i = 0; i < m.params.size(); ++i) m.params[i].set_value(t.m.params[i].value());
+  scg::Session s(g, 11);
+  Binarizer tb;
+  tb.dynamic = set.binarize == "dynamic";
+  tb.rng.seed(3);
+  scg::Tensor xb(B * set.test_samples, kPixels);
+  double total = 0;
+  for (int first = 0; first < d.n_test; first += B) {
+    tb.fill(d.test, d.order, first, set.test_samples, xb);
+    total += s.run(m.mean_elbo, {{m.x, xb}}).item();
+  }
+  return total / (d.n_test / B);
+}
+
+StudyColumn study_one(const Settings& set, const vae::Data& d, const Binarizer& bin, const StudyEntry& e) {
+  const int every = std::max(1, set.study / 20), measure_runs = set.quick ? 4 : 16, B = set.B;
+  const int rows = vae::rows_per_image(e.opt, e.K);
+  Trainer t(B, e.K, e.opt);
   Binarizer b = bin;  // the same data for every estimator
+  Binarizer fixed;    // the batch the variances are measured on: the first images, static
+  scg::Tensor xb(B * rows, kPixels), probe(B * rows, kPixels);
+  fixed.fill(d.train, d.order, 0, rows, probe);
   std::mt19937_64 rng(1);
   std::vector<int> shuffled(d.order.begin(), d.order.begin() + d.n_train);
   StudyColumn col;
@@ -138,7 +185,7 @@ StudyColumn study_one(const Settings& set, const vae::Data& d, const Binarizer& 
   const auto t0 = report::Clock::now();
   for (int k = 0; k < set.study; ++k) {
     if (batch == d.n_train / B) std::shuffle(shuffled.begin(), shuffled.end(), rng), batch = 0;
-    b.fill(d.train, shuffled, batch++ * B, set.K, xb);
+    b.fill(d.train, shuffled, batch++ * B, rows, xb);
     window += t.step(xb);
     if ((k + 1) % every == 0) {
       const auto m0 = report::Clock::now();
@@ -149,46 +196,71 @@ StudyColumn study_one(const Settings& set, const vae::Data& d, const Binarizer& 
     }
   }
   col.seconds = (report::seconds_since(t0) - measuring) / set.study;
-  std::printf("%-7s steps %d: train ELBO %.1f, encoder gradient variance %.4g, %.1f ms per step\n", name.c_str(),
-              set.study, col.elbos.back(), col.vars.back(), 1e3 * col.seconds);
+  const bool iwae = set.opt.objective == "iwae";
+  if (iwae) col.test_bound = test_bound(set, d, t);
+  std::printf("%-8s steps %d: train %s %.1f, encoder gradient variance %.4g, %.1f ms per step", e.name.c_str(),
+              set.study, iwae ? "bound" : "ELBO", col.elbos.back(), col.vars.back(), 1e3 * col.seconds);
+  if (iwae) std::printf(", %d-sample test bound %.2f", set.test_samples, col.test_bound);
+  std::printf("\n");
   std::fflush(stdout);
   return col;
 }
 
-/// discrete_vae_estimators.csv, and the JSON line.
-void write_study(const Settings& set, const std::vector<std::string>& names, const std::vector<StudyColumn>& cols) {
-  const std::string path = set.out + "/discrete_vae_estimators.csv";
+/// The study's CSV (discrete_vae_estimators.csv; iwae: discrete_vae_iwae_<model>.csv), and the
+/// JSON line.
+void write_study(const Settings& set, const std::vector<StudyEntry>& entries, const std::vector<StudyColumn>& cols) {
+  const bool iwae = set.opt.objective == "iwae";
+  const std::string path =
+      set.out + (iwae ? "/discrete_vae_iwae_" + set.model_kind + ".csv" : "/discrete_vae_estimators.csv");
   std::ofstream csv = report::open(path);
   csv << "step";
-  for (const auto& n : names) csv << ',' << n << ":elbo," << n << ":variance";
+  for (const auto& e : entries) csv << ',' << e.name << ":elbo," << e.name << ":variance";
   csv << '\n';
   for (std::size_t r = 0; r < cols[0].at.size(); ++r) {
     csv << cols[0].at[r];
     for (const StudyColumn& c : cols) csv << ',' << c.elbos[r] << ',' << c.vars[r];
     csv << '\n';
   }
+  if (iwae) {  // one last row: the test bounds, at step -1
+    csv << -1;
+    for (const StudyColumn& c : cols) csv << ',' << c.test_bound << ',';
+    csv << '\n';
+  }
   report::close(csv, path);
   std::string json = "{\"example\":\"discrete_vae_study\",\"steps\":" + std::to_string(set.study) + ",\"model\":\"" +
-                     set.model_kind + "\",\"binarize\":\"" + set.binarize + "\",\"results\":[";
-  for (std::size_t e = 0; e < names.size(); ++e) {
-    char buf[200];
-    std::snprintf(buf, sizeof buf, "%s{\"estimator\":\"%s\",\"final_train_elbo\":%.3f,\"final_variance\":%.6g,\"ms_per_step\":%.3f}",
-                  e ? "," : "", names[e].c_str(), cols[e].elbos.back(), cols[e].vars.back(), 1e3 * cols[e].seconds);
+                     set.model_kind + "\",\"objective\":\"" + set.opt.objective + "\",\"batch\":" +
+                     std::to_string(set.B) + ",\"samples\":" + std::to_string(set.K) + ",\"binarize\":\"" +
+                     set.binarize + "\",\"results\":[";
+  for (std::size_t e = 0; e < entries.size(); ++e) {
+    char buf[300];
+    std::snprintf(buf, sizeof buf,
+                  "%s{\"estimator\":\"%s\",\"samples\":%d,\"final_train_elbo\":%.3f,\"final_variance\":%.6g,"
+                  "\"ms_per_step\":%.3f,\"test_bound\":%.3f}",
+                  e ? "," : "", entries[e].name.c_str(), entries[e].K, cols[e].elbos.back(), cols[e].vars.back(),
+                  1e3 * cols[e].seconds, cols[e].test_bound);
     json += buf;
   }
   std::printf("%s]}\n", json.c_str());
 }
 
-int study(const Settings& set, const vae::Data& d, const Binarizer& bin, scg::Tensor& xb) {
-  const std::vector<std::string> names = set.opt.objective == "iwae"
-                                             ? std::vector<std::string>{"score", "vimco"}
-                                             : std::vector<std::string>{"score", "disarm", "relax", "gumbel", "st"};
-  Binarizer fixed;  // the batch the variances are measured on: the first images, static
-  scg::Tensor probe(set.B * set.K, kPixels);
-  fixed.fill(d.train, d.order, 0, set.K, probe);
+int study(const Settings& set, const vae::Data& d, const Binarizer& bin) {
+  std::vector<StudyEntry> entries;
+  auto add = [&](const std::string& name, const std::string& estimator, int K) {
+    vae::Options o = set.opt;
+    o.estimator = estimator;
+    entries.push_back({name, o, K});
+  };
+  if (set.opt.objective == "iwae") {
+    add("score", "score", set.K);
+    add("vimco", "vimco", set.K);
+    add("disarm", "disarm", set.K);                    // K pairs: 2K evaluations
+    add("vimco-2K", "vimco", 2 * set.K);               // VIMCO at DisARM's evaluations
+  } else {
+    for (const char* n : {"score", "disarm", "relax", "gumbel", "st"}) add(n, n, set.K);
+  }
   std::vector<StudyColumn> cols;
-  for (const std::string& name : names) cols.push_back(study_one(set, d, bin, probe, name, xb));
-  write_study(set, names, cols);
+  for (const StudyEntry& e : entries) cols.push_back(study_one(set, d, bin, e));
+  write_study(set, entries, cols);
   return 0;
 }
 
@@ -197,7 +269,7 @@ int study(const Settings& set, const vae::Data& d, const Binarizer& bin, scg::Te
 std::pair<double, double> measure_variance(const Settings& set, const vae::Data& d, Binarizer& bin, scg::Tensor& xb) {
   double v[2] = {0, 0};
   if (set.variance_runs < 2) return {0, 0};
-  bin.fill(d.train, d.order, 0, set.K, xb);
+  bin.fill(d.train, d.order, 0, set.rows, xb);
   for (bool analytic : {false, true}) {
     vae::Options o = set.opt;
     o.analytic_kl = analytic;
@@ -281,7 +353,7 @@ struct Run {
     double total = 0;
     Binarizer tb = test_bin;  // the same draws at every evaluation
     for (int first = 0; first < d.n_test; first += set.B) {
-      tb.fill(d.test, d.order, first + ranks.rank * local_batch, set.K, xb);
+      tb.fill(d.test, d.order, first + ranks.rank * local_batch, set.rows, xb);
       total += tr.s.run(tr.m.mean_elbo, {{tr.m.x, xb}}).item();
     }
     std::vector<scg::Tensor> t{scg::Tensor(1, 1, total)};
@@ -314,7 +386,7 @@ struct Run {
     double train_sum = 0;
     const int batches = d.n_train / set.B;
     for (int b = 0; b < batches; ++b) {
-      bin.fill(d.train, shuffled, b * set.B + ranks.rank * local_batch, set.K, xb);
+      bin.fill(d.train, shuffled, b * set.B + ranks.rank * local_batch, set.rows, xb);
       train_sum += tr.step(xb);
       if (bar && (b % 10 == 0 || b + 1 == batches)) {
         const int w = 30, done = (b + 1) * w / batches;
@@ -379,11 +451,11 @@ int main(int argc, char** argv) {
     std::optional<scg::Checkpoint> resume;  // read (and checked) before anything else is done
     if (!set.resume.empty()) resume = scg::Checkpoint::load(set.resume);
     const vae::Data d = load(set);
-    scg::Tensor xb(set.B / ranks.size * set.K, kPixels);
+    scg::Tensor xb(set.B / ranks.size * set.rows, kPixels);
     Binarizer bin;
     bin.dynamic = set.binarize == "dynamic";
     if (ranks.size > 1) bin.rng.seed(2 + static_cast<unsigned>(ranks.rank));  // each rank its own draws
-    if (set.study > 0) return study(set, d, bin, xb);
+    if (set.study > 0) return study(set, d, bin);
 
     Run run(set, d, ranks, resume ? &*resume : nullptr);
     const auto variance = measure_variance(set, d, bin, xb);

@@ -4,7 +4,8 @@
 //
 //   encoder  q(z|x):  h = tanh(x We1 + be1),  z ~ Bernoulli(sigmoid(h We2 + be2))
 //   decoder  p(x|z):  d = tanh(z Wd1 + bd1),  x ~ Bernoulli(sigmoid(d Wd2 + bd2))
-//   (linear: logits x We + be and z Wd + bd, the DisARM paper's linear model)
+//   (linear: logits x We + be and z Wd + bd, the DisARM paper's linear model; nonlinear: its
+//   nonlinear one, two hidden layers of 200 leaky-ReLU units (slope 0.2) each way)
 //   prior    p(z):    Bernoulli(1/2) per unit
 //   ELBO(x) = E_q[ log p(x|z) + log p(z) - log q(z|x) ],  cost = -mean ELBO over the rows.
 //   With analytic_kl: ELBO(x) = E_q[ log p(x|z) ] - KL(q(z|x) || p(z)), the KL in closed form
@@ -23,6 +24,10 @@
 // log_mean_exp(log p(x|z_k) + log p(z_k) - log q(z_k|x), K) (IWAE), and the estimator is
 //   score   the score function, each sample weighted by its image's bound (no baseline)
 //   vimco   the same with Baseline::kVimco (each sample's signal L - L_{-k})
+//   disarm  local DisARM: 2K rows per image in K antithetic pairs (bernoulli_pairs); the bound
+//           log_mean_exp(reshape(log w, rows / 2, 2), K) gives two K-sample bounds per image
+//           (the pairs' first rows, their second rows), the cost is -mean of both, and each
+//           sample's partner is its counterfactual (Dong, Mnih and Tucker 2020, section 5)
 #include <cmath>
 #include <functional>
 #include <random>
@@ -39,13 +44,19 @@ struct Options {
   std::string estimator = "score";  ///< score | disarm | relax | gumbel | st | vimco (iwae)
   std::string objective = "elbo";   ///< elbo | iwae (the K-sample bound)
   bool analytic_kl = false;         ///< KL to the prior in closed form (gumbel and st always)
-  bool linear = false;              ///< linear encoder and decoder (DisARM paper's model)
+  std::string model = "mlp";        ///< mlp | linear | nonlinear (the DisARM paper's two)
   double temperature = 0.5;         ///< of the relaxations (relax, gumbel, st)
+  bool gradients = true;            ///< false: the bound only (an evaluator), no grad
 };
+
+/// Rows of the model per image for K samples: 2K for iwae with disarm (K pairs), else K.
+inline int rows_per_image(const Options& o, int K) {
+  return o.objective == "iwae" && o.estimator == "disarm" ? 2 * K : K;
+}
 
 struct Model {
   std::vector<scg::Var> params;   // encoder then decoder weights and biases
-  scg::Var x;                     // input, B*K x 784, binary
+  scg::Var x;                     // input, B*R x 784, binary (R = rows_per_image)
   scg::Var mean_elbo;             // mean ELBO over the rows (nats): the discrete model's; iwae:
                                   // the mean K-sample bound over the images
   std::vector<scg::Var> grads;    // estimate of d(-E[mean ELBO]) / d params
@@ -83,11 +94,19 @@ struct ParamMaker {
   }
 };
 
+inline scg::Var leaky_relu(const scg::Var& v) { return scg::maximum(v, 0.2 * v); }
+
 /// The encoder's logits of q(z|x).
-inline scg::Var encoder_logits(ParamMaker& p, const scg::Var& x, bool linear) {
-  if (linear) {
+inline scg::Var encoder_logits(ParamMaker& p, const scg::Var& x, const std::string& model) {
+  if (model == "linear") {
     auto We = p.weight("We", kPixels, kLatent), be = p.bias("be", kLatent);
     return scg::matmul(x, We) + be;
+  }
+  if (model == "nonlinear") {
+    auto We1 = p.weight("We1", kPixels, 200), be1 = p.bias("be1", 200);
+    auto We2 = p.weight("We2", 200, 200), be2 = p.bias("be2", 200);
+    auto We3 = p.weight("We3", 200, kLatent), be3 = p.bias("be3", kLatent);
+    return scg::matmul(leaky_relu(scg::matmul(leaky_relu(scg::matmul(x, We1) + be1), We2) + be2), We3) + be3;
   }
   auto We1 = p.weight("We1", kPixels, kHidden), be1 = p.bias("be1", kHidden);
   auto We2 = p.weight("We2", kHidden, kLatent), be2 = p.bias("be2", kLatent);
@@ -95,8 +114,16 @@ inline scg::Var encoder_logits(ParamMaker& p, const scg::Var& x, bool linear) {
 }
 
 /// The decoder: the logits of p(x|z) as a function of z (its parameters created now).
-inline Logits decoder(ParamMaker& p, bool linear) {
-  if (linear) {
+inline Logits decoder(ParamMaker& p, const std::string& model) {
+  if (model == "nonlinear") {
+    auto Wd1 = p.weight("Wd1", kLatent, 200), bd1 = p.bias("bd1", 200);
+    auto Wd2 = p.weight("Wd2", 200, 200), bd2 = p.bias("bd2", 200);
+    auto Wd3 = p.weight("Wd3", 200, kPixels), bd3 = p.bias("bd3", kPixels);
+    return [=](const scg::Var& z) {
+      return scg::matmul(leaky_relu(scg::matmul(leaky_relu(scg::matmul(z, Wd1) + bd1), Wd2) + bd2), Wd3) + bd3;
+    };
+  }
+  if (model == "linear") {
     auto Wd = p.weight("Wd", kLatent, kPixels), bd = p.bias("bd", kPixels);
     return [=](const scg::Var& z) { return scg::matmul(z, Wd) + bd; };
   }
@@ -147,23 +174,25 @@ inline void control_gradients(Model& m) {
 
 }  // namespace detail
 
-/// Builds the model for batches of B images x K samples, and its gradient estimator.
+/// Builds the model for batches of B images x K samples (rows_per_image(o, K) rows each), and
+/// its gradient estimator.
 inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, const Options& o = {}) {
   const std::string& est = o.estimator;
   const bool iwae = o.objective == "iwae";
   if (o.objective != "elbo" && !iwae) throw std::invalid_argument("vae: unknown objective " + o.objective);
-  if (iwae ? est != "score" && est != "vimco"
+  if (iwae ? est != "score" && est != "vimco" && est != "disarm"
            : est != "score" && est != "disarm" && est != "relax" && est != "gumbel" && est != "st")
     throw std::invalid_argument("vae: estimator " + est + " is not one for objective " + o.objective);
   if (iwae && o.analytic_kl) throw std::invalid_argument("vae: the iwae objective has no analytic KL");
-  if (est == "disarm" && K % 2 != 0) throw std::invalid_argument("vae: disarm needs an even K");
+  if (est == "disarm" && !iwae && K % 2 != 0) throw std::invalid_argument("vae: disarm needs an even K");
+  const int R = rows_per_image(o, K);
   Model m;
   detail::ParamMaker p{g, m, std::mt19937_64(seed)};
-  m.x = g.input("x", B * K, kPixels);
+  m.x = g.input("x", B * R, kPixels);
   detail::Terms t;
-  t.logits_q = detail::encoder_logits(p, m.x, o.linear);
+  t.logits_q = detail::encoder_logits(p, m.x, o.model);
   m.encoder_params = m.params.size();
-  const detail::Logits decoder = detail::decoder(p, o.linear);
+  const detail::Logits decoder = detail::decoder(p, o.model);
   const scg::Var x = m.x;
   t.log_px = [=](const scg::Var& z) {
     const scg::Var logits = decoder(z);
@@ -171,7 +200,7 @@ inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, const Op
   };
   // The prior, and q as a plain bernoulli node for the analytic KL (it reads the logits only;
   // the node itself is never sampled by the cost).
-  const auto prior = scg::bernoulli(g.constant(scg::Tensor(B * K, kLatent, 0.0)));
+  const auto prior = scg::bernoulli(g.constant(scg::Tensor(B * R, kLatent, 0.0)));
   const auto q = scg::bernoulli(t.logits_q);
   t.kl = scg::sum(scg::kl_divergence(q, prior), 1);
   t.z = est == "disarm" ? scg::bernoulli_pairs(t.logits_q) : q;
@@ -180,13 +209,16 @@ inline Model build(scg::Graph& g, int B, int K, std::uint64_t seed = 1, const Op
   scg::GradOptions opt;
   scg::Var cost;
   if (iwae) {
-    m.mean_elbo = scg::mean(scg::log_mean_exp(elbo, K));
+    // disarm: one row per pair holding its two samples' weights; two bounds per image.
+    m.mean_elbo = scg::mean(scg::log_mean_exp(est == "disarm" ? scg::reshape(elbo, B * K, 2) : elbo, K));
     cost = -m.mean_elbo;
     if (est == "vimco") opt.baseline = scg::Baseline::kVimco;
+    if (est == "disarm") opt.estimators = {{t.z, scg::Estimator::kDisarm}};
   } else {
     m.mean_elbo = scg::mean(elbo);
     cost = detail::estimator_cost(g, m, o, B, K, t, -m.mean_elbo, opt);
   }
+  if (!o.gradients) return m;
   m.grads = scg::grad(cost, m.params, opt);
   detail::control_gradients(m);
   return m;

@@ -123,7 +123,10 @@ Var concat(const std::vector<Var>& parts, int axis);
 /// The elements of v read in row-major order (as NumPy's reshape) as rows x cols: element
 /// (i, j) of the result is element i cols + j of v's row-major sequence. rows x cols must
 /// equal v's element count (else ShapeError naming both shapes). d = reshape(g, v's shape).
-/// reshape to v's own shape is v itself.
+/// reshape to v's own shape is v itself. A reshape that merges consecutive rows in groups of G
+/// (v's rows = G rows, cols = G v's cols) keeps rows apart in those groups: grad's causality
+/// weights row i of the result by the choices of v's rows [i G, (i + 1) G) only (as
+/// log_mean_exp's groups); any other reshape mixes rows.
 Var reshape(const Var& v, Eigen::Index rows, Eigen::Index cols);
 /// Rows [start, start + count) of v. d = g put back into zeros of v's shape.
 Var slice_rows(const Var& v, Eigen::Index start, Eigen::Index count);

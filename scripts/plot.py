@@ -94,6 +94,32 @@ def main():
         fig.savefig(p(dst, "discrete_vae_estimators.png"))
         plt.close(fig)
         print("wrote", p(dst, "discrete_vae_estimators.png"))
+    iwae = [m for m in ("linear", "nonlinear") if os.path.exists(p(src, "discrete_vae_iwae_%s.csv" % m))]
+    if iwae:
+        fig, axes = plt.subplots(len(iwae), 2, figsize=(10, 3.6 * len(iwae)), dpi=110, squeeze=False)
+        for row, m in zip(axes, iwae):
+            rows, col = read(p(src, "discrete_vae_iwae_%s.csv" % m))
+            names = list(dict.fromkeys(n.split(":")[0] for n in rows[0] if ":" in n))
+            test = {r["step"]: r for r in rows}.get("-1", {})
+            for n in names:
+                for ax, what in zip(row, ("elbo", "variance")):
+                    pts = [q for q in col("%s:%s" % (n, what)) if q[0] >= 0]
+                    label = n
+                    if what == "elbo" and test.get("%s:elbo" % n):
+                        label += " (test %.1f)" % float(test["%s:elbo" % n])
+                    ax.plot([q[0] for q in pts], [q[1] for q in pts], label=label)
+            row[0].set_title("%s model: training K-sample bound (100-sample test bound)" % m)
+            row[0].set_ylabel("nats per image")
+            row[1].set_title("%s model: encoder gradient variance" % m)
+            row[1].set_yscale("log")
+            for ax in row:
+                ax.set_xlabel("Adam step")
+                ax.grid(alpha=0.3)
+                ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(p(dst, "discrete_vae_iwae.png"))
+        plt.close(fig)
+        print("wrote", p(dst, "discrete_vae_iwae.png"))
     if os.path.exists(p(src, "cartpole_curves.csv")):
         with open(p(src, "cartpole_curves.csv")) as f:
             rows = list(csv.DictReader(f))

@@ -45,6 +45,9 @@ bool is_exp(const Op* op);
 /// True if `op` is log_mean_exp's op (its group size is traits().row_group).
 bool is_log_mean_exp(const Op* op);
 
+/// True if `op` is reshape's op.
+bool is_reshape(const Op* op);
+
 /// True if `op` is magic_box's op.
 bool is_magic_box(const Op* op);
 

@@ -83,6 +83,9 @@ expect 2 "$usage" stderr -- discrete_vae --estimator disarm --samples 3
 expect 2 "--objective" stderr -- discrete_vae --objective elbo --estimator vimco
 expect 2 "--objective iwae" stderr -- discrete_vae --objective iwae --estimator relax
 expect 2 "--objective iwae" stderr -- discrete_vae --objective iwae --kl analytic
+expect 2 "--objective iwae" stderr -- discrete_vae --objective iwae --variance 4
+expect 2 "$usage" stderr -- discrete_vae --test-samples 0
+expect 2 "$usage" stderr -- discrete_vae --model deeper
 expect 2 "$usage" stderr -- discrete_vae --objective bound
 expect 2 "$usage" stderr -- discrete_vae --variance 1
 expect nonzero "/nonexistent/dir" stderr -- discrete_vae --checkpoint /nonexistent/dir/ck.bin

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "scg/ops/detail/helpers.hpp"
+#include "scg/stochastic/grad/detail/bounds.hpp"
 #include "scg/stochastic/grad/detail/estimator_rule.hpp"
 
 namespace scg::detail {
@@ -66,54 +67,6 @@ class LeaveOneOutBoundOp final : public Op {
 
 }  // namespace
 
-namespace {
-
-bool depends_on(const Dependencies& deps, std::size_t node, std::size_t s) {
-  for (const Dep& d : deps.list(node))
-    if (d.choice == s) return true;
-  return false;
-}
-
-/// The log_mean_exp bounds inside term v through which choice s reaches it: from v down
-/// through ops linear in their one dependent operand (add, neg, sum, scaling: CostTerms) to
-/// log_mean_exp nodes over one sample per row of s. Throws (`who`) where s reaches v in
-/// groups through anything else.
-void find_bounds(const Graph& g, const Dependencies& deps, std::size_t s, std::size_t v,
-                 const std::string& who, std::vector<std::size_t>& bounds) {
-  std::vector<std::size_t> stack{v};
-  while (!stack.empty()) {
-    const std::size_t n = stack.back();
-    stack.pop_back();
-    if (n == s) continue;  // s read directly (not through a bound): no VIMCO baseline there
-    const Op* op = g.op(n);
-    if (op && is_log_mean_exp(op)) {
-      const std::size_t x = g.inputs(n)[0];
-      if (g.shape(x).rows != g.shape(s).rows)
-        throw Error(who + ": the bound " + g.describe(n) + " groups " +
-                    std::to_string(g.shape(x).rows) +
-                    " rows, not one sample per row of the choice");
-      if (std::find(bounds.begin(), bounds.end(), n) == bounds.end()) bounds.push_back(n);
-      continue;
-    }
-    std::vector<std::size_t> dependent;
-    const auto in = g.inputs(n);
-    for (std::size_t i : in)
-      if (depends_on(deps, i, s)) dependent.push_back(i);
-    const CostTerms t = op ? op->traits().terms : CostTerms::kWhole;
-    const bool linear =
-        t == CostTerms::kSumOfOperands ||
-        (t == CostTerms::kScaledOperand && dependent.size() == 1) ||
-        (t == CostTerms::kScaledFirst && dependent.size() == 1 && dependent[0] == in[0]);
-    if (!linear)
-      throw Error(who + ": it reaches the cost through log_mean_exp groups inside " +
-                  g.describe(n) +
-                  "; VIMCO needs the cost linear in the bound (e.g. its negated sum)");
-    stack.insert(stack.end(), dependent.begin(), dependent.end());
-  }
-}
-
-}  // namespace
-
 Var vimco_term(Graph& g, const Var& surrogate, std::size_t s, Surrogate& builder,
                const Dependencies& deps) {
   const std::string who = "grad: Baseline::kVimco for " + g.describe(s);
@@ -121,13 +74,12 @@ Var vimco_term(Graph& g, const Var& surrogate, std::size_t s, Surrogate& builder
     throw Error(who +
                 ": it reaches the cost through ops that mix rows, so the other samples' "
                 "bounds depend on this sample");
-  std::vector<std::size_t> bounds;
-  for (std::size_t v : builder.boxed()) {
-    bool grouped = false;
-    for (const Dep& d : deps.list(v))
-      grouped = grouped || (d.choice == s && d.row_local && g.shape(s).rows != g.shape(v).rows);
-    if (grouped) find_bounds(g, deps, s, v, who, bounds);
-  }
+  const std::vector<std::size_t> bounds = grouped_bounds(g, deps, s, builder, who, false);
+  for (std::size_t n : bounds)
+    if (g.shape(g.inputs(n)[0]).rows != g.shape(s).rows)
+      throw Error(who + ": the bound " + g.describe(n) + " groups " +
+                  std::to_string(g.shape(g.inputs(n)[0]).rows) +
+                  " rows, not one sample per row of the choice");
   if (bounds.empty())
     throw Error(who +
                 ": it reaches the cost through no log_mean_exp bound over groups of samples "
