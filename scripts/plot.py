@@ -120,6 +120,33 @@ def main():
         fig.savefig(p(dst, "discrete_vae_iwae.png"))
         plt.close(fig)
         print("wrote", p(dst, "discrete_vae_iwae.png"))
+    if os.path.exists(p(src, "ipd_lola_correlations.csv")) and os.path.exists(p(src, "ipd_lola_training.csv")):
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=110)
+        _, col = read(p(src, "ipd_lola_correlations.csv"))
+        for name, label, style in (("grad", "gradient", "C0-"), ("hessian", "Hessian d2V1/dth1^2", "C1-"),
+                                   ("cross", "cross block d2V1/dth1 dth2", "C2-"), ("grad_plain", "gradient, no baseline", "C0:"),
+                                   ("hessian_plain", "Hessian, no baseline", "C1:"), ("cross_plain", "cross, no baseline", "C2:")):
+            pts = col(name)
+            axes[0].plot([q[0] for q in pts], [q[1] for q in pts], style, label=label)
+        axes[0].set_xscale("log")
+        axes[0].set_title("IPD: sampled vs exact derivatives of V1")
+        axes[0].set_xlabel("episodes")
+        axes[0].set_ylabel("correlation with the exact values")
+        axes[0].legend(fontsize=7)
+        _, col = read(p(src, "ipd_lola_training.csv"))
+        for name, label in (("naive1", "naive, agent 1"), ("naive2", "naive, agent 2"), ("lola1", "LOLA-DiCE, agent 1"),
+                            ("lola2", "LOLA-DiCE, agent 2")):
+            pts = col(name)
+            axes[1].plot([q[0] for q in pts], [q[1] for q in pts], label=label)
+        axes[1].set_title("IPD training (exact average reward per step)")
+        axes[1].set_xlabel("iteration")
+        axes[1].legend(fontsize=8)
+        for ax in axes:
+            ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(p(dst, "ipd_lola.png"))
+        plt.close(fig)
+        print("wrote", p(dst, "ipd_lola.png"))
     if os.path.exists(p(src, "cartpole_curves.csv")):
         with open(p(src, "cartpole_curves.csv")) as f:
             rows = list(csv.DictReader(f))

@@ -51,6 +51,13 @@ bool is_reshape(const Op* op);
 /// True if `op` is magic_box's op.
 bool is_magic_box(const Op* op);
 
+/// A MagicBox that grad with GradOptions::live_boxes builds (same value and derivative as
+/// magic_box): frozen like grad's other boxes for expectation and clones, but a later grad
+/// differentiates through it (DiCE's repeated differentiation).
+Var live_magic_box(const Var& t);
+/// True if `op` is live_magic_box's op.
+bool is_live_box(const Op* op);
+
 /// NumPy broadcast of two shapes; throws ShapeError naming `op`.
 Shape broadcast_shape(const std::string& op, std::span<const Shape> in);
 

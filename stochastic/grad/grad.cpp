@@ -13,6 +13,7 @@
 
 #include "scg/core/error.hpp"
 #include "scg/core/reverse.hpp"
+#include "scg/ops/detail/helpers.hpp"
 #include "scg/ops/ops.hpp"
 #include "scg/stochastic/distributions/distributions.hpp"
 #include "scg/stochastic/grad/detail/baselines.hpp"
@@ -154,6 +155,24 @@ void check_pairs(const Graph& g, const detail::Dependencies& deps, const detail:
   }
 }
 
+/// The choices inside the live boxes (GradOptions::live_boxes) of earlier grads that the cost
+/// reads: a later grad treats them as given values, their dependence carried by the boxes.
+std::vector<std::size_t> live_choices(const Graph& g, const Var& cost,
+                                      const std::vector<std::size_t>& score_nodes) {
+  const std::vector<char> anc = g.ancestors(std::vector<std::size_t>{cost.id()});
+  std::vector<std::size_t> boxes;
+  for (std::size_t id = 0; id < anc.size(); ++id)
+    if (anc[id] && g.kind(id) == NodeKind::kOp && detail::is_live_box(g.op(id)) && g.derived(id))
+      boxes.push_back(id);
+  std::vector<std::size_t> fixed;
+  if (boxes.empty()) return fixed;
+  const detail::Dependencies all(g, cost.id(), score_nodes);
+  for (std::size_t box : boxes)
+    for (const detail::Dep& d : all.list(g.inputs(box)[0]))
+      if (std::find(fixed.begin(), fixed.end(), d.choice) == fixed.end()) fixed.push_back(d.choice);
+  return fixed;
+}
+
 }  // namespace
 
 std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOptions& options) {
@@ -170,8 +189,8 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
   g.mark_cost(cost.id());
   const std::size_t fresh = g.size();  // nodes from here on are this grad's own
   const bool any_baseline = options.baseline != Baseline::kNone || !options.learned.empty();
-  const detail::Dependencies deps(g, cost.id(), score_nodes);
-  detail::Surrogate builder(g, deps, any_baseline);
+  const detail::Dependencies deps(g, cost.id(), score_nodes, live_choices(g, cost, score_nodes));
+  detail::Surrogate builder(g, deps, any_baseline, options.live_boxes);
   builder.prepare_log_probs();
   Graph::DerivedScope derived(g);
   Var surrogate = builder.transform(cost);
@@ -203,7 +222,7 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
   for (const Var& w : wrt) targets.push_back(builder.transformed(w));
   const auto blocked = [&](std::size_t id) {
     if (id >= fresh) return false;
-    return detail::is_frozen_box(g, id) ||
+    return (detail::is_frozen_box(g, id) && !detail::is_live_box(g.op(id))) ||
            std::find(score_nodes.begin(), score_nodes.end(), id) != score_nodes.end();
   };
   return reverse_mode(

@@ -93,6 +93,16 @@ struct GradOptions {
   std::vector<std::pair<Var, Estimator>> estimators;
   /// Baseline applied to every score-function node without a learned baseline.
   Baseline baseline = Baseline::kNone;
+  /// How a later grad treats this grad's result (docs/higher_order.md). false (the default):
+  /// the result is a function of the parameters and the samples like any node; a later grad
+  /// adds score terms for its dependence on the choices (unbiased for any use of it, linear
+  /// or not). true: its MagicBoxes stay live, as in DiCE's repeated differentiation; a later
+  /// grad treats the choices inside them as given values and differentiates through the boxes.
+  /// For a linear use (Hessian rows, Hessian-vector products) this is unbiased too and keeps
+  /// each cost term's own choices at the next order (lower variance: DiCE's second-order
+  /// estimator); for a nonlinear use h(g) it estimates the derivative of h at the expected
+  /// gradient, not of E[h(g)] (LOLA-DiCE's look-ahead is that by definition).
+  bool live_boxes = false;
   /// Decay of the moving-average baseline (weight of the past), in [0, 1).
   double decay = 0.9;
   /// Leave-one-out: rows form consecutive groups of this size (0: all rows one group).

@@ -46,7 +46,7 @@ expect() {
 }
 
 usage='^usage: '
-for ex in bernoulli_not hard_attention estimators cartpole hmm regime_mixture discrete_vae; do
+for ex in bernoulli_not hard_attention estimators cartpole hmm regime_mixture discrete_vae ipd_lola; do
   expect 0 "$usage" stdout -- "$ex" --help
   expect 2 "$usage" stderr -- "$ex" --bogus
   expect 2 "$usage" stderr -- "$ex" --quick extra-word
@@ -65,6 +65,9 @@ expect 2 "--seed" stderr -- hard_attention --seed -1
 expect 2 "$usage" stderr -- hmm --sequences 0
 expect 2 "$usage" stderr -- regime_mixture --sessions 0
 expect 2 "--seed" stderr -- regime_mixture --seed -1
+expect 2 "$usage" stderr -- ipd_lola --boxes maybe
+expect 2 "$usage" stderr -- ipd_lola --batch 1
+expect 2 "--eta" stderr -- ipd_lola --eta 0
 expect 2 "--runs" stderr -- estimators --runs abc
 expect 2 "$usage" stderr -- estimators --runs 0
 expect 2 "--lr" stderr -- cartpole --lr -1

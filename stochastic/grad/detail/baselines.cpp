@@ -87,7 +87,11 @@ Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choic
     } else {
       continue;
     }
-    add_term(score_cancelling(rho, b));
+    // Live boxes: Mao et al.'s form (1 - box(rho_s)) box(tau_<s) b, tau_<s the log-probability
+    // of the choices s's distribution depends on: the same first derivative, and at the next
+    // order the baseline also meets the products of s's score with the earlier scores.
+    add_term(builder.live() ? sum((1.0 - builder.box(rho)) * builder.box(builder.tau(s) - rho) * b)
+                            : score_cancelling(rho, b));
   }
   return extra;
 }

@@ -20,7 +20,7 @@ bool is_score_choice(const Graph& g, std::size_t id, const std::vector<std::size
 }
 
 bool is_frozen_box(const Graph& g, std::size_t id) {
-  return g.derived(id) && is_magic_box(g.op(id));
+  return g.derived(id) && (is_magic_box(g.op(id)) || is_live_box(g.op(id)));
 }
 
 DepSet Dependencies::cons(std::uint32_t choice, DepSet rest) {
@@ -63,11 +63,14 @@ DepSet Dependencies::minus(DepSet a, DepSet b) {
   return out;
 }
 
-Dependencies::Dependencies(const Graph& g, std::size_t top, std::vector<std::size_t> score_nodes)
+Dependencies::Dependencies(const Graph& g, std::size_t top, std::vector<std::size_t> score_nodes,
+                           const std::vector<std::size_t>& fixed)
     : anc_(g.ancestors(std::vector<std::size_t>{top})), choice_(top + 1, 0) {
   bool any = false;
   for (std::size_t id = 0; id <= top; ++id)
-    if (anc_[id] && is_score_choice(g, id, score_nodes)) choice_[id] = 1, any = true;
+    if (anc_[id] && is_score_choice(g, id, score_nodes) &&
+        std::find(fixed.begin(), fixed.end(), id) == fixed.end())
+      choice_[id] = 1, any = true;
   if (!any) return;  // a cost with no score-function choice: nothing depends on anything
   sets_.resize(top + 1);
   for (std::size_t id = 0; id <= top; ++id) {

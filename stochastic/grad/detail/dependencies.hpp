@@ -44,7 +44,8 @@ struct Dep {
 /// True if node `id` is a distribution whose parameters are reached by score terms (its
 /// gradient path is kScore, or `score_nodes` lists it).
 bool is_score_choice(const Graph& g, std::size_t id, const std::vector<std::size_t>& score_nodes);
-/// True if node `id` is a MagicBox built by an earlier grad (value 1; frozen).
+/// True if node `id` is a MagicBox built by an earlier grad (value 1; frozen; a live box of a
+/// grad with GradOptions::live_boxes too, except that reverse mode differentiates it).
 bool is_frozen_box(const Graph& g, std::size_t id);
 /// True if `op` is black_box's op (its value comes from outside the graph, so it cannot be
 /// evaluated at other states of its choices).
@@ -54,8 +55,10 @@ bool is_black_box(const Op* op);
 class Dependencies {
  public:
   /// Analyses every ancestor of node `top` of `g`; `score_nodes` are pathwise nodes to be
-  /// treated as score-function choices.
-  Dependencies(const Graph& g, std::size_t top, std::vector<std::size_t> score_nodes = {});
+  /// treated as score-function choices, `fixed` choices to be treated as given values (the
+  /// choices inside live boxes of earlier grads).
+  Dependencies(const Graph& g, std::size_t top, std::vector<std::size_t> score_nodes = {},
+               const std::vector<std::size_t>& fixed = {});
   /// Row-local choices of node `id` (nullptr for none or for non-ancestors).
   DepSet local(std::size_t id) const { return sets_.empty() ? nullptr : sets_[id].local; }
   /// Full (row-mixing) choices of node `id`.

@@ -5,13 +5,16 @@
 
 #include "scg/core/op.hpp"
 #include "scg/core/reverse.hpp"
+#include "scg/ops/detail/helpers.hpp"
 #include "scg/ops/ops.hpp"
 #include "scg/stochastic/distributions/distributions.hpp"
 
 namespace scg::detail {
 
-Surrogate::Surrogate(Graph& g, const Dependencies& deps, bool distinct_rho)
-    : g_(g), deps_(deps), distinct_rho_(distinct_rho) {}
+Surrogate::Surrogate(Graph& g, const Dependencies& deps, bool distinct_rho, bool live)
+    : g_(g), deps_(deps), distinct_rho_(distinct_rho), live_(live) {}
+
+Var Surrogate::box(const Var& t) const { return live_ ? live_magic_box(t) : magic_box(t); }
 
 void Surrogate::prepare_log_probs() {
   for (std::size_t id = 0; id <= deps_.top(); ++id)
@@ -74,7 +77,7 @@ Var Surrogate::transform(const Var& cost) {
       for (std::size_t i : g_.inputs(id)) in.push_back(transformed(g_.var(i)));
       out = g_.apply(g_.shared_op(id), in);
     } else {
-      out = g_.var(id) * magic_box(tau(id));
+      out = g_.var(id) * box(tau(id));
       boxed_.push_back(id);
     }
     memo_.emplace(id, out);
@@ -129,6 +132,8 @@ std::vector<Var> score_coefficients(const Var& surrogate, const std::vector<Var>
                       [](const Var& a, const Var& b) { return a + b; });
 }
 
-Var score_cancelling(const Var& rho, const Var& b) { return sum((1.0 - magic_box(rho)) * b); }
+Var score_cancelling(const Var& rho, const Var& b, bool live) {
+  return sum((1.0 - (live ? live_magic_box(rho) : magic_box(rho))) * b);
+}
 
 }  // namespace scg::detail

@@ -23,7 +23,11 @@ class Surrogate {
   /// The surrogate builder for the cost analysed by `deps`. With `distinct_rho`, each
   /// choice's per-row log-probability is a node of its own (baselines differentiate with
   /// respect to it).
-  Surrogate(Graph& g, const Dependencies& deps, bool distinct_rho);
+  Surrogate(Graph& g, const Dependencies& deps, bool distinct_rho, bool live = false);
+  /// The MagicBox of t: live_magic_box for a grad with GradOptions::live_boxes.
+  Var box(const Var& t) const;
+  /// True if the boxes are live.
+  bool live() const { return live_; }
   /// Creates the user-level log_prob nodes of every choice (before any derived node, so they
   /// are not marked derived).
   void prepare_log_probs();
@@ -33,6 +37,9 @@ class Surrogate {
   Var transformed(const Var& v) const;
   /// rows x 1 log-probability of choice s, one entry per row.
   Var rho(std::size_t s);
+  /// tau_v: per row (local choices) plus in total (full ones), the log-probabilities of the
+  /// choices node v depends on.
+  Var tau(std::size_t id);
   /// True if choice s reaches some term through ops that mix rows.
   bool full_somewhere(std::size_t s) const { return full_.count(s) > 0; }
   /// The nodes T boxed as terms (v * magic_box(tau_v)), ascending.
@@ -43,7 +50,6 @@ class Surrogate {
 
  private:
   std::vector<char> splits() const;
-  Var tau(std::size_t id);
   /// Per row of a node of `rows` rows (rows > 0), or in total (rows == 0), the sum of the
   /// log-probabilities of the choices in s (a choice of G times the rows: its rows summed in
   /// groups of G).
@@ -51,7 +57,7 @@ class Surrogate {
 
   Graph& g_;
   const Dependencies& deps_;
-  bool distinct_rho_;
+  bool distinct_rho_, live_;
   std::map<std::size_t, Var> rho_;
   std::unordered_map<std::size_t, Var> memo_;  // T(v) by id
   // Shared partial sums of tau: per (set, rows), 0 rows for the totals.
@@ -67,7 +73,7 @@ class Surrogate {
 std::vector<Var> score_coefficients(const Var& surrogate, const std::vector<Var>& rhos);
 /// sum((1 - magic_box(rho)) * b): value 0, gradient -b d rho. With b the score coefficient of
 /// rho's choice it cancels that choice's score term exactly; with any b independent of the
-/// choice it is a baseline (the expectation is unchanged).
-Var score_cancelling(const Var& rho, const Var& b);
+/// choice it is a baseline (the expectation is unchanged). `live`: with live_magic_box.
+Var score_cancelling(const Var& rho, const Var& b, bool live = false);
 
 }  // namespace scg::detail
