@@ -9,3 +9,4 @@
 #include "scg/ops/ops.hpp"
 #include "scg/stochastic/stochastic.hpp"
 #include "scg/train/train.hpp"
+#include "scg/version.hpp"

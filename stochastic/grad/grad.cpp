@@ -170,6 +170,32 @@ std::vector<std::size_t> live_choices(const Graph& g, const Var& cost,
   for (std::size_t box : boxes)
     for (const detail::Dep& d : all.list(g.inputs(box)[0]))
       if (std::find(fixed.begin(), fixed.end(), d.choice) == fixed.end()) fixed.push_back(d.choice);
+  // A held choice may reach the cost only through the live estimates (derived nodes above a
+  // live box): read anywhere else, it would get no score term. One sweep marks those nodes,
+  // one walk from the cost stops at them.
+  std::vector<char> inside(anc.size(), 0);
+  for (std::size_t id = 0; id < anc.size(); ++id) {
+    if (!anc[id] || g.kind(id) != NodeKind::kOp || !g.derived(id)) continue;
+    bool in = detail::is_live_box(g.op(id));
+    for (std::size_t i : g.inputs(id)) in = in || inside[i];
+    inside[id] = in;
+  }
+  std::vector<char> seen(anc.size(), 0);
+  std::vector<std::size_t> stack{cost.id()};
+  while (!stack.empty()) {
+    const std::size_t n = stack.back();
+    stack.pop_back();
+    if (seen[n] || inside[n]) continue;
+    seen[n] = 1;
+    if (std::find(fixed.begin(), fixed.end(), n) != fixed.end())
+      throw Error("grad: " + g.describe(n) +
+                  " is inside the live MagicBoxes of an earlier grad (GradOptions::live_boxes), "
+                  "which this grad differentiates through with it held as given, and the cost " +
+                  cost.describe() +
+                  " also reads it outside that estimate, where it would get no score term; read "
+                  "it only through the estimate, or build the earlier grad without live_boxes");
+    for (std::size_t i : g.inputs(n)) stack.push_back(i);
+  }
   return fixed;
 }
 

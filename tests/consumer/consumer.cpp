@@ -295,6 +295,15 @@ double rel(double x, double y) {
 }  // namespace
 
 int main() {
+  // The headers' version is the library's, and the macros agree with the string.
+  const std::string header_version = std::to_string(SCG_VERSION_MAJOR) + "." +
+                                     std::to_string(SCG_VERSION_MINOR) + "." +
+                                     std::to_string(SCG_VERSION_PATCH);
+  if (header_version != SCG_VERSION_STRING || header_version != scg::version()) {
+    std::fprintf(stderr, "consumer: version mismatch: macros %s, SCG_VERSION_STRING %s, library %s\n",
+                 header_version.c_str(), SCG_VERSION_STRING, scg::version());
+    return 1;
+  }
   // The point and the direction of the Hessian-vector product (coordinates: a, b, c, m00, m01,
   // m10, m11).
   const std::array<double, kCoords> x0{0.7, -0.4, 1.3, 0.5, -0.3, 0.8, 0.2};

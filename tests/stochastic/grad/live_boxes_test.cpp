@@ -112,3 +112,17 @@ TEST_CASE("a nonlinear function of a live estimate is differentiated through the
     CHECK(v[1].item() == doctest::Approx(2 * Gv * (dG + sv * Gv)).epsilon(1e-12));
   }
 }
+
+TEST_CASE("a choice inside live boxes that the later cost also reads directly is refused") {
+  scg::Graph g;
+  const Var p = g.parameter("phi", 0.3);
+  const Var b = scg::bernoulli(p);
+  const Var c = scg::sum(scg::square(b - 0.8) * scg::exp(p));
+  const Var G = scg::grad(c, {p}, options(true, scg::Baseline::kNone))[0];
+  CHECK_NOTHROW(scg::grad(scg::square(G), {p}));
+  CHECK_THROWS_WITH_AS(scg::grad(scg::square(G) + scg::sum(b), {p}),
+                       doctest::Contains("live MagicBoxes"), scg::Error);
+  // Without live boxes the same cost is fine (the rule adds b's score terms).
+  const Var R = scg::grad(c, {p})[0];
+  CHECK_NOTHROW(scg::grad(scg::square(R) + scg::sum(b), {p}));
+}
