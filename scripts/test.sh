@@ -74,7 +74,29 @@ if [[ $quick != 1 ]]; then
     "$tmp/consumer/$program"
     passed=$((passed + 1))
   done
-  done_stage "3 programs passed"
+  # The same install without CMake: pkg-config's flags build the README's snippet.
+  pc_dir=$(dirname "$(find "$prefix" -name scg.pc | head -n 1)")
+  echo "--- not_gate through pkg-config ($pc_dir)"
+  # shellcheck disable=SC2046  # the flags are words
+  g++ tests/consumer/not_gate.cpp -o "$tmp/not_gate_pc" \
+    $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs scg)
+  "$tmp/not_gate_pc"
+  passed=$((passed + 1))
+  # find_package components: mpi where scg was built with it; an unknown one is refused by name.
+  comp="$tmp/components"
+  mkdir -p "$comp"
+  printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(components LANGUAGES CXX)' \
+    'find_package(scg 0.1 CONFIG REQUIRED COMPONENTS ${WANT})' >"$comp/CMakeLists.txt"
+  if [[ -f "$pc_dir/scg-mpi.pc" ]]; then
+    cmake -S "$comp" -B "$comp/mpi" -DCMAKE_PREFIX_PATH="$prefix" -DWANT=mpi --log-level=WARNING >/dev/null
+  fi
+  if cmake -S "$comp" -B "$comp/bogus" -DCMAKE_PREFIX_PATH="$prefix" -DWANT=bogus >"$comp/bogus.log" 2>&1 ||
+    ! grep -q "no component 'bogus'" "$comp/bogus.log"; then
+    echo "test.sh: find_package(scg COMPONENTS bogus) did not fail with its message" >&2
+    false
+  fi
+  passed=$((passed + 1))
+  done_stage "5 checks passed"
 
   # ---- 3. Sanitizers ----
   begin "ASan+UBSan build ($asan_build)"
