@@ -75,8 +75,9 @@ Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choic
                     "costs depend on this row's choice");
       if (builder.grouped_somewhere(s))
         throw Error("grad: leave-one-out baseline for " + g.describe(s) +
-                    ": it reaches the cost through log_mean_exp groups, so the other samples' "
-                    "costs (their group's bound) depend on this sample; use Baseline::kVimco");
+                    ": it reaches the cost through log_mean_exp groups (or a reshape merging "
+                    "rows), so the other samples' costs (their group's bound) depend on this "
+                    "sample; use Baseline::kVimco");
       if (k_rows < 2 || rows % k_rows != 0)
         throw Error("grad: leave-one-out baseline for " + g.describe(s) +
                     " needs groups of at "

@@ -68,9 +68,10 @@ void EstimatorContext::require_row_local(std::size_t s, const std::string& who) 
                 "depend on that row's choice only");
   if (builder.grouped_somewhere(s))
     throw Error("grad: " + who + " for " + g.describe(s) +
-                ": it reaches the cost through log_mean_exp groups, where each sample's bound "
-                "reads the other samples of its group; it needs each row's cost to depend on "
-                "that row's choice only (use the score estimator with Baseline::kVimco)");
+                ": it reaches the cost through log_mean_exp groups (or a reshape merging rows), "
+                "where each sample's bound reads the other samples of its group; it needs each "
+                "row's cost to depend on that row's choice only (use the score estimator with "
+                "Baseline::kVimco)");
 }
 
 Var first_order_weighted(const Var& f, const Var& p, const std::string& who) {
