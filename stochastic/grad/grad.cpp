@@ -156,20 +156,25 @@ void check_pairs(const Graph& g, const detail::Dependencies& deps, const detail:
 }
 
 /// The choices inside the live boxes (GradOptions::live_boxes) of earlier grads that the cost
-/// reads: a later grad treats them as given values, their dependence carried by the boxes.
-std::vector<std::size_t> live_choices(const Graph& g, const Var& cost,
-                                      const std::vector<std::size_t>& score_nodes) {
+/// reads, as a mask by id (empty: none): a later grad treats them as given values, their
+/// dependence carried by the boxes. One reverse sweep from the boxes' operands (not through
+/// frozen boxes, as the dependency analysis).
+std::vector<char> live_choices(const Graph& g, const Var& cost,
+                               const std::vector<std::size_t>& score_nodes) {
   const std::vector<char> anc = g.ancestors(std::vector<std::size_t>{cost.id()});
-  std::vector<std::size_t> boxes;
+  std::vector<char> below(anc.size(), 0);
+  bool any = false;
   for (std::size_t id = 0; id < anc.size(); ++id)
-    if (anc[id] && g.kind(id) == NodeKind::kOp && detail::is_live_box(g.op(id)) && g.derived(id))
-      boxes.push_back(id);
-  std::vector<std::size_t> fixed;
-  if (boxes.empty()) return fixed;
-  const detail::Dependencies all(g, cost.id(), score_nodes);
-  for (std::size_t box : boxes)
-    for (const detail::Dep& d : all.list(g.inputs(box)[0]))
-      if (std::find(fixed.begin(), fixed.end(), d.choice) == fixed.end()) fixed.push_back(d.choice);
+    if (anc[id] && g.kind(id) == NodeKind::kOp && g.derived(id) && detail::is_live_box(g.op(id)))
+      below[g.inputs(id)[0]] = 1, any = true;
+  if (!any) return {};
+  std::vector<char> held(anc.size(), 0);
+  for (std::size_t id = anc.size(); id-- > 0;) {
+    if (!below[id]) continue;
+    if (detail::is_score_choice(g, id, score_nodes)) held[id] = 1;
+    if (g.kind(id) == NodeKind::kOp && !detail::is_frozen_box(g, id))
+      for (std::size_t i : g.inputs(id)) below[i] = 1;
+  }
   // A held choice may reach the cost only through the live estimates (derived nodes above a
   // live box): read anywhere else, it would get no score term. One sweep marks those nodes,
   // one walk from the cost stops at them.
@@ -187,7 +192,7 @@ std::vector<std::size_t> live_choices(const Graph& g, const Var& cost,
     stack.pop_back();
     if (seen[n] || inside[n]) continue;
     seen[n] = 1;
-    if (std::find(fixed.begin(), fixed.end(), n) != fixed.end())
+    if (held[n])
       throw Error("grad: " + g.describe(n) +
                   " is inside the live MagicBoxes of an earlier grad (GradOptions::live_boxes), "
                   "which this grad differentiates through with it held as given, and the cost " +
@@ -196,7 +201,7 @@ std::vector<std::size_t> live_choices(const Graph& g, const Var& cost,
                   "it only through the estimate, or build the earlier grad without live_boxes");
     for (std::size_t i : g.inputs(n)) stack.push_back(i);
   }
-  return fixed;
+  return held;
 }
 
 }  // namespace
@@ -248,7 +253,8 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
   for (const Var& w : wrt) targets.push_back(builder.transformed(w));
   const auto blocked = [&](std::size_t id) {
     if (id >= fresh) return false;
-    return (detail::is_frozen_box(g, id) && !detail::is_live_box(g.op(id))) ||
+    // An earlier grad's boxes are frozen (derivative 0); live boxes are differentiated.
+    return (g.derived(id) && detail::is_magic_box(g.op(id))) ||
            std::find(score_nodes.begin(), score_nodes.end(), id) != score_nodes.end();
   };
   return reverse_mode(

@@ -64,12 +64,11 @@ DepSet Dependencies::minus(DepSet a, DepSet b) {
 }
 
 Dependencies::Dependencies(const Graph& g, std::size_t top, std::vector<std::size_t> score_nodes,
-                           const std::vector<std::size_t>& fixed)
+                           const std::vector<char>& held)
     : anc_(g.ancestors(std::vector<std::size_t>{top})), choice_(top + 1, 0) {
   bool any = false;
   for (std::size_t id = 0; id <= top; ++id)
-    if (anc_[id] && is_score_choice(g, id, score_nodes) &&
-        std::find(fixed.begin(), fixed.end(), id) == fixed.end())
+    if (anc_[id] && is_score_choice(g, id, score_nodes) && !(id < held.size() && held[id]))
       choice_[id] = 1, any = true;
   if (!any) return;  // a cost with no score-function choice: nothing depends on anything
   sets_.resize(top + 1);

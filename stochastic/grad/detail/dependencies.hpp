@@ -55,10 +55,10 @@ bool is_black_box(const Op* op);
 class Dependencies {
  public:
   /// Analyses every ancestor of node `top` of `g`; `score_nodes` are pathwise nodes to be
-  /// treated as score-function choices, `fixed` choices to be treated as given values (the
-  /// choices inside live boxes of earlier grads).
+  /// treated as score-function choices; `held[id]` set: choice id is a given value (inside the
+  /// live boxes of an earlier grad; empty: none).
   Dependencies(const Graph& g, std::size_t top, std::vector<std::size_t> score_nodes = {},
-               const std::vector<std::size_t>& fixed = {});
+               const std::vector<char>& held = {});
   /// Row-local choices of node `id` (nullptr for none or for non-ancestors).
   DepSet local(std::size_t id) const { return sets_.empty() ? nullptr : sets_[id].local; }
   /// Full (row-mixing) choices of node `id`.

@@ -132,8 +132,6 @@ std::vector<Var> score_coefficients(const Var& surrogate, const std::vector<Var>
                       [](const Var& a, const Var& b) { return a + b; });
 }
 
-Var score_cancelling(const Var& rho, const Var& b, bool live) {
-  return sum((1.0 - (live ? live_magic_box(rho) : magic_box(rho))) * b);
-}
+Var score_cancelling(const Var& rho, const Var& b) { return sum((1.0 - magic_box(rho)) * b); }
 
 }  // namespace scg::detail

@@ -73,7 +73,7 @@ class Surrogate {
 std::vector<Var> score_coefficients(const Var& surrogate, const std::vector<Var>& rhos);
 /// sum((1 - magic_box(rho)) * b): value 0, gradient -b d rho. With b the score coefficient of
 /// rho's choice it cancels that choice's score term exactly; with any b independent of the
-/// choice it is a baseline (the expectation is unchanged). `live`: with live_magic_box.
-Var score_cancelling(const Var& rho, const Var& b, bool live = false);
+/// choice it is a baseline (the expectation is unchanged).
+Var score_cancelling(const Var& rho, const Var& b);
 
 }  // namespace scg::detail
