@@ -71,9 +71,7 @@ struct Returns {
 };
 
 /// Each episode's copy of a policy's logits: B x 5 (one row per episode).
-Var per_episode(scg::Graph& g, const Var& theta, int B) {
-  return scg::matmul(g.constant(scg::Tensor(B, 1, 1.0)), scg::transpose(theta));
-}
+Var per_episode(const Var& theta, int B) { return scg::broadcast_to(scg::transpose(theta), {B, kStates}); }
 
 /// B episodes of T steps under the policies th1, th2 (B x 5 logits of cooperating per state,
 /// one row per episode).
@@ -128,12 +126,11 @@ struct Derivatives {
   std::vector<Var> hess_rows, cross_rows;
 };
 
-Derivatives derivatives(const Var& v1, const Var& th1, const Var&, const Var& th2, const scg::GradOptions& first,
-                        const scg::GradOptions& second) {
+Derivatives derivatives(const Var& v1, const Var& th1, const Var& th2, const scg::GradOptions& first) {
   Derivatives d;
   d.grad = scg::grad(v1, {th1}, first)[0];
   for (int i = 0; i < kStates; ++i) {
-    const auto h = scg::grad(scg::sum(scg::slice_rows(d.grad, i, 1)), {th1, th2}, second);
+    const auto h = scg::grad(scg::sum(scg::slice_rows(d.grad, i, 1)), {th1, th2});
     d.hess_rows.push_back(h[0]);
     d.cross_rows.push_back(h[1]);
   }
@@ -185,12 +182,12 @@ Sampled sampled(const Settings& set, const scg::Tensor& t1, const scg::Tensor& t
                 int batches, bool baseline, unsigned seed) {
   scg::Graph g;
   const Var th1 = g.parameter("theta1", t1), th2 = g.parameter("theta2", t2);
-  const Returns r = rollout(g, per_episode(g, th1, set.batch), per_episode(g, th2, set.batch), set.T);
+  const Returns r = rollout(g, per_episode(th1, set.batch), per_episode(th2, set.batch), set.T);
   scg::GradOptions first;
   first.live_boxes = set.boxes == "live";
   if (baseline)
     first.baseline = set.baseline == "loo" ? scg::Baseline::kLeaveOneOut : scg::Baseline::kMovingAverage;
-  const Derivatives d = derivatives(r.v1, th1, th1, th2, first, {});
+  const Derivatives d = derivatives(r.v1, th1, th2, first);
   scg::Session s(g, seed);
   Flat sum{std::vector<double>(kStates), std::vector<double>(kStates * kStates),
            std::vector<double>(kStates * kStates)};
@@ -212,7 +209,7 @@ Flat exact_derivatives(const Settings& set, const scg::Tensor& t1, const scg::Te
   scg::Graph g;
   const Var th1 = g.parameter("theta1", t1), th2 = g.parameter("theta2", t2);
   const Returns r = exact(g, th1, th2, set.T);
-  const Derivatives d = derivatives(r.v1, th1, th1, th2, {}, {});
+  const Derivatives d = derivatives(r.v1, th1, th2, {});
   scg::Session s(g, 1);
   std::vector<Var> t = targets(d);
   t.push_back(r.v1), t.push_back(r.v2);
@@ -226,7 +223,7 @@ Flat exact_derivatives(const Settings& set, const scg::Tensor& t1, const scg::Te
 struct Learners {
   scg::Graph g;
   Var th1, th2, exact1, exact2;
-  std::vector<Var> steps;  // {d V1 / d theta1, d V2 / d theta2} (with the lookahead for LOLA)
+  std::vector<Var> steps;  // {d(-V1) / d theta1, d(-V2) / d theta2} (with the lookahead for LOLA)
   Learners(const Settings& set, const scg::Tensor& t1, const scg::Tensor& t2, bool lola) {
     th1 = g.parameter("theta1", t1), th2 = g.parameter("theta2", t2);
     scg::GradOptions inner, outer;
@@ -234,36 +231,33 @@ struct Learners {
     inner.live_boxes = true;  // the look-ahead is differentiated through (LOLA-DiCE)
     outer.baseline = scg::Baseline::kMovingAverage;
     const int B = set.train_batch;
-    const Returns a = rollout(g, per_episode(g, th1, B), per_episode(g, th2, B), set.T);
+    const Returns a = rollout(g, per_episode(th1, B), per_episode(th2, B), set.T);
     if (!lola) {
-      steps = {scg::grad(a.v1, {th1}, inner)[0], scg::grad(a.v2, {th2}, inner)[0]};
+      steps = {scg::grad(-a.v1, {th1}, inner)[0], scg::grad(-a.v2, {th2}, inner)[0]};
     } else {
       // Each agent looks ahead one (differentiable, sampled) step of the other's learning.
       const Var th2_ahead = th2 + set.eta * scg::grad(a.v2, {th2}, inner)[0];
       const Var th1_ahead = th1 + set.eta * scg::grad(a.v1, {th1}, inner)[0];
-      const Returns b = rollout(g, per_episode(g, th1, B), per_episode(g, th2_ahead, B), set.T);
-      const Returns c = rollout(g, per_episode(g, th1_ahead, B), per_episode(g, th2, B), set.T);
-      steps = {scg::grad(b.v1, {th1}, outer)[0], scg::grad(c.v2, {th2}, outer)[0]};
+      const Returns b = rollout(g, per_episode(th1, B), per_episode(th2_ahead, B), set.T);
+      const Returns c = rollout(g, per_episode(th1_ahead, B), per_episode(th2, B), set.T);
+      steps = {scg::grad(-b.v1, {th1}, outer)[0], scg::grad(-c.v2, {th2}, outer)[0]};
     }
     const Returns e = exact(g, th1, th2, set.T);
     exact1 = e.v1, exact2 = e.v2;
   }
 };
 
-/// Trains both agents by gradient ascent (lr) for set.iterations; the exact average rewards
-/// per step along the way.
+/// Trains both agents by gradient ascent on their returns (scg::Sgd on the negated returns, lr)
+/// for set.iterations; the exact average rewards per step along the way.
 std::vector<std::array<double, 2>> train(const Settings& set, Learners& l, unsigned seed) {
   scg::Session s(l.g, seed);
+  scg::Sgd sgd({l.th1, l.th2}, set.lr);
   std::vector<std::array<double, 2>> curve;
   for (int it = 0; it <= set.iterations; ++it) {
     const auto& ex = s.run({l.exact1, l.exact2});
     curve.push_back({per_step(ex[0].item(), set.T), per_step(ex[1].item(), set.T)});
     if (it == set.iterations) break;
-    const auto& d = s.run(l.steps);
-    scg::Tensor n1 = l.th1.value(), n2 = l.th2.value();
-    n1.matrix() += set.lr * d[0].matrix();
-    n2.matrix() += set.lr * d[1].matrix();
-    l.th1.set_value(n1), l.th2.set_value(n2);
+    sgd.step(s.run(l.steps));
   }
   return curve;
 }
