@@ -22,6 +22,14 @@ def read(path):
     return rows, lambda name: [(float(r[x]), float(r[name])) for r in rows if r[name] != ""]
 
 
+def save(fig, out):
+    """Lays the figure out, writes it to out and closes it."""
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    print("wrote", out)
+
+
 def plot(path, out, title, xlabel, series, ylabel, logy=False):
     _, col = read(path)
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
@@ -35,10 +43,7 @@ def plot(path, out, title, xlabel, series, ylabel, logy=False):
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-    print("wrote", out)
+    save(fig, out)
 
 
 def main():
@@ -70,10 +75,7 @@ def main():
             ax.grid(alpha=0.3)
         axes[0].set_ylabel("theta (lower is better)")
         axes[1].legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(p(dst, "estimators.png"))
-        plt.close(fig)
-        print("wrote", p(dst, "estimators.png"))
+        save(fig, p(dst, "estimators.png"))
     if os.path.exists(p(src, "discrete_vae_estimators.csv")):
         rows, col = read(p(src, "discrete_vae_estimators.csv"))
         names = sorted({n.split(":")[0] for n in rows[0] if ":" in n})
@@ -90,10 +92,7 @@ def main():
             ax.set_xlabel("Adam step")
             ax.grid(alpha=0.3)
         axes[1].legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(p(dst, "discrete_vae_estimators.png"))
-        plt.close(fig)
-        print("wrote", p(dst, "discrete_vae_estimators.png"))
+        save(fig, p(dst, "discrete_vae_estimators.png"))
     iwae = [m for m in ("linear", "nonlinear") if os.path.exists(p(src, "discrete_vae_iwae_%s.csv" % m))]
     if iwae:
         fig, axes = plt.subplots(len(iwae), 2, figsize=(10, 3.6 * len(iwae)), dpi=110, squeeze=False)
@@ -116,10 +115,7 @@ def main():
                 ax.set_xlabel("Adam step")
                 ax.grid(alpha=0.3)
                 ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(p(dst, "discrete_vae_iwae.png"))
-        plt.close(fig)
-        print("wrote", p(dst, "discrete_vae_iwae.png"))
+        save(fig, p(dst, "discrete_vae_iwae.png"))
     if os.path.exists(p(src, "ipd_lola_correlations.csv")) and os.path.exists(p(src, "ipd_lola_training.csv")):
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=110)
         _, col = read(p(src, "ipd_lola_correlations.csv"))
@@ -143,10 +139,7 @@ def main():
         axes[1].legend(fontsize=8)
         for ax in axes:
             ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(p(dst, "ipd_lola.png"))
-        plt.close(fig)
-        print("wrote", p(dst, "ipd_lola.png"))
+        save(fig, p(dst, "ipd_lola.png"))
     if os.path.exists(p(src, "cartpole_curves.csv")):
         with open(p(src, "cartpole_curves.csv")) as f:
             rows = list(csv.DictReader(f))
@@ -161,10 +154,7 @@ def main():
         ax.set_ylabel("average return of the last 100 episodes")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(p(dst, "cartpole.png"))
-        plt.close(fig)
-        print("wrote", p(dst, "cartpole.png"))
+        save(fig, p(dst, "cartpole.png"))
     dot = p(src, "bernoulli_not.dot")
     if os.path.exists(dot):
         subprocess.run(["dot", "-Tpng", "-Gdpi=60", dot, "-o", p(dst, "bernoulli_not_graph.png")], check=True)
