@@ -1,5 +1,6 @@
 #pragma once
-/// \file Distribution: the interface of a stochastic op. Its node samples its value from the
+/// \file
+/// Distribution: the interface of a stochastic op. Its node samples its value from the
 /// session's engine once per run (forward) and knows its log-probability as a graph of ops.
 /// What it declares of itself is one DistributionTraits value: how gradients reach the
 /// parameters, the support, and the structure estimators may rely on (how its states factor,
@@ -12,6 +13,8 @@
 #include "scg/core/op.hpp"
 
 namespace scg {
+/// \addtogroup core
+/// @{
 
 /// How gradients of an expected cost reach a distribution's parameters.
 enum class GradientPath {
@@ -117,4 +120,5 @@ class Distribution : public Op {
   DistributionTraits traits_;
 };
 
+/// @}
 }  // namespace scg

@@ -1,10 +1,13 @@
 #pragma once
-/// \file Errors thrown by scg. Every message names the op, the node and the shapes involved.
+/// \file
+/// Errors thrown by scg. Every message names the op, the node and the shapes involved.
 
 #include <stdexcept>
 #include <string>
 
 namespace scg {
+/// \addtogroup core
+/// @{
 
 /// Base class of every error scg throws on bad input or misuse.
 class Error : public std::runtime_error {
@@ -25,4 +28,5 @@ class ShapeError : public Error {
   using Error::Error;
 };
 
+/// @}
 }  // namespace scg

@@ -1,5 +1,6 @@
 #pragma once
-/// \file Graph (append-only, compact) and Var, the handle to one node.
+/// \file
+/// Graph (append-only, compact) and Var, the handle to one node.
 
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,8 @@
 #include "scg/core/tensor.hpp"
 
 namespace scg {
+/// \addtogroup core
+/// @{
 
 class Op;
 class Graph;
@@ -128,6 +131,7 @@ class Graph {
   /// While alive, every node appended is marked `derived` (used by grad).
   class DerivedScope {
    public:
+    /// Marks the nodes appended to g until this scope ends.
     explicit DerivedScope(Graph& g) : g_(g) { ++g_.derived_depth_; }
     ~DerivedScope() { --g_.derived_depth_; }
     DerivedScope(const DerivedScope&) = delete;
@@ -188,4 +192,5 @@ class Graph {
   std::unordered_map<std::size_t, Var> log_probs_;  // by stochastic node id
 };
 
+/// @}
 }  // namespace scg

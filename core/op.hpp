@@ -1,5 +1,6 @@
 #pragma once
-/// \file Op: the interface every differentiable op implements in one place (name, shape rule,
+/// \file
+/// Op: the interface every differentiable op implements in one place (name, shape rule,
 /// forward kernel, gradient rule), plus one plain traits value for everything else an op may
 /// declare. Core never names a concrete op.
 
@@ -15,16 +16,18 @@
 #include "scg/core/tensor.hpp"
 
 namespace scg {
+/// \addtogroup core
+/// @{
 
 /// The random engine a Session owns and hands to stochastic ops.
 using Engine = boost::random::mt19937_64;
 
 /// What a forward kernel may use besides its operands.
 struct RunContext {
-  Engine* engine = nullptr;  ///< the session's random stream
-  Tensor* state = nullptr;   ///< per-session state of a stateful op, else nullptr
-  const Graph* graph = nullptr;
-  std::size_t node = 0;  ///< id of the node being computed
+  Engine* engine = nullptr;      ///< the session's random stream
+  Tensor* state = nullptr;       ///< per-session state of a stateful op, else nullptr
+  const Graph* graph = nullptr;  ///< the graph of the node being computed
+  std::size_t node = 0;          ///< id of the node being computed
   /// Throws scg::Error naming the node being computed.
   [[noreturn]] void fail(const std::string& what) const;
 };
@@ -119,4 +122,5 @@ class Op : public std::enable_shared_from_this<Op> {
 [[noreturn]] void shape_error(const std::string& op, std::span<const Shape> in,
                               const std::string& why);
 
+/// @}
 }  // namespace scg

@@ -1,5 +1,6 @@
 #pragma once
-/// \file Plain symbolic reverse mode: the vector-Jacobian products of every op on the paths
+/// \file
+/// Plain symbolic reverse mode: the vector-Jacobian products of every op on the paths
 /// from `wrt` to `y`, emitted as new nodes. (The public `grad`, which adds score terms for
 /// stochastic choices first, is in stochastic/grad/grad.hpp.)
 
@@ -9,6 +10,8 @@
 #include "scg/core/graph.hpp"
 
 namespace scg {
+/// \addtogroup core
+/// @{
 
 /// Adds two gradient contributions of the same shape (supplied by ops/, so core names no op).
 using Accumulate = std::function<Var(const Var&, const Var&)>;
@@ -22,4 +25,5 @@ using Blocked = std::function<bool(std::size_t)>;
 std::vector<Var> reverse_mode(const Var& y, const Var& seed, const std::vector<Var>& wrt,
                               const Accumulate& add, const Blocked& blocked = {});
 
+/// @}
 }  // namespace scg

@@ -1,5 +1,6 @@
 #pragma once
-/// \file Session: evaluates nodes of a Graph with cached execution plans and its own random
+/// \file
+/// Session: evaluates nodes of a Graph with cached execution plans and its own random
 /// stream.
 
 #include <cstdint>
@@ -20,6 +21,8 @@ class Storage;
 }  // namespace scg::detail
 
 namespace scg {
+/// \addtogroup core
+/// @{
 
 /// One fed value: `input` (a node made by Graph::input, or a stochastic node) takes `value` for
 /// one run. A fed stochastic node is not sampled: every reader and its log_prob see the fed
@@ -107,4 +110,5 @@ class Session {
   std::vector<std::pair<std::size_t, const Tensor*>> fed_;  // scratch: this run's feeds by id
 };
 
+/// @}
 }  // namespace scg

@@ -1,11 +1,14 @@
 #pragma once
-/// \file Tensor: a dense 2-D array of double, and Shape, its static size.
+/// \file
+/// Tensor: a dense 2-D array of double, and Shape, its static size.
 
 #include <Eigen/Core>
 #include <initializer_list>
 #include <string>
 
 namespace scg {
+/// \addtogroup core
+/// @{
 
 /// rows x cols, the static shape of a node. A scalar is 1x1.
 struct Shape {
@@ -17,6 +20,7 @@ struct Shape {
   bool scalar() const { return rows == 1 && cols == 1; }
   /// "RxC", for messages.
   std::string str() const;
+  /// Equal rows and columns.
   friend bool operator==(const Shape&, const Shape&) = default;
 };
 
@@ -77,4 +81,5 @@ class Tensor {
 /// Elementwise equality of shape and values.
 bool operator==(const Tensor& a, const Tensor& b);
 
+/// @}
 }  // namespace scg

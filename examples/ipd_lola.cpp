@@ -26,8 +26,11 @@
 // al.'s form at second order. With the default rule instead, the Hessian's correlation stays
 // near 0.5 at 100 000 episodes (README, "Second order").
 //
-// Usage: ipd_lola [--quick] [--check] [--batch B] [--batches M] [--steps T] [--iterations N]
-//                 [--seed S] [--out DIR]
+// 3. --loaded: Loaded DiCE (GradOptions::lambda; Farquhar et al. 2019) at lambda from 1 to 0,
+//    the second-order blocks' bias and spread against the exact ones (ipd_lola_loaded.csv).
+//
+// Usage: ipd_lola [--quick] [--check] [--loaded] [--batch B] [--batches M] [--steps T]
+//                 [--iterations N] [--seed S] [--out DIR]
 //   --check  prints, as its last line, the JSON object of the evaluation and the training
 //            (theta1, theta2, est_grad1, est_hess1, est_cross12, final_theta1, final_theta2, ...)
 #include <algorithm>
@@ -52,10 +55,11 @@ constexpr double kGamma = 0.96;
 constexpr std::array<double, 4> kR1{-1, -3, 0, -2}, kR2{-1, 0, -3, -2};
 
 struct Settings {
-  int batch = 1024, batches = 100, plain_batches = 30, train_batch = 256, T = 150, iterations = 200;
+  int batch = 1024, batches = 100, plain_batches = 30, train_batch = 256, T = 150, iterations = 200,
+      loaded_batches = 30;
   unsigned seed = 1;
   double lr = 0.2, eta = 0.3;
-  bool check = false, quick = false;
+  bool check = false, quick = false, loaded = false;
   std::string out = ".", baseline = "loo", boxes = "live";
 };
 
@@ -172,6 +176,7 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
 /// batches, for m = 1 .. batches (episodes m * batch), and the mean over all of them.
 struct Sampled {
   Flat mean;
+  Flat var;  // per entry: the variance of one batch's estimate
   std::vector<std::array<double, 3>> corr;  // per m: gradient, Hessian, cross block
 };
 
@@ -179,30 +184,88 @@ struct Sampled {
 /// grad keeps its MagicBoxes live (GradOptions::live_boxes), so the second is DiCE's repeated
 /// differentiation; with the baseline, its terms are Mao et al.'s (at every order).
 Sampled sampled(const Settings& set, const scg::Tensor& t1, const scg::Tensor& t2, const Flat& exact,
-                int batches, bool baseline, unsigned seed) {
+                int batches, bool baseline, unsigned seed, double lambda = 1.0) {
   scg::Graph g;
   const Var th1 = g.parameter("theta1", t1), th2 = g.parameter("theta2", t2);
   const Returns r = rollout(g, per_episode(th1, set.batch), per_episode(th2, set.batch), set.T);
   scg::GradOptions first;
   first.live_boxes = set.boxes == "live";
+  first.lambda = lambda;
   if (baseline)
     first.baseline = set.baseline == "loo" ? scg::Baseline::kLeaveOneOut : scg::Baseline::kMovingAverage;
   const Derivatives d = derivatives(r.v1, th1, th2, first);
   scg::Session s(g, seed);
   Flat sum{std::vector<double>(kStates), std::vector<double>(kStates * kStates),
            std::vector<double>(kStates * kStates)};
+  Flat sq = sum;
   Sampled out;
   for (int b = 1; b <= batches; ++b) {
     const Flat f = flatten(s.run(targets(d)));
-    for (std::size_t i = 0; i < f.grad.size(); ++i) sum.grad[i] += f.grad[i];
-    for (std::size_t i = 0; i < f.hess.size(); ++i) sum.hess[i] += f.hess[i], sum.cross[i] += f.cross[i];
+    for (std::size_t i = 0; i < f.grad.size(); ++i) sum.grad[i] += f.grad[i], sq.grad[i] += f.grad[i] * f.grad[i];
+    for (std::size_t i = 0; i < f.hess.size(); ++i) {
+      sum.hess[i] += f.hess[i], sum.cross[i] += f.cross[i];
+      sq.hess[i] += f.hess[i] * f.hess[i], sq.cross[i] += f.cross[i] * f.cross[i];
+    }
     out.corr.push_back(
         {correlation(sum.grad, exact.grad), correlation(sum.hess, exact.hess), correlation(sum.cross, exact.cross)});
   }
   out.mean = sum;
   for (auto* v : {&out.mean.grad, &out.mean.hess, &out.mean.cross})
     for (double& x : *v) x /= batches;
+  out.var = sq;
+  const std::vector<double>* means[3] = {&out.mean.grad, &out.mean.hess, &out.mean.cross};
+  std::vector<double>* vars[3] = {&out.var.grad, &out.var.hess, &out.var.cross};
+  for (int k = 0; k < 3; ++k)
+    for (std::size_t i = 0; i < vars[k]->size(); ++i) {
+      const double m = (*means[k])[i];
+      (*vars[k])[i] = batches > 1 ? ((*vars[k])[i] - batches * m * m) / (batches - 1) : 0.0;
+    }
   return out;
+}
+
+/// How far a mean of M batches is from the exact values, relative to their norm: the error
+/// ||mean - exact|| / ||exact||, the part of it the batches' noise explains (sqrt(sum of the
+/// entries' variances / M) / ||exact||), the bias that remains (sqrt(error^2 - noise^2), 0 if
+/// negative), and one batch's spread (sqrt(sum of the variances) / ||exact||).
+struct Accuracy {
+  double error, noise, bias, spread;
+};
+
+Accuracy accuracy(const std::vector<double>& mean, const std::vector<double>& var, const std::vector<double>& exact,
+                  int batches) {
+  double e2 = 0, x2 = 0, v = 0;
+  for (std::size_t i = 0; i < mean.size(); ++i)
+    e2 += (mean[i] - exact[i]) * (mean[i] - exact[i]), x2 += exact[i] * exact[i], v += var[i];
+  const double norm = std::sqrt(x2), noise2 = v / batches;
+  return {std::sqrt(e2) / norm, std::sqrt(noise2) / norm, std::sqrt(std::max(e2 - noise2, 0.0)) / norm,
+          std::sqrt(v) / norm};
+}
+
+/// Loaded DiCE (GradOptions::lambda) at each lambda: the sampled derivatives with the baseline
+/// over set.loaded_batches batches (the same seed, so the same episodes for every lambda), their
+/// correlations with the exact ones, and the error, noise, bias and spread of both second-order
+/// blocks. Writes ipd_lola_loaded.csv.
+void loaded_study(const Settings& set, const scg::Tensor& t1, const scg::Tensor& t2, const Flat& ex) {
+  const std::string path = set.out + "/ipd_lola_loaded.csv";
+  std::ofstream csv = report::open(path);
+  csv << "lambda,corr_grad,corr_hess,corr_cross,hess_error,hess_noise,hess_bias,hess_spread,cross_error,"
+         "cross_noise,cross_bias,cross_spread\n";
+  std::printf("Loaded DiCE, %d batches of %d episodes (baseline: %s):\n", set.loaded_batches, set.batch,
+              set.baseline.c_str());
+  std::printf("%7s %6s %6s %6s | Hessian: %6s %6s %6s %6s | cross: %6s %6s %6s %6s\n", "lambda", "c_grad", "c_hess",
+              "c_crss", "error", "noise", "bias", "spread", "error", "noise", "bias", "spread");
+  for (double lambda : {1.0, 0.95, 0.9, 0.75, 0.5, 0.25, 0.0}) {
+    const Sampled sm = sampled(set, t1, t2, ex, set.loaded_batches, true, set.seed + 1, lambda);
+    const auto& c = sm.corr.back();
+    const Accuracy h = accuracy(sm.mean.hess, sm.var.hess, ex.hess, set.loaded_batches);
+    const Accuracy x = accuracy(sm.mean.cross, sm.var.cross, ex.cross, set.loaded_batches);
+    std::printf("%7.2f %6.3f %6.3f %6.3f | %8s %6.3f %6.3f %6.3f %6.3f | %6s %6.3f %6.3f %6.3f %6.3f\n", lambda,
+                c[0], c[1], c[2], "", h.error, h.noise, h.bias, h.spread, "", x.error, x.noise, x.bias, x.spread);
+    csv << lambda << ',' << c[0] << ',' << c[1] << ',' << c[2] << ',' << h.error << ',' << h.noise << ','
+        << h.bias << ',' << h.spread << ',' << x.error << ',' << x.noise << ',' << x.bias << ',' << x.spread
+        << '\n';
+  }
+  report::close(csv, path);
 }
 
 Flat exact_derivatives(const Settings& set, const scg::Tensor& t1, const scg::Tensor& t2, double* v1, double* v2) {
@@ -289,6 +352,10 @@ int main(int argc, char** argv) {
     cli::Flags f("ipd_lola", "LOLA-DiCE on the iterated prisoner's dilemma, checked against the exact values.");
     f.quick_flag(set.quick, "a short run");
     f.switch_flag("check", set.check, "print the evaluation and training as one JSON line last");
+    f.switch_flag("loaded", set.loaded,
+                  "only the Loaded DiCE study: the second-order estimates' bias and spread per lambda "
+                  "(GradOptions::lambda)");
+    f.count("loaded-batches", set.loaded_batches, "M", "batches per lambda in the Loaded DiCE study", 2).quick(3);
     f.count("batch", set.batch, "B", "episodes per batch of the sampled derivatives", 2).quick(256);
     f.count("batches", set.batches, "M", "batches averaged for the sampled derivatives (baseline)").quick(4);
     f.count("plain-batches", set.plain_batches, "M", "batches for the sampled derivatives without baseline").quick(2);
@@ -304,6 +371,8 @@ int main(int argc, char** argv) {
     f.seed("seed", set.seed, "the evaluation point's and the sessions' seed");
     f.out_dir("out", set.out, "folder for ipd_lola_correlations.csv and ipd_lola_training.csv");
     f.parse(argc, argv);
+    if (set.loaded && set.boxes != "live")
+      f.fail("--loaded needs --boxes live (GradOptions::lambda acts through live boxes)");
 
     std::mt19937_64 rng(set.seed);
     std::normal_distribution<double> normal;
@@ -315,6 +384,11 @@ int main(int argc, char** argv) {
     const Flat ex = exact_derivatives(set, t1, t2, &v1, &v2);
     std::printf("exact: V1 %.4f, V2 %.4f (average reward per step %.4f, %.4f)\n", v1, v2, per_step(v1, set.T),
                 per_step(v2, set.T));
+    if (set.loaded) {
+      loaded_study(set, t1, t2, ex);
+      std::printf("(%.1f s)\n", report::seconds_since(t0));
+      return 0;
+    }
     // The sampled derivatives with the baseline over --batches batches, without it over fewer
     // (its correlations are lower at every count); correlations per number of episodes.
     const Sampled with = sampled(set, t1, t2, ex, set.batches, true, set.seed + 1);

@@ -1,5 +1,6 @@
 #pragma once
-/// \file Every differentiable op. Each is defined in one file of ops/ (shape rule, forward
+/// \file
+/// Every differentiable op. Each is defined in one file of ops/ (shape rule, forward
 /// kernel and gradient rule together); this header declares them. All broadcast on two axes
 /// like NumPy where they take two operands, and differentiate to any order.
 
@@ -8,6 +9,8 @@
 #include "scg/core/graph.hpp"
 
 namespace scg {
+/// \addtogroup ops
+/// @{
 
 /// a + b, elementwise with broadcasting. d/da = g, d/db = g (summed over stretched axes).
 Var operator+(const Var& a, const Var& b);
@@ -187,4 +190,5 @@ Var group_sum(const Var& x, Eigen::Index k);
 /// derivative. (grad's moving-average baseline.)
 Var moving_average(const Var& x, double decay);
 
+/// @}
 }  // namespace scg

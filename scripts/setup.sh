@@ -19,6 +19,8 @@ packages=(
   doctest-dev             # the test framework
   graphviz                # dot, to render write_dot's output
   clang-format            # scripts/format.sh: the library's formatting, checked by test.sh
+  doxygen                 # the API reference (target docs), checked by test.sh
+  pkgconf                 # pkg-config: test.sh builds the README's snippet with scg.pc
   dataset-fashion-mnist   # data for examples/discrete_vae (run as a test)
 )
 

@@ -4,10 +4,17 @@
 #   1. Release build in build/ (tests and examples on); every test through ctest.
 #   2. Install into a temporary prefix; build tests/consumer, a separate CMake project, against
 #      it (find_package(scg CONFIG REQUIRED), scg::scg, <scg/scg.hpp>) and run its programs.
-#   3. AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/ (-O1 -g1);
+#   3. The API reference: Doxygen over the public headers (cmake --build build --target docs);
+#      any warning, such as an undocumented public name, fails.
+#   4. The Debian packages (cpack -G DEB: libscg-dev, libscg-mpi-dev), extracted with dpkg-deb -x
+#      into a temporary folder (nothing installed on the machine); the README's snippet built
+#      against the extracted tree through find_package and through pkg-config; the mpi
+#      component found with libscg-mpi-dev and refused by name without it.
+#   5. AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/ (-O1 -g1);
 #      every test through ctest again, except tests/alloc, whose malloc interposition
-#      conflicts with ASan's (SCG_ALLOC_TEST=OFF), and the discrete VAE's variants.
-# Steps 2 and 3 are skipped with SCG_QUICK=1. Exits non-zero on the first failure.
+#      conflicts with ASan's (SCG_ALLOC_TEST=OFF), the discrete VAE's variants and ipd_lola's
+#      Loaded DiCE study (test_grad runs its code sanitized).
+# Steps 2 to 5 are skipped with SCG_QUICK=1. Exits non-zero on the first failure.
 #
 # Environment: SCG_QUICK (0), SCG_BUILD_DIR (build), SCG_ASAN_BUILD_DIR (build-asan),
 # SCG_JOBS (2: parallel compile jobs and ctest jobs).
@@ -40,6 +47,24 @@ run_ctest() {
   [[ -n $n ]] || { echo "test.sh: no ctest summary found" >&2; return 1; }
   passed=$((passed + n))
   done_stage "$n tests passed"
+}
+
+# not_gate.cpp (the README's snippet) built with pkg-config's flags for scg from folder $1 into
+# $2, then run.
+pkg_config_not_gate() {
+  # shellcheck disable=SC2046  # the flags are words
+  g++ tests/consumer/not_gate.cpp -o "$2" $(PKG_CONFIG_PATH="$1" pkg-config --cflags --libs scg)
+  "$2"
+}
+
+# find_package(scg COMPONENTS $3) against prefix $2 (the project in $comp, build folder
+# $comp/$1) must fail with a message matching $4.
+refused() {
+  if cmake -S "$comp" -B "$comp/$1" -DCMAKE_PREFIX_PATH="$2" -DWANT="$3" >"$comp/$1.log" 2>&1 ||
+    ! grep -q "$4" "$comp/$1.log"; then
+    echo "test.sh: find_package(scg COMPONENTS $3) with $2 did not fail with '$4'" >&2
+    return 1
+  fi
 }
 
 bash scripts/setup.sh
@@ -77,10 +102,7 @@ if [[ $quick != 1 ]]; then
   # The same install without CMake: pkg-config's flags build the README's snippet.
   pc_dir=$(dirname "$(find "$prefix" -name scg.pc | head -n 1)")
   echo "--- not_gate through pkg-config ($pc_dir)"
-  # shellcheck disable=SC2046  # the flags are words
-  g++ tests/consumer/not_gate.cpp -o "$tmp/not_gate_pc" \
-    $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs scg)
-  "$tmp/not_gate_pc"
+  pkg_config_not_gate "$pc_dir" "$tmp/not_gate_pc"
   passed=$((passed + 1))
   # find_package components: mpi where scg was built with it; an unknown one is refused by name.
   comp="$tmp/components"
@@ -90,15 +112,51 @@ if [[ $quick != 1 ]]; then
   if [[ -f "$pc_dir/scg-mpi.pc" ]]; then
     cmake -S "$comp" -B "$comp/mpi" -DCMAKE_PREFIX_PATH="$prefix" -DWANT=mpi --log-level=WARNING >/dev/null
   fi
-  if cmake -S "$comp" -B "$comp/bogus" -DCMAKE_PREFIX_PATH="$prefix" -DWANT=bogus >"$comp/bogus.log" 2>&1 ||
-    ! grep -q "no component 'bogus'" "$comp/bogus.log"; then
-    echo "test.sh: find_package(scg COMPONENTS bogus) did not fail with its message" >&2
-    false
-  fi
+  refused bogus "$prefix" bogus "no component 'bogus'"
   passed=$((passed + 1))
   done_stage "5 checks passed"
 
-  # ---- 3. Sanitizers ----
+  # ---- 3. API reference (Doxygen; any warning, such as an undocumented public name, fails) ----
+  begin "API reference (cmake --build $build --target docs)"
+  cmake --build "$build" --target docs
+  [[ -f $build/docs/html/index.html ]] || { echo "test.sh: no $build/docs/html/index.html" >&2; false; }
+  passed=$((passed + 1))
+  done_stage "built without warnings"
+
+  # ---- 4. The Debian packages, extracted (not installed) and used ----
+  begin "Debian packages (cpack), extracted, used by tests/consumer"
+  debs="$tmp/debs"
+  (cd "$build" && cpack -G DEB -B "$debs" >/dev/null)
+  dev_deb=$(find "$debs" -maxdepth 1 -name 'libscg-dev_*.deb')
+  [[ -n $dev_deb ]] || { echo "test.sh: cpack made no libscg-dev package" >&2; false; }
+  dev_root="$tmp/deb-dev" all_root="$tmp/deb-all"
+  dpkg-deb -x "$dev_deb" "$dev_root"
+  for f in "$debs"/*.deb; do
+    echo "--- $(dpkg-deb -f "$f" Package) $(dpkg-deb -f "$f" Version): Depends: $(dpkg-deb -f "$f" Depends)"
+    dpkg-deb -x "$f" "$all_root"
+  done
+  dpkg-deb -f "$dev_deb" Depends | grep -q libeigen3-dev || { echo "test.sh: libscg-dev does not depend on Eigen" >&2; false; }
+  for f in usr/include/scg/scg.hpp usr/lib/libscg.a usr/lib/cmake/scg/scgConfig.cmake usr/lib/pkgconfig/scg.pc \
+    usr/share/doc/scg/html/index.html; do
+    [[ -f $dev_root/$f ]] || { echo "test.sh: libscg-dev lacks /$f" >&2; false; }
+  done
+  # The README's snippet through find_package (scg found in the extracted tree) and pkg-config.
+  cmake -S tests/consumer -B "$tmp/consumer-deb" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$dev_root/usr" \
+    -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON --log-level=WARNING
+  scg_dir=$(sed -n 's/^scg_DIR:PATH=//p' "$tmp/consumer-deb/CMakeCache.txt")
+  [[ $scg_dir == "$dev_root"/* ]] || { echo "test.sh: scg found at '$scg_dir', not in $dev_root" >&2; false; }
+  cmake --build "$tmp/consumer-deb" --target not_gate
+  "$tmp/consumer-deb/not_gate"
+  pkg_config_not_gate "$dev_root/usr/lib/pkgconfig" "$tmp/not_gate_deb"
+  # The MPI component: found with libscg-mpi-dev, refused by name without it.
+  if [[ -f $all_root/usr/lib/cmake/scg/scgMpiTargets.cmake ]]; then
+    cmake -S "$comp" -B "$comp/deb-mpi" -DCMAKE_PREFIX_PATH="$all_root/usr" -DWANT=mpi --log-level=WARNING >/dev/null
+    refused deb-nompi "$dev_root/usr" mpi "libscg-mpi-dev"
+  fi
+  passed=$((passed + 3))
+  done_stage "3 checks passed"
+
+  # ---- 5. Sanitizers ----
   begin "ASan+UBSan build ($asan_build)"
   # -O1 -g1 (line tables): the level ASan recommends; compiles in about 0.55x the time of
   # RelWithDebInfo's -O2 -g, which kept CI over 30 minutes on 2 cores.
@@ -115,11 +173,11 @@ if [[ $quick != 1 ]]; then
   begin "ctest, ASan+UBSan ($asan_build; test_alloc off; discrete_vae variants in Release only)"
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_init_order=1:check_initialization_order=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-  run_ctest "$asan_build" -E "^example_discrete_vae_(iwae_vimco|iwae_disarm|analytic_kl|resume)$"
+  run_ctest "$asan_build" -E "^example_(discrete_vae_(iwae_vimco|iwae_disarm|analytic_kl|resume)|ipd_lola_loaded)$"
 fi
 
 stage="summary"
 printf '\n==> summary\n'
 printf '  %s\n' "${recap[@]}"
-[[ $quick == 1 ]] && echo "  (SCG_QUICK=1: install/consumer and sanitizer stages skipped)"
+[[ $quick == 1 ]] && echo "  (SCG_QUICK=1: install/consumer, docs, package and sanitizer stages skipped)"
 echo "total: $passed passed, 0 failed"

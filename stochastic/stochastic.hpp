@@ -1,5 +1,6 @@
 #pragma once
-/// \file Stochastic nodes, gradients of expected costs, exact expectations.
+/// \file
+/// Stochastic nodes, gradients of expected costs, exact expectations.
 
 #include "scg/stochastic/distributions/distributions.hpp"
 #include "scg/stochastic/expectation/expectation.hpp"

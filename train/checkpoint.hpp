@@ -1,5 +1,6 @@
 #pragma once
-/// \file Checkpoints: parameters, optimizer states, a session's random stream and op states,
+/// \file
+/// Checkpoints: parameters, optimizer states, a session's random stream and op states,
 /// and a caller's own bytes, in one binary file written atomically and read with checks.
 ///
 /// File format (version 1, little-endian):
@@ -30,6 +31,8 @@
 #include "scg/train/optim.hpp"
 
 namespace scg {
+/// \addtogroup training
+/// @{
 
 /// Writes every parameter of `g` (name, shape, values) to `path` atomically. Parameter names
 /// must be unique (scg::Error names a duplicate).
@@ -84,4 +87,5 @@ namespace detail {
 extern std::function<void(const std::string& temporary)> checkpoint_before_rename;
 }  // namespace detail
 
+/// @}
 }  // namespace scg

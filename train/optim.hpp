@@ -1,5 +1,6 @@
 #pragma once
-/// \file Optimizers: step parameters from gradient values, behind one interface (a checkpoint
+/// \file
+/// Optimizers: step parameters from gradient values, behind one interface (a checkpoint
 /// saves and restores any of them through state() and set_state()).
 
 #include <vector>
@@ -8,6 +9,8 @@
 #include "scg/core/tensor.hpp"
 
 namespace scg {
+/// \addtogroup training
+/// @{
 
 /// An optimizer of a fixed list of parameters.
 class Optimizer {
@@ -60,4 +63,5 @@ class Adam final : public Optimizer {
   std::vector<Tensor> m_, v_, work_;
 };
 
+/// @}
 }  // namespace scg

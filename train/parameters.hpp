@@ -1,5 +1,6 @@
 #pragma once
-/// \file Parameters by name: the key checkpoints and scg::mpi match parameters by.
+/// \file
+/// Parameters by name: the key checkpoints and scg::mpi match parameters by.
 
 #include <map>
 #include <string>
@@ -7,9 +8,12 @@
 #include "scg/core/graph.hpp"
 
 namespace scg {
+/// \addtogroup training
+/// @{
 
 /// Every parameter of g by name, the key checkpoints and scg::mpi match parameters by; a name
 /// used twice throws scg::Error naming it.
 std::map<std::string, Var> parameters_by_name(const Graph& g);
 
+/// @}
 }  // namespace scg

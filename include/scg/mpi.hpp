@@ -1,5 +1,6 @@
 #pragma once
-/// \file scg's MPI component (CMake target scg::mpi, built when Boost.MPI is found): data-parallel
+/// \file
+/// scg's MPI component (CMake target scg::mpi, built when Boost.MPI is found): data-parallel
 /// training over processes and machines with Boost.MPI and Open MPI.
 ///
 /// The pattern: every rank builds the same graph, takes rank 0's parameters
@@ -14,6 +15,8 @@
 #include "scg/scg.hpp"
 
 namespace scg::mpi {
+/// \addtogroup mpi
+/// @{
 
 /// Averages each tensor over all ranks of `comm`, in place: every rank passes tensors of the
 /// same shapes in the same order. That is checked first (one small allreduce of the counts and
@@ -36,4 +39,5 @@ inline std::uint64_t rank_seed(std::uint64_t seed, const boost::mpi::communicato
   return seed + static_cast<std::uint64_t>(comm.rank());
 }
 
+/// @}
 }  // namespace scg::mpi

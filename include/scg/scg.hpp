@@ -1,5 +1,6 @@
 #pragma once
-/// \file The umbrella header: everything of scg's public API, in namespace scg.
+/// \file
+/// The umbrella header: everything of scg's public API, in namespace scg.
 
 #include "scg/core/dot.hpp"
 #include "scg/core/error.hpp"

@@ -1,5 +1,6 @@
 #pragma once
-/// \file Stochastic nodes: the discrete families (bernoulli, bernoulli_pairs, categorical,
+/// \file
+/// Stochastic nodes: the discrete families (bernoulli, bernoulli_pairs, categorical,
 /// poisson), the continuous ones (normal, gamma, beta, exponential, uniform, laplace), the
 /// relaxations (relaxed_bernoulli, relaxed_categorical); kl_divergence and entropy; black_box;
 /// log_prob and stochastic_op. (The Distribution interface they implement is in
@@ -9,6 +10,8 @@
 #include "scg/core/graph.hpp"
 
 namespace scg {
+/// \addtogroup distributions
+/// @{
 
 /// Each element 1 with probability sigmoid(logit), else 0. Score function; finite support.
 /// log_prob has the logits' shape. A non-finite logit throws scg::Error at run time.
@@ -81,4 +84,5 @@ Var log_prob(const Var& x);
 /// The Distribution of `x`, or nullptr if `x` is not a stochastic node.
 const Distribution* stochastic_op(const Var& x);
 
+/// @}
 }  // namespace scg

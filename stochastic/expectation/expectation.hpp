@@ -1,9 +1,12 @@
 #pragma once
-/// \file expectation: exact marginalization over discrete choices.
+/// \file
+/// expectation: exact marginalization over discrete choices.
 
 #include "scg/core/graph.hpp"
 
 namespace scg {
+/// \addtogroup expectation
+/// @{
 
 /// The largest ExpectationOptions::max_states accepted: 2^32 states.
 inline constexpr double kMaxStatesLimit = 4294967296.0;
@@ -35,4 +38,5 @@ struct ExpectationOptions {
 /// factor), for continuous ancestors unless options.sample_continuous, and for black_box costs.
 Var expectation(const Var& cost, const ExpectationOptions& options = {});
 
+/// @}
 }  // namespace scg

@@ -1,5 +1,6 @@
 #pragma once
-/// \file posterior: queries on the posterior over a model's finite discrete choices.
+/// \file
+/// posterior: queries on the posterior over a model's finite discrete choices.
 ///
 /// For a 1x1 `log_weight` built from the model's choices (typically the log-likelihood of
 /// observed data), the posterior is p(z | data) proportional to p(z) exp(log_weight(z)), p(z)
@@ -14,6 +15,8 @@
 #include "scg/stochastic/expectation/expectation.hpp"
 
 namespace scg {
+/// \addtogroup expectation
+/// @{
 
 /// Per choice, the posterior probability of its states: a bernoulli node's P(z = 1 | data)
 /// per element (z's shape), a categorical node's P(row r in state k | data) (rows x k). Exact;
@@ -45,4 +48,5 @@ std::vector<Var> posterior_mode(const Var& log_weight, const std::vector<Var>& c
 std::vector<Var> posterior_sample(const Var& log_weight, const std::vector<Var>& choices,
                                   const ExpectationOptions& options = {});
 
+/// @}
 }  // namespace scg

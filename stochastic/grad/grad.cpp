@@ -52,6 +52,13 @@ void check_scalars(const GradOptions& options) {
   if (!(options.decay >= 0.0 && options.decay < 1.0))
     throw Error("grad: GradOptions::decay is " + std::to_string(options.decay) +
                 "; the moving average needs a decay in [0, 1)");
+  if (!(options.lambda >= 0.0 && options.lambda <= 1.0))
+    throw Error("grad: GradOptions::lambda is " + std::to_string(options.lambda) +
+                "; Loaded DiCE's discount must be in [0, 1] (1: DiCE)");
+  if (options.lambda < 1.0 && !options.live_boxes)
+    throw Error("grad: GradOptions::lambda is " + std::to_string(options.lambda) +
+                " without GradOptions::live_boxes; its discounted weights act only where a later "
+                "grad differentiates through the boxes: set live_boxes = true");
 }
 
 void check_baselines(Graph& g, const GradOptions& options) {
@@ -221,7 +228,7 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt, const GradOp
   const std::size_t fresh = g.size();  // nodes from here on are this grad's own
   const bool any_baseline = options.baseline != Baseline::kNone || !options.learned.empty();
   const detail::Dependencies deps(g, cost.id(), score_nodes, live_choices(g, cost, score_nodes));
-  detail::Surrogate builder(g, deps, any_baseline, options.live_boxes);
+  detail::Surrogate builder(g, deps, any_baseline, options.live_boxes, options.lambda);
   builder.prepare_log_probs();
   Graph::DerivedScope derived(g);
   Var surrogate = builder.transform(cost);

@@ -1,5 +1,6 @@
 #pragma once
-/// \file grad: the gradient of an expected cost, as a graph transformation.
+/// \file
+/// grad: the gradient of an expected cost, as a graph transformation.
 
 #include <cstddef>
 #include <functional>
@@ -10,6 +11,8 @@
 #include "scg/core/graph.hpp"
 
 namespace scg {
+/// \addtogroup gradients
+/// @{
 
 /// Variance reduction for score-function terms. None changes the expectation.
 enum class Baseline {
@@ -103,6 +106,14 @@ struct GradOptions {
   /// estimator); for a nonlinear use h(g) it estimates the derivative of h at the expected
   /// gradient, not of E[h(g)] (LOLA-DiCE's look-ahead is that by definition).
   bool live_boxes = false;
+  /// Loaded DiCE (Farquhar et al. 2019), with live_boxes only. 1 (the default): DiCE, unbiased
+  /// at every order. Below 1: the products of two choices' scores at the next order are
+  /// weighted lambda^|i - j|, i and j the choices' depths (the longest chain of choices ending
+  /// at each: a rollout's time steps), so distant dependencies are discounted: lower variance,
+  /// biased at second order and above (the first derivative is unchanged for every lambda).
+  /// In [0, 1]; 0 keeps only the products of choices of the same depth. docs/higher_order.md
+  /// gives the weights and the bias measured on the iterated prisoner's dilemma.
+  double lambda = 1.0;
   /// Decay of the moving-average baseline (weight of the past), in [0, 1).
   double decay = 0.9;
   /// Leave-one-out: rows form consecutive groups of this size (0: all rows one group).
@@ -134,4 +145,5 @@ struct GradOptions {
 std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt,
                       const GradOptions& options = {});
 
+/// @}
 }  // namespace scg

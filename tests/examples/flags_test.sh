@@ -68,6 +68,8 @@ expect 2 "--seed" stderr -- regime_mixture --seed -1
 expect 2 "$usage" stderr -- ipd_lola --boxes maybe
 expect 2 "$usage" stderr -- ipd_lola --batch 1
 expect 2 "--eta" stderr -- ipd_lola --eta 0
+expect 2 "$usage" stderr -- ipd_lola --loaded-batches 1
+expect 2 "--loaded needs --boxes live" stderr -- ipd_lola --loaded --boxes rule
 expect 2 "--runs" stderr -- estimators --runs abc
 expect 2 "$usage" stderr -- estimators --runs 0
 expect 2 "--lr" stderr -- cartpole --lr -1

@@ -91,8 +91,14 @@ Var baseline_terms(Graph& g, const Var& surrogate, const std::vector<Dep>& choic
     // Live boxes: Mao et al.'s form (1 - box(rho_s)) box(tau_<s) b, tau_<s the log-probability
     // of the choices s's distribution depends on: the same first derivative, and at the next
     // order the baseline also meets the products of s's score with the earlier scores.
-    add_term(builder.live() ? sum((1.0 - builder.box(rho)) * builder.box(builder.tau(s) - rho) * b)
-                            : score_cancelling(rho, b));
+    // With GradOptions::lambda < 1 the earlier scores are discounted as in the cost's weights.
+    if (builder.live()) {
+      const Var prior = builder.before(s);
+      const Var own = (1.0 - builder.box(rho)) * b;
+      add_term(sum(prior.empty() ? own : own * builder.box(prior)));
+    } else {
+      add_term(score_cancelling(rho, b));
+    }
   }
   return extra;
 }
