@@ -64,7 +64,7 @@ int not_gate(const std::string& impl, int n) {
     auto y = scg::bernoulli(w0 * x + b0) * scg::sigmoid(w1 * x + b1);
     auto cost = scg::sum(scg::square((1.0 - x) - y)) / double(copies);
     auto grads = scg::grad(cost, {w0, b0, w1, b1});
-    scg::Session s(g, 1);
+    scg::Session s(g, 1, bench::session_options());
     const std::string check = check_mean([&] {
       const auto& v = s.run(grads);
       return std::vector<double>{v[0].item(), v[1].item(), v[2].item(), v[3].item()};
@@ -161,7 +161,7 @@ int chain_bench(const std::string& impl) {
     auto y = chain(x, a);
     auto grads = scg::grad(y, {x, a});
     std::vector<scg::Var> targets{y, grads[0], grads[1]};
-    scg::Session s(g, 1);
+    scg::Session s(g, 1, bench::session_options());
     const auto& v = s.run(targets);
     const std::string check = check_grad(v[1].item(), v[2].item());
     const auto t = bench::time_it([&] { s.run(targets); }, 3, 15, 5);
@@ -234,7 +234,7 @@ int dense(const std::string& impl) {
     auto cost = scg::sum(scg::tanh(scg::matmul(x, w) + bb));
     auto grads = scg::grad(cost, {x, w, bb});
     std::vector<scg::Var> targets{cost, grads[0], grads[1], grads[2]};
-    scg::Session s(g, 1);
+    scg::Session s(g, 1, bench::session_options());
     const auto& v = s.run(targets);
     const double err = std::max({std::fabs(v[0].item() - value) / std::fabs(value),
                                  (v[1].matrix() - gX).norm() / gX.norm(), (v[2].matrix() - gW).norm() / gW.norm(),
@@ -275,7 +275,7 @@ int vae_step(const std::string& impl, const std::string& data, const std::string
     const double scale = p.rows() == 1 ? 0.01 : 1.0 / std::sqrt(static_cast<double>(p.rows()));
     p.set_value(scg::Tensor(det_matrix(static_cast<int>(p.rows()), static_cast<int>(p.cols()), 0.5 + i, scale)));
   }
-  scg::Session s(g, 1);
+  scg::Session s(g, 1, bench::session_options());
   std::vector<scg::Feed> feeds{{m.x, xb}};
   // Check: Monte-Carlo means of the ELBO and of two gradient sums (decoder bias: pathwise;
   // encoder bias: score function), compared by run.py with the twin's within their errors.
@@ -346,7 +346,7 @@ int categorical_step(const std::string& which) {
     o.group_size = K;
   }
   const auto grads = scg::grad(cost, {theta, w1, w2}, o);
-  scg::Session s(g, 1);
+  scg::Session s(g, 1, bench::session_options());
   double m = 0, sq = 0;
   const int runs = 200;
   for (int r = 0; r < runs; ++r) {
@@ -386,7 +386,7 @@ int scale(const std::string& what, int n) {
   std::vector<scg::Var> targets = scg::grad(cost, {l});
   if (what == "chain") targets.push_back(scg::grad(targets[0], {l})[0]);
   const auto t1 = clock::now();
-  scg::Session s(g, 1);
+  scg::Session s(g, 1, bench::session_options());
   const double v = s.run(targets)[0].item();
   const auto t2 = clock::now();
   std::ostringstream dot;

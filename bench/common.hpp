@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,13 @@ Timing time_it(F&& f, int warm, int blocks, int per_block) {
   std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
   r.median_s = t[t.size() / 2];
   return r;
+}
+
+/// The Session options of every scg workload: SCG_BENCH_THREADS (default 1) threads per run.
+inline scg::SessionOptions session_options() {
+  scg::SessionOptions o;
+  if (const char* t = std::getenv("SCG_BENCH_THREADS")) o.threads = std::strtoul(t, nullptr, 10);
+  return o;
 }
 
 /// Prints the one JSON line the runner reads.

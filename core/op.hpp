@@ -19,6 +19,10 @@ namespace scg {
 /// \addtogroup core
 /// @{
 
+namespace detail {
+class ThreadPool;
+}  // namespace detail
+
 /// The random engine a Session owns and hands to stochastic ops.
 using Engine = boost::random::mt19937_64;
 
@@ -28,6 +32,10 @@ struct RunContext {
   Tensor* state = nullptr;       ///< per-session state of a stateful op, else nullptr
   const Graph* graph = nullptr;  ///< the graph of the node being computed
   std::size_t node = 0;          ///< id of the node being computed
+  /// The session's threads (SessionOptions::threads above 1), else nullptr. A kernel that
+  /// uses them splits its work into parts chosen from the shapes alone, never from the number
+  /// of threads, so its values are bitwise the same whatever the thread count.
+  detail::ThreadPool* pool = nullptr;
   /// Throws scg::Error naming the node being computed.
   [[noreturn]] void fail(const std::string& what) const;
 };

@@ -2,11 +2,14 @@
 #include "scg/core/session.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/container_hash/hash.hpp>
 #include <cmath>
 #include <sstream>
+#include <thread>
 
 #include "scg/core/detail/plan.hpp"
+#include "scg/core/detail/thread_pool.hpp"
 #include "scg/core/distribution.hpp"
 #include "scg/core/error.hpp"
 
@@ -14,8 +17,23 @@ namespace scg {
 
 using detail::Plan;
 
+namespace {
+// SessionOptions::threads resolved: 0 is the machine's hardware concurrency (1 if unknown).
+std::size_t thread_count(std::size_t threads) {
+  constexpr std::size_t kMost = 1024;
+  if (threads > kMost)
+    throw Error("Session: SessionOptions::threads is " + std::to_string(threads) + "; at most " +
+                std::to_string(kMost));
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  return threads;
+}
+}  // namespace
+
 Session::Session(const Graph& g, std::uint64_t seed, SessionOptions options)
-    : graph_(g), engine_(seed), options_(options), storage_(std::make_unique<detail::Storage>(g)) {}
+    : graph_(g), engine_(seed), options_(options), storage_(std::make_unique<detail::Storage>(g)) {
+  options_.threads = thread_count(options.threads);
+  if (options_.threads > 1) pool_ = std::make_unique<detail::ThreadPool>(options_.threads);
+}
 
 Session::~Session() = default;
 
@@ -85,6 +103,19 @@ inline std::uint32_t run_scalars(Plan& plan, const Plan::Step& s, double* arena,
   return Plan::kNone;
 }
 
+// A sum is non-finite iff some element is, barring overflow (then confirmed exactly); over
+// large tensors part by part, on the session's threads.
+bool all_finite(const Tensor& t, detail::ThreadPool* pool) {
+  const std::ptrdiff_t size = t.rows() * t.cols();
+  if (size < detail::kParallelFrom) return std::isfinite(t.matrix().sum()) || t.all_finite();
+  std::atomic<bool> bad{false};
+  detail::for_each_span(pool, size, [&](std::ptrdiff_t off, std::ptrdiff_t len) {
+    const Eigen::Map<const Eigen::ArrayXd> part(t.data() + off, len);
+    if (!std::isfinite(part.sum()) && !part.allFinite()) bad.store(true, std::memory_order_relaxed);
+  });
+  return !bad.load(std::memory_order_relaxed);
+}
+
 // One tensor op (or a fed stochastic node: its value checked, then used as the sample).
 // Returns false when `check` finds a non-finite element in its output.
 inline bool run_general(Plan& plan, const Plan::Step& s, double* arena, bool check,
@@ -99,8 +130,7 @@ inline bool run_general(Plan& plan, const Plan::Step& s, double* arena, bool che
   } else {
     gs.op->forward(in, *gs.out, ctx);
   }
-  // A sum is non-finite iff some element is, barring overflow (then confirmed exactly).
-  if (check && !std::isfinite(gs.out->matrix().sum()) && !gs.out->all_finite()) return false;
+  if (check && !all_finite(*gs.out, ctx.pool)) return false;
   if (s.out != Plan::kNone) arena[s.out] = *gs.out->data();
   return true;
 }
@@ -158,6 +188,7 @@ void Session::execute(Plan& plan, const std::vector<Feed>& feeds) {
   RunContext ctx;
   ctx.engine = &engine_;
   ctx.graph = &graph_;
+  ctx.pool = pool_.get();
   double* const arena = plan.arena.data();
   const bool check = options_.check_finite;
   for (const Plan::Step& s : plan.steps) {

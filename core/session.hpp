@@ -53,6 +53,12 @@ struct SessionOptions {
   /// compiling one for a new list when this many are kept drops the least recently run one
   /// (it is compiled again if its list is run again). 0: no bound.
   std::size_t max_plans = 256;
+  /// Threads per run: 1 (the default) runs on the calling thread; n > 1 uses a pool of n
+  /// threads (the caller and n - 1 workers, started with the session) within each run; 0
+  /// means std::thread::hardware_concurrency(). Large ops (matrix products, elementwise ops
+  /// over large tensors) are split into parts chosen from their shapes alone, so results are
+  /// bitwise identical whatever the thread count; small ops stay on the calling thread.
+  std::size_t threads = 1;
 };
 
 /// Evaluator for one graph. Each run draws one fresh joint sample of every stochastic node it
@@ -99,6 +105,7 @@ class Session {
   Engine engine_;
   SessionOptions options_;
   std::unique_ptr<detail::Storage> storage_;  // buffers and states, shared by the plans
+  std::unique_ptr<detail::ThreadPool> pool_;  // SessionOptions::threads > 1
   struct IdsHash {
     std::size_t operator()(const std::vector<std::size_t>& ids) const;
   };

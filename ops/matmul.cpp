@@ -4,10 +4,35 @@
 //   a^T b:   da = b g^T      db = a g
 //   a b^T:   da = g b        db = g^T a
 //   a^T b^T: da = b^T g^T    db = g^T a^T
+#include "scg/core/detail/thread_pool.hpp"
 #include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
 namespace {
+
+// Parts of the output computed as separate products, chosen from the shape alone (never the
+// thread count), so every thread count makes the same GEMM calls and bitwise the same values.
+// Each part repacks the operand it shares with the others, so products below 2^23 flops per
+// part (about 0.8 ms on one core) are not split, and the split runs along rows of the output
+// (sharing b, k x n) where n <= m, else along columns (sharing a, m x k): 2, 4 or 8 parts of
+// at least 32 rows or columns, which the session's threads share.
+struct Parts {
+  Eigen::Index count = 1;
+  bool rows = true;
+};
+
+Parts parts_of(Eigen::Index m, Eigen::Index n, Eigen::Index k) {
+  const double flops =
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  Parts p;
+  p.rows = n <= m;
+  const Eigen::Index split = p.rows ? m : n;
+  while (p.count < 8 && flops >= 8388608.0 * static_cast<double>(2 * p.count) &&
+         split / (2 * p.count) >= 32)
+    p.count *= 2;
+  return p;
+}
+
 class MatmulOp final : public Op {
  public:
   MatmulOp(bool ta, bool tb) : Op(traits(ta, tb)), ta_(ta), tb_(tb) {}
@@ -23,7 +48,8 @@ class MatmulOp final : public Op {
                                   : ""));
     return {a.rows, b.cols};
   }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
     const auto& a = in[0]->matrix();
     const auto& b = in[1]->matrix();
     if (out.rows() == 1 && out.cols() == 1 && a.size() == 1) {
@@ -31,14 +57,48 @@ class MatmulOp final : public Op {
       return;
     }
     auto& o = out.matrix();
-    if (!ta_ && !tb_)
-      o.noalias() = a * b;
-    else if (ta_ && !tb_)
-      o.noalias() = a.transpose() * b;
-    else if (!ta_)
-      o.noalias() = a * b.transpose();
-    else
-      o.noalias() = a.transpose() * b.transpose();
+    const Eigen::Index m = o.rows(), n = o.cols(), k = ta_ ? a.rows() : a.cols();
+    const Parts parts = parts_of(m, n, k);
+    // Part p: rows [i0, i1) of the output from the same rows of op(a), or columns [i0, i1)
+    // from the same columns of op(b).
+    auto part = [&](std::size_t p) {
+      const Eigen::Index len = parts.rows ? m : n;
+      const Eigen::Index i0 = len * static_cast<Eigen::Index>(p) / parts.count;
+      const Eigen::Index c = len * static_cast<Eigen::Index>(p + 1) / parts.count - i0;
+      if (parts.rows) {
+        auto rows = o.middleRows(i0, c);
+        if (!ta_ && !tb_)
+          rows.noalias() = a.middleRows(i0, c) * b;
+        else if (ta_ && !tb_)
+          rows.noalias() = a.middleCols(i0, c).transpose() * b;
+        else if (!ta_)
+          rows.noalias() = a.middleRows(i0, c) * b.transpose();
+        else
+          rows.noalias() = a.middleCols(i0, c).transpose() * b.transpose();
+      } else {
+        auto cols = o.middleCols(i0, c);
+        if (!ta_ && !tb_)
+          cols.noalias() = a * b.middleCols(i0, c);
+        else if (ta_ && !tb_)
+          cols.noalias() = a.transpose() * b.middleCols(i0, c);
+        else if (!ta_)
+          cols.noalias() = a * b.middleRows(i0, c).transpose();
+        else
+          cols.noalias() = a.transpose() * b.middleRows(i0, c).transpose();
+      }
+    };
+    if (parts.count == 1) {
+      if (!ta_ && !tb_)
+        o.noalias() = a * b;
+      else if (ta_ && !tb_)
+        o.noalias() = a.transpose() * b;
+      else if (!ta_)
+        o.noalias() = a * b.transpose();
+      else
+        o.noalias() = a.transpose() * b.transpose();
+      return;
+    }
+    detail::for_each_part(ctx.pool, static_cast<std::size_t>(parts.count), part);
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
                             std::span<const char> needed) const override {

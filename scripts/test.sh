@@ -14,15 +14,19 @@
 #      every test through ctest again, except tests/alloc, whose malloc interposition
 #      conflicts with ASan's (SCG_ALLOC_TEST=OFF), the discrete VAE's variants and ipd_lola's
 #      Loaded DiCE study (test_grad runs its code sanitized).
-# Steps 2 to 5 are skipped with SCG_QUICK=1. Exits non-zero on the first failure.
+#   6. ThreadSanitizer build in build-tsan/ of the library and test_threads (SessionOptions::
+#      threads: the pool, and bitwise equality across thread counts), run once.
+# Steps 2 to 6 are skipped with SCG_QUICK=1. Exits non-zero on the first failure.
 #
 # Environment: SCG_QUICK (0), SCG_BUILD_DIR (build), SCG_ASAN_BUILD_DIR (build-asan),
+# SCG_TSAN_BUILD_DIR (build-tsan),
 # SCG_JOBS (2: parallel compile jobs and ctest jobs).
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build=${SCG_BUILD_DIR:-build}
 asan_build=${SCG_ASAN_BUILD_DIR:-build-asan}
+tsan_build=${SCG_TSAN_BUILD_DIR:-build-tsan}
 jobs=${SCG_JOBS:-2}
 quick=${SCG_QUICK:-0}
 
@@ -174,6 +178,19 @@ if [[ $quick != 1 ]]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_init_order=1:check_initialization_order=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   run_ctest "$asan_build" -E "^example_(discrete_vae_(iwae_vimco|iwae_disarm|analytic_kl|resume)|ipd_lola_loaded)$"
+
+  # ---- 6. ThreadSanitizer: the library and the thread tests ----
+  begin "TSan build of test_threads ($tsan_build)"
+  cmake -S . -B "$tsan_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS="-fsanitize=thread" \
+    -DSCG_BUILD_TESTS=ON -DSCG_BUILD_EXAMPLES=OFF -DSCG_ALLOC_TEST=OFF -DSCG_MPI=OFF -DSCG_INSTALL=OFF \
+    --log-level=WARNING
+  cmake --build "$tsan_build" --parallel "$jobs" --target test_threads
+  done_stage "built"
+  begin "test_threads under TSan ($tsan_build)"
+  TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} "$tsan_build/tests/test_threads"
+  passed=$((passed + 1))
+  done_stage "passed, no race reported"
 fi
 
 stage="summary"

@@ -18,6 +18,7 @@
 #include <array>
 #include <cmath>
 
+#include "scg/core/detail/thread_pool.hpp"
 #include "scg/ops/detail/helpers.hpp"
 
 namespace scg::ew {
@@ -140,6 +141,14 @@ void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f)
   }
 }
 
+/// Tensor t's elements [off, off + len) as a 1-D array.
+inline auto span_of(Tensor& t, Eigen::Index off, Eigen::Index len) {
+  return Eigen::Map<Eigen::ArrayXd>(t.data() + off, len);
+}
+inline auto span_of(const Tensor& t, Eigen::Index off, Eigen::Index len) {
+  return Eigen::Map<const Eigen::ArrayXd>(t.data() + off, len);
+}
+
 /// Elementwise op of N = 1 or 2 operands defined by the functor F (see the top of this
 /// file): output shape the operand's (N = 1) or their NumPy broadcast (N = 2), row-local.
 template <class F, int N>
@@ -155,11 +164,34 @@ class ElementwiseOp final : public Op {
     else
       return broadcast_shape(F::kName, in);
   }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
-    if constexpr (N == 1)
-      out.array() = f_(in[0]->array());
-    else
-      broadcast_binary(*in[0], *in[1], out, f_);
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
+    const Eigen::Index size = out.rows() * out.cols();
+    if constexpr (N == 1) {
+      if (size < detail::kParallelFrom) {
+        out.array() = f_(in[0]->array());
+        return;
+      }
+      const Tensor& x = *in[0];
+      for_each_span(ctx.pool, size, [&](std::ptrdiff_t off, std::ptrdiff_t len) {
+        span_of(out, off, len) = f_(span_of(x, off, len));
+      });
+    } else {
+      const Tensor &a = *in[0], &b = *in[1];
+      if (size < detail::kParallelFrom ||
+          !(a.shape() == b.shape() || a.shape().scalar() || b.shape().scalar())) {
+        broadcast_binary(a, b, out, f_);
+        return;
+      }
+      for_each_span(ctx.pool, size, [&](std::ptrdiff_t off, std::ptrdiff_t len) {
+        if (a.shape() == b.shape())
+          span_of(out, off, len) = f_(span_of(a, off, len), span_of(b, off, len));
+        else if (b.shape().scalar())
+          span_of(out, off, len) = f_(span_of(a, off, len), b(0, 0));
+        else
+          span_of(out, off, len) = f_(a(0, 0), span_of(b, off, len));
+      });
+    }
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
                             std::span<const char> needed) const override {

@@ -65,3 +65,49 @@ TEST_CASE("warm runs allocate nothing: stochastic graph with score terms and bas
   for (int i = 0; i < 100; ++i) s.run(targets, feeds);
   CHECK(allocations() - before == 0);
 }
+
+TEST_CASE("threads: warm runs allocate nothing on the pool; large products as with one thread") {
+  // Elementwise ops over 80 000 elements, split into parts the pool's threads share, around a
+  // product small enough for Eigen's stack workspace: nothing at any thread count.
+  {
+    scg::Graph g;
+    auto x = g.input("x", 400, 200);
+    auto w = g.parameter("w", scg::Tensor(1, 200, 0.01));
+    auto h = scg::sigmoid(x * w);
+    auto loss = scg::sum(scg::square(scg::bernoulli(h) - h) + scg::log(h));
+    auto grads = scg::grad(loss, {w});
+    std::vector<scg::Var> targets{loss, grads[0]};
+    scg::Tensor xv(400, 200, 0.2);
+    std::vector<scg::Feed> feeds{{x, xv}};
+    for (std::size_t threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      scg::Session s(g, 7, scg::SessionOptions{.threads = threads});
+      for (int i = 0; i < 3; ++i) s.run(targets, feeds);
+      const long before = allocations();
+      for (int i = 0; i < 20; ++i) s.run(targets, feeds);
+      CHECK(allocations() - before == 0);
+    }
+  }
+  // A product above Eigen's stack limit allocates its GEMM workspace per call (BENCHMARKS.md,
+  // "Allocations"); its parts are the same at every thread count, and so are the allocations.
+  scg::Graph g;
+  auto x = g.input("x", 400, 300);
+  auto w = g.parameter("w", scg::Tensor(300, 200, 0.01));
+  auto h = scg::sigmoid(scg::matmul(x, w));
+  auto loss = scg::sum(scg::square(scg::bernoulli(h) - h) + scg::log(h));
+  auto grads = scg::grad(loss, {w});
+  std::vector<scg::Var> targets{loss, grads[0]};
+  scg::Tensor xv(400, 300, 0.2);
+  std::vector<scg::Feed> feeds{{x, xv}};
+  long per_run[3] = {};
+  for (std::size_t threads : {1, 2, 3}) {
+    scg::Session s(g, 7, scg::SessionOptions{.threads = threads});
+    for (int i = 0; i < 3; ++i) s.run(targets, feeds);
+    const long before = allocations();
+    for (int i = 0; i < 20; ++i) s.run(targets, feeds);
+    per_run[threads - 1] = allocations() - before;
+  }
+  CHECK(per_run[0] > 0);  // the workspace, as documented
+  CHECK(per_run[1] == per_run[0]);
+  CHECK(per_run[2] == per_run[0]);
+}
