@@ -2,6 +2,10 @@
 //   broadcast_to: stretches x along its axes of length 1 to the target.  d = sum_to(g, x's shape)
 //   sum_to: sums x over the axes where the target has length 1.          d = broadcast_to(g, x's
 //   shape)
+#include <algorithm>
+#include <array>
+
+#include "scg/core/detail/thread_pool.hpp"
 #include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
@@ -19,9 +23,84 @@ class StretchOp final : public Op {
                   std::string(sum_ ? "cannot sum to " : "cannot broadcast to ") + target_.str());
     return target_;
   }
-  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+  void forward(std::span<const Tensor* const> in, Tensor& out,
+               const RunContext& ctx) const override {
     const auto& x = in[0]->matrix();
     auto& o = out.matrix();
+    const Eigen::Index big = std::max(x.size(), o.size());
+    if (big < detail::kParallelFrom) {
+      apply(x, o);
+      return;
+    }
+    if (sum_ && o.size() == 1) {
+      // Partial sums of fixed parts, added in order: the same at every thread count.
+      const std::ptrdiff_t size = x.size();
+      const auto parts = static_cast<std::size_t>((size + detail::kPart - 1) / detail::kPart);
+      std::array<double, 4096> partial{};
+      if (parts > partial.size()) {
+        o(0, 0) = x.sum();  // above 134 million elements: one pass
+        return;
+      }
+      detail::for_each_part(ctx.pool, parts, [&](std::size_t p) {
+        const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(p) * detail::kPart;
+        partial[p] =
+            Eigen::Map<const Eigen::ArrayXd>(x.data() + off, std::min(detail::kPart, size - off))
+                .sum();
+      });
+      double total = 0;
+      for (std::size_t p = 0; p < parts; ++p) total += partial[p];
+      o(0, 0) = total;
+      return;
+    }
+    // Blocks of whole columns, or of whole rows where the output is one column: each output
+    // element is computed as in one pass over its block.
+    const bool by_rows = sum_ ? o.cols() == 1 : x.cols() == 1;
+    const Eigen::Index extent = by_rows ? o.rows() : o.cols();
+    const auto parts = static_cast<std::size_t>(
+        std::min<Eigen::Index>(extent, (big + detail::kPart - 1) / detail::kPart));
+    detail::for_each_part(ctx.pool, parts, [&](std::size_t p) {
+      const Eigen::Index i0 =
+          extent * static_cast<Eigen::Index>(p) / static_cast<Eigen::Index>(parts);
+      const Eigen::Index i1 =
+          extent * static_cast<Eigen::Index>(p + 1) / static_cast<Eigen::Index>(parts);
+      if (by_rows)
+        stretch(x, o, i0, i1, 0, o.cols());
+      else
+        stretch(x, o, 0, o.rows(), i0, i1);
+    });
+  }
+
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
+                            std::span<const char>) const override {
+    return {sum_ ? broadcast_to(g, in[0].shape()) : sum_to(g, in[0].shape())};
+  }
+
+ private:
+  static OpTraits traits(Shape target, bool sum) {
+    // Rows stay apart unless summed down (row locality applies only where the operand has
+    // as many rows as the output).
+    OpTraits t = detail::traits(RowLocality::kAll, CostTerms::kSumOfOperands);
+    t.label = (sum ? "sum_to " : "broadcast_to ") + target.str();
+    return t;
+  }
+  // Rows [r0, r1) and columns [c0, c1) of the output from the matching part of x (large
+  // tensors, in parts).
+  template <class X, class O>
+  void stretch(const X& x, O& out, Eigen::Index r0, Eigen::Index r1, Eigen::Index c0,
+               Eigen::Index c1) const {
+    auto o = out.block(r0, c0, r1 - r0, c1 - c0);
+    // The block of x the output block reads: x's whole axis where it (sum_to: the output) has
+    // length 1, else the same rows or columns.
+    const Shape small = sum_ ? Shape{out.rows(), out.cols()} : Shape{x.rows(), x.cols()};
+    const Eigen::Index xr0 = small.rows == 1 ? 0 : r0, xc0 = small.cols == 1 ? 0 : c0;
+    const Eigen::Index xr = small.rows == 1 ? x.rows() : r1 - r0,
+                       xc = small.cols == 1 ? x.cols() : c1 - c0;
+    apply(x.block(xr0, xc0, xr, xc), o);
+  }
+
+  // out = sum_to(x) or broadcast_to(x), for whole tensors or matching blocks.
+  template <class X, class O>
+  void apply(const X& x, O&& o) const {
     if (sum_) {
       if (o.size() == 1)
         o(0, 0) = x.sum();
@@ -42,19 +121,7 @@ class StretchOp final : public Op {
         o = x;
     }
   }
-  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
-                            std::span<const char>) const override {
-    return {sum_ ? broadcast_to(g, in[0].shape()) : sum_to(g, in[0].shape())};
-  }
 
- private:
-  static OpTraits traits(Shape target, bool sum) {
-    // Rows stay apart unless summed down (row locality applies only where the operand has
-    // as many rows as the output).
-    OpTraits t = detail::traits(RowLocality::kAll, CostTerms::kSumOfOperands);
-    t.label = (sum ? "sum_to " : "broadcast_to ") + target.str();
-    return t;
-  }
   Shape target_;
   bool sum_;
 };

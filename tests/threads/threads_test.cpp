@@ -1,7 +1,8 @@
 // SessionOptions::threads: the pool (every index once, exceptions carried to the caller, reuse
 // after one), and sessions with 1, 2, 3 and hardware-concurrency threads giving bitwise the
 // same values, gradients and samples on a graph whose products and elementwise ops are large
-// enough to be split over the pool (a discrete-VAE-like layer pair with a Bernoulli middle).
+// enough to be split over the pool (a discrete-VAE-like layer pair with a Bernoulli middle,
+// sums along each axis and broadcasts back).
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -56,7 +57,10 @@ void build(Model& m) {
   scg::GradOptions o;
   o.baseline = scg::Baseline::kLeaveOneOut;
   const auto grads = scg::grad(m.loss, {m.w1, m.w2}, o);
-  m.targets = {m.loss, grads[0], grads[1], z, logits};
+  // Large sums along each axis and broadcasts back (split into parts of whole rows or columns).
+  const scg::Var rows = scg::sum(ll, 1), cols = scg::sum(ll, 0);
+  m.targets = {m.loss, grads[0], grads[1], z, logits, rows, cols,
+               scg::broadcast_to(rows, {400, 784}) + scg::broadcast_to(cols, {400, 784})};
 }
 
 bool same_bits(const scg::Tensor& a, const scg::Tensor& b) {
@@ -92,6 +96,12 @@ TEST_CASE("threads: bitwise the same values, gradients and samples at every thre
   // Not vacuous: the three runs drew different samples, and the gradient is not zero.
   CHECK(!same_bits(reference[0][3], reference[1][3]));
   CHECK(reference[0][1].matrix().norm() > 0.0);
+  // The parts compute what one pass does (to rounding): row and column sums, the total.
+  const auto& r = reference[0];
+  CHECK((r[5].matrix() - r[7].matrix().col(0) + r[6](0, 0) * Eigen::VectorXd::Ones(400)).norm() <=
+        1e-9 * r[5].matrix().norm());
+  CHECK(std::abs(r[5].matrix().sum() - r[6].matrix().sum()) <= 1e-9 * std::abs(r[5].matrix().sum()));
+  CHECK(std::abs(-r[5].matrix().sum() / 400.0 - r[0].item()) <= 1e-9 * std::abs(r[0].item()));
 }
 
 TEST_CASE("threads: out of range is refused") {
