@@ -113,6 +113,27 @@ auto log1p_nonneg(const X& y) {
 
 namespace scg::detail {
 
+/// NumPy-broadcast elementwise out = f(a, b) for output columns [c0, c1) where one operand
+/// is a row or a column (neither the same shape as the other nor 1x1); f is called on Eigen
+/// arrays and/or doubles.
+template <class F>
+void broadcast_columns(const Tensor& a, const Tensor& b, Tensor& out, const F& f, Eigen::Index c0,
+                       Eigen::Index c1) {
+  for (Eigen::Index j = c0; j < c1; ++j) {
+    const Eigen::Index ja = a.cols() == 1 ? 0 : j, jb = b.cols() == 1 ? 0 : j;
+    auto oc = out.matrix().col(j).array();
+    const bool full_a = a.rows() == out.rows(), full_b = b.rows() == out.rows();
+    if (full_a && full_b)
+      oc = f(a.matrix().col(ja).array(), b.matrix().col(jb).array());
+    else if (full_a)
+      oc = f(a.matrix().col(ja).array(), b(0, jb));
+    else if (full_b)
+      oc = f(a(0, ja), b.matrix().col(jb).array());
+    else
+      oc.setConstant(f(a(0, ja), b(0, jb)));
+  }
+}
+
 /// NumPy-broadcast elementwise out = f(a, b); f is called on Eigen arrays and/or doubles.
 template <class F>
 void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f) {
@@ -125,19 +146,7 @@ void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f)
   } else if (a.rows() == 1 && a.cols() == 1) {
     out.array() = f(a(0, 0), b.array());
   } else {
-    for (Eigen::Index j = 0; j < out.cols(); ++j) {
-      const Eigen::Index ja = a.cols() == 1 ? 0 : j, jb = b.cols() == 1 ? 0 : j;
-      auto oc = out.matrix().col(j).array();
-      const bool full_a = a.rows() == out.rows(), full_b = b.rows() == out.rows();
-      if (full_a && full_b)
-        oc = f(a.matrix().col(ja).array(), b.matrix().col(jb).array());
-      else if (full_a)
-        oc = f(a.matrix().col(ja).array(), b(0, jb));
-      else if (full_b)
-        oc = f(a(0, ja), b.matrix().col(jb).array());
-      else
-        oc.setConstant(f(a(0, ja), b(0, jb)));
-    }
+    broadcast_columns(a, b, out, f, 0, out.cols());
   }
 }
 
@@ -178,9 +187,21 @@ class ElementwiseOp final : public Op {
       });
     } else {
       const Tensor &a = *in[0], &b = *in[1];
-      if (size < detail::kParallelFrom ||
-          !(a.shape() == b.shape() || a.shape().scalar() || b.shape().scalar())) {
+      if (size < detail::kParallelFrom) {
         broadcast_binary(a, b, out, f_);
+        return;
+      }
+      if (!(a.shape() == b.shape() || a.shape().scalar() || b.shape().scalar())) {
+        // A row or column operand (a bias add): parts of whole output columns, each column
+        // computed as in one pass.
+        const Eigen::Index cols = out.cols();
+        const auto parts = static_cast<std::size_t>(
+            std::min<Eigen::Index>(cols, (size + detail::kPart - 1) / detail::kPart));
+        for_each_part(ctx.pool, parts, [&](std::size_t p) {
+          const auto n = static_cast<Eigen::Index>(parts);
+          broadcast_columns(a, b, out, f_, cols * static_cast<Eigen::Index>(p) / n,
+                            cols * static_cast<Eigen::Index>(p + 1) / n);
+        });
         return;
       }
       for_each_span(ctx.pool, size, [&](std::ptrdiff_t off, std::ptrdiff_t len) {

@@ -35,12 +35,12 @@ TEST_CASE("thread pool: every index runs once; exceptions reach the caller; reus
 namespace {
 struct Model {
   scg::Graph g;
-  scg::Var x, w1, w2, loss;
+  scg::Var x, w1, w2, b2, loss;
   std::vector<scg::Var> targets;
 };
 
-// 400 x 784 -> 256 (sigmoid) -> Bernoulli -> 784 (logits), a Bernoulli log-likelihood, and the
-// score-function gradient with a leave-one-out baseline.
+// 400 x 784 -> Bernoulli (256) -> 784 (logits, with a bias), a Bernoulli log-likelihood, and
+// the score-function gradient with a leave-one-out baseline.
 void build(Model& m) {
   m.x = m.g.input("x", 400, 784);
   scg::Tensor w1(784, 256), w2(256, 784);
@@ -50,17 +50,20 @@ void build(Model& m) {
     for (Eigen::Index j = 0; j < w2.cols(); ++j) w2(i, j) = 0.02 * std::cos(2.0 + i * 0.13 + j * 0.29);
   m.w1 = m.g.parameter("w1", w1);
   m.w2 = m.g.parameter("w2", w2);
+  scg::Tensor b2(1, 784);
+  for (Eigen::Index j = 0; j < b2.cols(); ++j) b2(0, j) = 0.1 * std::sin(0.7 * j);
+  m.b2 = m.g.parameter("b2", b2);
   const scg::Var z = scg::bernoulli(scg::matmul(m.x, m.w1));
-  const scg::Var logits = scg::matmul(z, m.w2);
+  const scg::Var logits = scg::matmul(z, m.w2) + m.b2;  // a row operand: parts of columns
   const scg::Var ll = m.x * scg::log_sigmoid(logits) + (1.0 - m.x) * scg::log_sigmoid(-logits);
   m.loss = -scg::sum(ll) / 400.0;
   scg::GradOptions o;
   o.baseline = scg::Baseline::kLeaveOneOut;
-  const auto grads = scg::grad(m.loss, {m.w1, m.w2}, o);
+  const auto grads = scg::grad(m.loss, {m.w1, m.w2, m.b2}, o);
   // Large sums along each axis and broadcasts back (split into parts of whole rows or columns).
   const scg::Var rows = scg::sum(ll, 1), cols = scg::sum(ll, 0);
   m.targets = {m.loss, grads[0], grads[1], z, logits, rows, cols,
-               scg::broadcast_to(rows, {400, 784}) + scg::broadcast_to(cols, {400, 784})};
+               scg::broadcast_to(rows, {400, 784}) + scg::broadcast_to(cols, {400, 784}), grads[2]};
 }
 
 bool same_bits(const scg::Tensor& a, const scg::Tensor& b) {
