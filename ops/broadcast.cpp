@@ -56,18 +56,13 @@ class StretchOp final : public Op {
     // element is computed as in one pass over its block.
     const bool by_rows = sum_ ? o.cols() == 1 : x.cols() == 1;
     const Eigen::Index extent = by_rows ? o.rows() : o.cols();
-    const auto parts = static_cast<std::size_t>(
-        std::min<Eigen::Index>(extent, (big + detail::kPart - 1) / detail::kPart));
-    detail::for_each_part(ctx.pool, parts, [&](std::size_t p) {
-      const Eigen::Index i0 =
-          extent * static_cast<Eigen::Index>(p) / static_cast<Eigen::Index>(parts);
-      const Eigen::Index i1 =
-          extent * static_cast<Eigen::Index>(p + 1) / static_cast<Eigen::Index>(parts);
-      if (by_rows)
-        stretch(x, o, i0, i1, 0, o.cols());
-      else
-        stretch(x, o, 0, o.rows(), i0, i1);
-    });
+    detail::for_each_range(ctx.pool, extent, detail::slice_parts(extent, big),
+                           [&](Eigen::Index i0, Eigen::Index i1) {
+                             if (by_rows)
+                               stretch(x, o, i0, i1, 0, o.cols());
+                             else
+                               stretch(x, o, 0, o.rows(), i0, i1);
+                           });
   }
 
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,

@@ -59,12 +59,10 @@ class MatmulOp final : public Op {
     auto& o = out.matrix();
     const Eigen::Index m = o.rows(), n = o.cols(), k = ta_ ? a.rows() : a.cols();
     const Parts parts = parts_of(m, n, k);
-    // Part p: rows [i0, i1) of the output from the same rows of op(a), or columns [i0, i1)
-    // from the same columns of op(b).
-    auto part = [&](std::size_t p) {
-      const Eigen::Index len = parts.rows ? m : n;
-      const Eigen::Index i0 = len * static_cast<Eigen::Index>(p) / parts.count;
-      const Eigen::Index c = len * static_cast<Eigen::Index>(p + 1) / parts.count - i0;
+    // Rows [i0, i1) of the output from the same rows of op(a), or columns [i0, i1) from the same
+    // columns of op(b).
+    auto part = [&](Eigen::Index i0, Eigen::Index i1) {
+      const Eigen::Index c = i1 - i0;
       if (parts.rows) {
         auto rows = o.middleRows(i0, c);
         if (!ta_ && !tb_)
@@ -98,7 +96,7 @@ class MatmulOp final : public Op {
         o.noalias() = a.transpose() * b.transpose();
       return;
     }
-    detail::for_each_part(ctx.pool, static_cast<std::size_t>(parts.count), part);
+    detail::for_each_range(ctx.pool, parts.rows ? m : n, parts.count, part);
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
                             std::span<const char> needed) const override {

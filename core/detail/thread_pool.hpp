@@ -92,4 +92,20 @@ void for_each_span(ThreadPool* pool, std::ptrdiff_t size, const F& f) {
   });
 }
 
+/// Splits [0, extent) into `parts` nearly equal ranges and calls f(begin, end) for each (on
+/// `pool` where given): the one place the thread-count-independent splits are computed.
+template <class F>
+void for_each_range(ThreadPool* pool, std::ptrdiff_t extent, std::ptrdiff_t parts, const F& f) {
+  for_each_part(pool, static_cast<std::size_t>(parts), [&](std::size_t p) {
+    const auto i = static_cast<std::ptrdiff_t>(p);
+    f(extent * i / parts, extent * (i + 1) / parts);
+  });
+}
+
+/// Parts of whole rows or columns (`extent` of them) for work over `size` elements: about one
+/// per kPart elements, at most one per row or column.
+inline std::ptrdiff_t slice_parts(std::ptrdiff_t extent, std::ptrdiff_t size) {
+  return std::min(extent, (size + kPart - 1) / kPart);
+}
+
 }  // namespace scg::detail

@@ -194,14 +194,9 @@ class ElementwiseOp final : public Op {
       if (!(a.shape() == b.shape() || a.shape().scalar() || b.shape().scalar())) {
         // A row or column operand (a bias add): parts of whole output columns, each column
         // computed as in one pass.
-        const Eigen::Index cols = out.cols();
-        const auto parts = static_cast<std::size_t>(
-            std::min<Eigen::Index>(cols, (size + detail::kPart - 1) / detail::kPart));
-        for_each_part(ctx.pool, parts, [&](std::size_t p) {
-          const auto n = static_cast<Eigen::Index>(parts);
-          broadcast_columns(a, b, out, f_, cols * static_cast<Eigen::Index>(p) / n,
-                            cols * static_cast<Eigen::Index>(p + 1) / n);
-        });
+        for_each_range(
+            ctx.pool, out.cols(), slice_parts(out.cols(), size),
+            [&](Eigen::Index c0, Eigen::Index c1) { broadcast_columns(a, b, out, f_, c0, c1); });
         return;
       }
       for_each_span(ctx.pool, size, [&](std::ptrdiff_t off, std::ptrdiff_t len) {
