@@ -402,8 +402,13 @@ int scale(const std::string& what, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--build-info") {
+    const scg::BuildInfo info = scg::build_info();
+    std::printf("scg %s, kernels for %s, products on %s\n", scg::version(), info.arch, info.gemm);
+    return 0;
+  }
   if (argc < 3) {
-    std::fprintf(stderr, "usage: bench {not_gate IMPL N | chain IMPL | dense IMPL | vae[_disarm|_relax|_iwae_score|_iwae_vimco] IMPL [DATA] | scale {running_sum|chain} N | categorical {loo|unordered_set}}\n");
+    std::fprintf(stderr, "usage: bench --build-info | {not_gate IMPL N | chain IMPL | dense IMPL | vae[_disarm|_relax|_iwae_score|_iwae_vimco] IMPL [DATA] | scale {running_sum|chain} N | categorical {loo|unordered_set}}\n");
     return 2;
   }
   const std::string w = argv[1], impl = argv[2];

@@ -26,17 +26,36 @@ MPI_ENV = dict(ENV, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="
                OMPI_MCA_btl_vader_single_copy_mechanism="none")
 
 
-def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=ENV).stdout
-    return json.loads(out.strip().splitlines()[-1])
+# Debian's reference BLAS, which a bare install ships: PyTorch on it is the second PyTorch line
+# of W3 and W4 (libblas.so.3 from this folder comes before the OpenBLAS one in the search).
+REF_BLAS_DIR = "/usr/lib/x86_64-linux-gnu/blas"
+
+
+def run(cmd, impl=None, env=None):
+    """Runs one (workload, implementation) process; its JSON line, `impl` renamed if given."""
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=dict(ENV, **(env or {}))).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    if impl:
+        r["impl"] = impl
+    return r
+
+
+def variants(workload, args):
+    """The extra rows of W3 and W4: scg with 2 threads, PyTorch in single precision (OpenBLAS)
+    and PyTorch in double on the reference BLAS."""
+    rows = [([BENCH, workload, "scg"], "scg_2_threads", {"SCG_BENCH_THREADS": "2"}),
+            (TWIN + [workload] + args + ["float32"], "pytorch_f32", None)]
+    if os.path.exists(os.path.join(REF_BLAS_DIR, "libblas.so.3")):
+        rows.append((TWIN + [workload] + args, "pytorch_reference_blas", {"LD_LIBRARY_PATH": REF_BLAS_DIR}))
+    return rows
 
 
 def pairs():
     for n in (2, 64, 4096):
         yield "not_gate", "N=%d" % n, [[BENCH, "not_gate", "scg", str(n)], [BENCH, "not_gate", "closed", str(n)], TWIN + ["not_gate", str(n)]]
     yield "chain", "", [[BENCH, "chain", "scg"], [BENCH, "chain", "plain"], [BENCH, "chain", "adolc"]]
-    yield "dense", "", [[BENCH, "dense", "scg"], [BENCH, "dense", "eigen"], TWIN + ["dense"]]
-    yield "vae", "", [[BENCH, "vae", "scg"], TWIN + ["vae"]]
+    yield "dense", "", [[BENCH, "dense", "scg"], [BENCH, "dense", "eigen"], TWIN + ["dense"]] + variants("dense", [])
+    yield "vae", "", [[BENCH, "vae", "scg"], TWIN + ["vae"]] + variants("vae", [])
 
 
 def agree_checksums(a, b):
@@ -55,17 +74,22 @@ def agree_mc(a, b, k=4.0):
 def main():
     rows, problems = [], []
     for workload, config, cmds in pairs():
-        results = [run(c) for c in cmds]
+        results = [run(*c) if isinstance(c, tuple) else run(c) for c in cmds]
         scg = results[0]
         for r in results:
             if r["check"].startswith("FAIL") or "FAIL" in r["check"]:
                 problems.append("%s %s %s: %s" % (workload, r["impl"], r["config"], r["check"]))
         if workload == "dense":
             for r in results[1:]:
+                if r["impl"] == "pytorch_f32":
+                    continue
                 if not agree_checksums(scg["check"], r["check"]):
                     problems.append("dense: scg and %s disagree: %s | %s" % (r["impl"], scg["check"], r["check"]))
         if workload == "vae":
             ok, worst = agree_mc(scg["check"], results[1]["check"])
+            for r in results[2:]:
+                if r["impl"] != "pytorch_f32" and not agree_mc(scg["check"], r["check"])[0]:
+                    problems.append("vae: scg and %s disagree beyond 4 SE" % r["impl"])
             scg["check"] += " (PyTorch agrees within %.1f SE)" % worst
             if not ok:
                 problems.append("vae: scg and PyTorch disagree beyond 4 SE (%.1f)" % worst)
@@ -144,6 +168,14 @@ def main():
         print("\n".join(["PROBLEMS:"] + problems))
         return 1
     return 0
+
+
+def build_info():
+    """How bench was built, as scg::build_info() reports it (bench --build-info)."""
+    try:
+        return subprocess.run([BENCH, "--build-info"], check=True, capture_output=True, text=True).stdout.strip()
+    except (subprocess.CalledProcessError, OSError):
+        return "build info unavailable"
 
 
 def machine():
@@ -292,9 +324,12 @@ def write_markdown(rows, problems, scaling, cartpole, hmm, mpi):
         "Every workload first checks that its result agrees with its references (exactly, or",
         "within Monte-Carlo error), then times median seconds per call over repeated blocks after",
         "warm-up. Each (workload, implementation) runs in its own process, so peak RSS is its own.",
-        "scg and the C++ references are built Release with g++ and -march=native (SCG_NATIVE=ON); PyTorch is",
-        "Debian's python3-torch on the CPU with one thread. **Ratio = reference time / scg time**:",
-        "above 1, scg is faster.",
+        "scg and the C++ references are built as the README builds them: Release, g++, kernels for",
+        "this machine (SCG_ARCH=native, the default) and products of all dimensions >= 16 on OpenBLAS",
+        "(SCG_BLAS); %s. PyTorch is Debian's python3-torch on the CPU with one thread," % build_info(),
+        "on Debian's OpenBLAS unless the row says otherwise (`pytorch_reference_blas`: Debian's",
+        "reference BLAS; `pytorch_f32`: single precision). `scg_2_threads`: SessionOptions::threads",
+        "= 2. **Ratio = reference time / scg time** (one thread): above 1, scg is faster.",
         "",
         "| workload | config | implementation | median time | ratio (ref/scg) | peak RSS | allocs/call | check |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -328,6 +363,10 @@ def write_markdown(rows, problems, scaling, cartpole, hmm, mpi):
          "PyTorch takes %.2fx scg's time" % ratio("dense", "X 64x512, W 512x512", "pytorch")),
         ("W4: faster than PyTorch", ratio("vae", "batch 100 x K=4", "pytorch") > 1,
          "PyTorch takes %.2fx scg's time" % ratio("vae", "batch 100 x K=4", "pytorch")),
+        ("W3: 2 threads at least 1.8x as fast as 1", 1 / ratio("dense", "X 64x512, W 512x512", "scg_2_threads") >= 1.8,
+         "%.2fx" % (1 / ratio("dense", "X 64x512, W 512x512", "scg_2_threads"))),
+        ("W4: 2 threads at least 1.6x as fast as 1", 1 / ratio("vae", "batch 100 x K=4", "scg_2_threads") >= 1.6,
+         "%.2fx" % (1 / ratio("vae", "batch 100 x K=4", "scg_2_threads"))),
         ("W4: a DisARM step within 1.2x of the RLOO step", ratio("vae_disarm", "batch 100 x K=4", "scg") <= 1.2,
          "%.2fx (RELAX with its control variate trained each step: %.2fx)" % (
              ratio("vae_disarm", "batch 100 x K=4", "scg"), ratio("vae_relax", "batch 100 x K=4", "scg"))),

@@ -12,7 +12,7 @@ if [ ${#extra[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${extra[@]}" >/dev/null
 fi
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSCG_BUILD_BENCH=ON -DSCG_NATIVE=ON -DSCG_BUILD_TESTS=OFF -DSCG_BUILD_EXAMPLES=OFF >/dev/null
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSCG_BUILD_BENCH=ON -DSCG_BUILD_TESTS=OFF -DSCG_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build-bench -j"$(nproc)" --target bench bench_cartpole bench_hmm bench_vae_mpi
 # Debian's python3 (where python3-torch lives), not a python3 found earlier on PATH.
 /usr/bin/python3 bench/run.py build-bench

@@ -2,7 +2,10 @@
 """PyTorch twins of the scg benchmark workloads (CPU, one thread), written the way PyTorch
 users write them: the REINFORCE surrogate by hand. Prints one JSON line like bench.cpp.
 
-  torch_twin.py not_gate N | dense | vae [DATA]
+  torch_twin.py not_gate N | dense [float32] | vae [DATA] [float32]
+
+float32: the same workload in single precision (a speed anchor: scg computes in double); its
+check line carries the values, not compared with scg's.
 """
 import gzip
 import json
@@ -38,7 +41,8 @@ def time_it(f, warm, blocks, per_block):
 
 
 def report(workload, config, median_s, check):
-    print(json.dumps({"workload": workload, "impl": "pytorch", "config": config, "median_s": median_s,
+    impl = "pytorch" if torch.get_default_dtype() == torch.float64 else "pytorch_f32"
+    print(json.dumps({"workload": workload, "impl": impl, "config": config, "median_s": median_s,
                       "allocs_per_call": None,
                       "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "check": check}))
 
@@ -75,9 +79,10 @@ def not_gate(n):
 
 
 def dense():
-    X = det(64, 512, 0.1, 1.0).requires_grad_()
-    W = det(512, 512, 0.2, 0.05).requires_grad_()
-    b = det(1, 512, 0.3, 0.1).requires_grad_()
+    dt = torch.get_default_dtype()
+    X = det(64, 512, 0.1, 1.0).to(dt).requires_grad_()
+    W = det(512, 512, 0.2, 0.05).to(dt).requires_grad_()
+    b = det(1, 512, 0.3, 0.1).to(dt).requires_grad_()
     out = {}
 
     def step():
@@ -95,13 +100,14 @@ def vae(data):
     B, K, P, L, H = 100, 4, 784, 200, 256
     with gzip.open(data + "/train-images-idx3-ubyte.gz", "rb") as f:
         raw = f.read(16 + B * P)
-    img = torch.tensor(list(raw[16:]), dtype=torch.float64).view(B, P)
-    x = (img >= 128).double().repeat_interleave(K, 0)  # K consecutive rows per image
+    dt = torch.get_default_dtype()
+    img = torch.tensor(list(raw[16:]), dtype=dt).view(B, P)
+    x = (img >= 128).to(dt).repeat_interleave(K, 0)  # K consecutive rows per image
     shapes = [(P, H), (1, H), (H, L), (1, L), (L, H), (1, H), (H, P), (1, P)]
     params = []
     for i, (r, c) in enumerate(shapes):
         scale = 0.01 if r == 1 else 1 / math.sqrt(r)
-        params.append(det(r, c, 0.5 + i, scale).requires_grad_())
+        params.append(det(r, c, 0.5 + i, scale).to(dt).requires_grad_())
     We1, be1, We2, be2, Wd1, bd1, Wd2, bd2 = params
     adam = torch.optim.Adam(params, lr=1e-3)
     softplus = torch.nn.functional.softplus
@@ -142,6 +148,9 @@ def vae(data):
 
 
 if __name__ == "__main__":
+    if sys.argv[-1] == "float32":
+        sys.argv.pop()
+        torch.set_default_dtype(torch.float32)
     w = sys.argv[1]
     if w == "not_gate":
         not_gate(int(sys.argv[2]))

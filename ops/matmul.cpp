@@ -5,6 +5,7 @@
 //   a b^T:   da = g b        db = g^T a
 //   a^T b^T: da = b^T g^T    db = g^T a^T
 #include "scg/core/detail/thread_pool.hpp"
+#include "scg/ops/detail/gemm.hpp"
 #include "scg/ops/detail/helpers.hpp"
 
 namespace scg {
@@ -58,45 +59,24 @@ class MatmulOp final : public Op {
     }
     auto& o = out.matrix();
     const Eigen::Index m = o.rows(), n = o.cols(), k = ta_ ? a.rows() : a.cols();
+    const Eigen::Index lda = a.rows(), ldb = b.rows();
     const Parts parts = parts_of(m, n, k);
-    // Rows [i0, i1) of the output from the same rows of op(a), or columns [i0, i1) from the same
-    // columns of op(b).
-    auto part = [&](Eigen::Index i0, Eigen::Index i1) {
-      const Eigen::Index c = i1 - i0;
-      if (parts.rows) {
-        auto rows = o.middleRows(i0, c);
-        if (!ta_ && !tb_)
-          rows.noalias() = a.middleRows(i0, c) * b;
-        else if (ta_ && !tb_)
-          rows.noalias() = a.middleCols(i0, c).transpose() * b;
-        else if (!ta_)
-          rows.noalias() = a.middleRows(i0, c) * b.transpose();
-        else
-          rows.noalias() = a.middleCols(i0, c).transpose() * b.transpose();
-      } else {
-        auto cols = o.middleCols(i0, c);
-        if (!ta_ && !tb_)
-          cols.noalias() = a * b.middleCols(i0, c);
-        else if (ta_ && !tb_)
-          cols.noalias() = a.transpose() * b.middleCols(i0, c);
-        else if (!ta_)
-          cols.noalias() = a * b.middleRows(i0, c).transpose();
-        else
-          cols.noalias() = a.transpose() * b.middleRows(i0, c).transpose();
-      }
-    };
     if (parts.count == 1) {
-      if (!ta_ && !tb_)
-        o.noalias() = a * b;
-      else if (ta_ && !tb_)
-        o.noalias() = a.transpose() * b;
-      else if (!ta_)
-        o.noalias() = a * b.transpose();
-      else
-        o.noalias() = a.transpose() * b.transpose();
+      detail::gemm(ta_, tb_, m, n, k, a.data(), lda, b.data(), ldb, o.data(), m);
       return;
     }
-    detail::for_each_range(ctx.pool, parts.rows ? m : n, parts.count, part);
+    // Rows [i0, i1) of the output from the same rows of op(a) (rows of a, or columns of a
+    // stored transposed), or columns [i0, i1) from the same columns of op(b).
+    detail::for_each_range(
+        ctx.pool, parts.rows ? m : n, parts.count, [&](Eigen::Index i0, Eigen::Index i1) {
+          const Eigen::Index c = i1 - i0;
+          if (parts.rows)
+            detail::gemm(ta_, tb_, c, n, k, a.data() + (ta_ ? i0 * lda : i0), lda, b.data(), ldb,
+                         o.data() + i0, m);
+          else
+            detail::gemm(ta_, tb_, m, c, k, a.data(), lda, b.data() + (tb_ ? i0 : i0 * ldb), ldb,
+                         o.data() + i0 * m, m);
+        });
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var& g,
                             std::span<const char> needed) const override {

@@ -16,6 +16,7 @@ packages=(
   openmpi-bin             # mpirun, for the MPI tests and the discrete VAE on several ranks
   zlib1g-dev              # examples/discrete_vae reads gzipped IDX files
   libeigen3-dev           # tensors
+  libopenblas-dev         # matrix products (SCG_BLAS): OpenBLAS, kernels chosen at run time
   doctest-dev             # the test framework
   graphviz                # dot, to render write_dot's output
   clang-format            # scripts/format.sh: the library's formatting, checked by test.sh

@@ -4,12 +4,13 @@
 #   1. Release build in build/ (tests and examples on); every test through ctest.
 #   2. Install into a temporary prefix; build tests/consumer, a separate CMake project, against
 #      it (find_package(scg CONFIG REQUIRED), scg::scg, <scg/scg.hpp>) and run its programs.
-#   3. The API reference: Doxygen over the public headers (cmake --build build --target docs);
-#      any warning, such as an undocumented public name, fails.
-#   4. The Debian packages (cpack -G DEB: libscg-dev, libscg-mpi-dev), extracted with dpkg-deb -x
-#      into a temporary folder (nothing installed on the machine); the README's snippet built
-#      against the extracted tree through find_package and through pkg-config; the mpi
-#      component found with libscg-mpi-dev and refused by name without it.
+#   3. A portable build (SCG_ARCH=portable: what packages are made from) of the library in
+#      build-portable/, and the API reference there: Doxygen over the public headers; any
+#      warning, such as an undocumented public name, fails. cpack refuses the native build/.
+#   4. The Debian packages (cpack -G DEB: libscg-dev, libscg-mpi-dev) of the portable build,
+#      extracted with dpkg-deb -x into a temporary folder (nothing installed on the machine); the
+#      README's snippet built against the extracted tree through find_package and through
+#      pkg-config; the mpi component found with libscg-mpi-dev and refused by name without it.
 #   5. AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/ (-O1 -g1);
 #      every test through ctest again, except tests/alloc, whose malloc interposition
 #      conflicts with ASan's (SCG_ALLOC_TEST=OFF), the discrete VAE's variants and ipd_lola's
@@ -18,13 +19,14 @@
 #      threads: the pool, and bitwise equality across thread counts), run once.
 # Steps 2 to 6 are skipped with SCG_QUICK=1. Exits non-zero on the first failure.
 #
-# Environment: SCG_QUICK (0), SCG_BUILD_DIR (build), SCG_ASAN_BUILD_DIR (build-asan),
-# SCG_TSAN_BUILD_DIR (build-tsan),
+# Environment: SCG_QUICK (0), SCG_BUILD_DIR (build), SCG_PORTABLE_BUILD_DIR (build-portable),
+# SCG_ASAN_BUILD_DIR (build-asan), SCG_TSAN_BUILD_DIR (build-tsan),
 # SCG_JOBS (2: parallel compile jobs and ctest jobs).
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build=${SCG_BUILD_DIR:-build}
+portable_build=${SCG_PORTABLE_BUILD_DIR:-build-portable}
 asan_build=${SCG_ASAN_BUILD_DIR:-build-asan}
 tsan_build=${SCG_TSAN_BUILD_DIR:-build-tsan}
 jobs=${SCG_JOBS:-2}
@@ -120,17 +122,28 @@ if [[ $quick != 1 ]]; then
   passed=$((passed + 1))
   done_stage "5 checks passed"
 
-  # ---- 3. API reference (Doxygen; any warning, such as an undocumented public name, fails) ----
-  begin "API reference (cmake --build $build --target docs)"
-  cmake --build "$build" --target docs
-  [[ -f $build/docs/html/index.html ]] || { echo "test.sh: no $build/docs/html/index.html" >&2; false; }
+  # ---- 3. The portable build packages are made from; the API reference ----
+  begin "portable build of the library ($portable_build) and the API reference (docs)"
+  cmake -S . -B "$portable_build" -DCMAKE_BUILD_TYPE=Release -DSCG_ARCH=portable \
+    -DSCG_BUILD_TESTS=OFF -DSCG_BUILD_EXAMPLES=OFF --log-level=WARNING
+  cmake --build "$portable_build" --parallel "$jobs"
+  cmake --build "$portable_build" --target docs
+  [[ -f $portable_build/docs/html/index.html ]] || { echo "test.sh: no $portable_build/docs/html/index.html" >&2; false; }
   passed=$((passed + 1))
-  done_stage "built without warnings"
+  # cpack refuses the native build: its package would fail on CPUs older than this one.
+  if (cd "$build" && cpack -G DEB -B "$tmp/native-debs" >"$tmp/native-cpack.log" 2>&1) ||
+    ! grep -q "SCG_ARCH=portable" "$tmp/native-cpack.log"; then
+    echo "test.sh: cpack did not refuse the native build $build:" >&2
+    cat "$tmp/native-cpack.log" >&2
+    false
+  fi
+  passed=$((passed + 1))
+  done_stage "docs built without warnings; cpack refuses the native build"
 
   # ---- 4. The Debian packages, extracted (not installed) and used ----
   begin "Debian packages (cpack), extracted, used by tests/consumer"
   debs="$tmp/debs"
-  (cd "$build" && cpack -G DEB -B "$debs" >/dev/null)
+  (cd "$portable_build" && cpack -G DEB -B "$debs" >/dev/null)
   dev_deb=$(find "$debs" -maxdepth 1 -name 'libscg-dev_*.deb')
   [[ -n $dev_deb ]] || { echo "test.sh: cpack made no libscg-dev package" >&2; false; }
   dev_root="$tmp/deb-dev" all_root="$tmp/deb-all"
@@ -140,6 +153,8 @@ if [[ $quick != 1 ]]; then
     dpkg-deb -x "$f" "$all_root"
   done
   dpkg-deb -f "$dev_deb" Depends | grep -q libeigen3-dev || { echo "test.sh: libscg-dev does not depend on Eigen" >&2; false; }
+  # setup.sh installs OpenBLAS, so the products run on it and the package depends on it.
+  dpkg-deb -f "$dev_deb" Depends | grep -q libopenblas-dev || { echo "test.sh: libscg-dev does not depend on OpenBLAS" >&2; false; }
   for f in usr/include/scg/scg.hpp usr/lib/libscg.a usr/lib/cmake/scg/scgConfig.cmake usr/lib/pkgconfig/scg.pc \
     usr/share/doc/scg/html/index.html; do
     [[ -f $dev_root/$f ]] || { echo "test.sh: libscg-dev lacks /$f" >&2; false; }

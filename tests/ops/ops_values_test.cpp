@@ -3,6 +3,7 @@
 // third derivative against its closed form.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <scg/scg.hpp>
@@ -231,6 +232,56 @@ TEST_CASE("broadcasting binary ops: values of every pattern against loops") {
       }
   // Of the 25 ordered pairs, only 2x4 with 3x4 or 3x1 (either order) do not broadcast.
   CHECK(checked == 4 * 21);
+}
+
+TEST_CASE("matmul on large shapes: BLAS where built with it, parts, every flag, against long double") {
+  // Products whose dimensions are all 16 or more run on OpenBLAS in a build with SCG_BLAS (on
+  // Eigen otherwise); those of 2^24 flops and more in 2-8 parts along output rows or columns,
+  // each part a call with offset pointers and the full leading dimensions. Every entry is within
+  // the worst-case rounding bound 2 k u sum_l |a_il b_lj| of a long-double reference, for every
+  // transpose flag (stored operands are the transposes where a flag is set).
+  const scg::BuildInfo info = scg::build_info();
+  CHECK((std::string(info.gemm) == "OpenBLAS" || std::string(info.gemm) == "Eigen"));
+  struct Case {
+    Eigen::Index m, k, n;
+  };
+  // Whole (one call); rows split (n <= m, 2 parts); columns split (n > m, 2 parts); a thin
+  // inner dimension (Eigen's kernels); odd sizes everywhere.
+  for (const Case c : {Case{40, 17, 23}, Case{320, 130, 300}, Case{200, 161, 403}, Case{67, 9, 81}}) {
+    for (const bool ta : {false, true}) {
+      for (const bool tb : {false, true}) {
+        CAPTURE(c.m);
+        CAPTURE(c.k);
+        CAPTURE(c.n);
+        CAPTURE(ta);
+        CAPTURE(tb);
+        scg::Graph g;
+        const scg::Tensor::Matrix a =
+            scg::Tensor::Matrix::Random(ta ? c.k : c.m, ta ? c.m : c.k);
+        const scg::Tensor::Matrix b =
+            scg::Tensor::Matrix::Random(tb ? c.n : c.k, tb ? c.k : c.n);
+        auto av = g.parameter("a", scg::Tensor(a));
+        auto bv = g.parameter("b", scg::Tensor(b));
+        scg::Session s(g, 1);
+        const scg::Tensor out = s.run(scg::matmul(av, bv, ta, tb));
+        REQUIRE(out.shape() == scg::Shape{c.m, c.n});
+        double worst = 0.0;  // error / bound
+        for (Eigen::Index i = 0; i < c.m; ++i)
+          for (Eigen::Index j = 0; j < c.n; ++j) {
+            long double ref = 0.0L, mag = 0.0L;
+            for (Eigen::Index l = 0; l < c.k; ++l) {
+              const long double p = static_cast<long double>(ta ? a(l, i) : a(i, l)) *
+                                    static_cast<long double>(tb ? b(j, l) : b(l, j));
+              ref += p;
+              mag += std::fabs(p);
+            }
+            const double bound = 2.0 * static_cast<double>(c.k) * 0x1p-53 * static_cast<double>(mag);
+            worst = std::max(worst, static_cast<double>(std::fabs(out(i, j) - ref)) / bound);
+          }
+        CHECK(worst <= 1.0);
+      }
+    }
+  }
 }
 
 TEST_CASE("reductions, matmul, transpose, broadcast_to, sum_to: values") {
