@@ -152,17 +152,19 @@ def main():
         cartpole["scg"]["us_per_episode"], cartpole["pytorch"]["us_per_episode"],
         cartpole["pytorch"]["us_per_episode"] / cartpole["scg"]["us_per_episode"],
         cartpole["scg"]["median_episodes_to_solve"], cartpole["pytorch"]["median_episodes_to_solve"]), flush=True)
-    # Scale-out: the discrete VAE on 1 and 2 MPI ranks, same global batch.
+    # Scale-out: the discrete VAE on 1 and 2 MPI ranks of one thread, and 1 rank of 2 threads,
+    # same global batch.
     mpi = []
-    for n in (1, 2):
-        out = os.path.join(BUILD, "mpi%d" % n)
+    for n, threads in ((1, 1), (2, 1), (1, 2)):
+        out = os.path.join(BUILD, "mpi%dx%d" % (n, threads))
         os.makedirs(out, exist_ok=True)
         cmd = ["mpirun", "--oversubscribe", "-np", str(n), VAE_MPI, "--epochs", "1", "--train-images", "12000",
-               "--test-images", "1000", "--out", out]
+               "--test-images", "1000", "--threads", str(threads), "--out", out]
         res = subprocess.run(cmd, check=True, capture_output=True, text=True, env=MPI_ENV).stdout
         mpi.append(json.loads(res.strip().splitlines()[-1]))
-        print("vae mpi   %d rank(s)              %.0f images/s, allreduce %.1f%% of the training time" % (
-            n, mpi[-1]["train_images_per_s"], 100 * mpi[-1]["allreduce_share"]), flush=True)
+        mpi[-1]["threads"] = threads
+        print("vae mpi   %d rank(s) x %d thread(s) %.0f images/s, allreduce %.1f%% of the training time" % (
+            n, threads, mpi[-1]["train_images_per_s"], 100 * mpi[-1]["allreduce_share"]), flush=True)
     write_markdown(rows, problems, scaling, cartpole, hmm, mpi)
     if problems:
         print("\n".join(["PROBLEMS:"] + problems))
@@ -299,14 +301,15 @@ def hmm_goals(h):
 
 
 def mpi_lines(mpi):
-    one, two = mpi
-    return ["", "## Scale-out: the discrete VAE over MPI", "",
-            "`mpirun -np N bench_vae_mpi --epochs 1 --train-images 12000 --test-images 1000` (the discrete VAE",
-            "example with scg::mpi; the same global batch of 100 x K = 4, each rank 1/N of it; gradients",
-            "averaged by one allreduce per step), on this machine's cores.", "",
-            "| ranks | train images/s | speed-up | allreduce share of training time | final test ELBO |",
-            "| --- | --- | --- | --- | --- |"] + [
-            "| %d | %.0f | %.2fx | %.1f%% | %.1f |" % (r["ranks"], r["train_images_per_s"],
+    one = mpi[0]
+    return ["", "## Scale-out: the discrete VAE over MPI ranks and threads", "",
+            "`mpirun -np N bench_vae_mpi --epochs 1 --train-images 12000 --test-images 1000 --threads T` (the",
+            "discrete VAE example with scg::mpi; the same global batch of 100 x K = 4, each rank 1/N of it;",
+            "gradients averaged by one allreduce per step; T threads in each rank's session), on this",
+            "machine's cores.", "",
+            "| ranks | threads | train images/s | speed-up | allreduce share of training time | final test ELBO |",
+            "| --- | --- | --- | --- | --- | --- |"] + [
+            "| %d | %d | %.0f | %.2fx | %.1f%% | %.1f |" % (r["ranks"], r["threads"], r["train_images_per_s"],
                                                     r["train_images_per_s"] / one["train_images_per_s"],
                                                     100 * r["allreduce_share"], r["final_test_elbo"]) for r in mpi]
 

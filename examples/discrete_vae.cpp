@@ -81,6 +81,7 @@ Settings parse(int argc, char** argv, const Ranks& ranks) {
   cli::Flags f("discrete_vae", "A VAE with 200 Bernoulli latent units on Fashion-MNIST (see the file comment).");
   f.quick_flag(s.quick, "a short run");
   f.integer("epochs", s.epochs, "E", "training epochs", 0, INT_MAX).quick(1);
+  f.integer("threads", s.opt.threads, "T", "threads of each rank's training session (0: all cores; results do not depend on it)", 0, 1024);
   f.count("batch", s.B, "B", "images per batch (over all ranks)");
   f.count("samples", s.K, "K", "samples of the latents per image, 2 or more", 2);
   f.text("data", s.data, "DIR", "folder of Fashion-MNIST's gzipped IDX files");

@@ -47,6 +47,7 @@ struct Options {
   std::string model = "mlp";        ///< mlp | linear | nonlinear (the DisARM paper's two)
   double temperature = 0.5;         ///< of the relaxations (relax, gumbel, st)
   bool gradients = true;            ///< false: the bound only (an evaluator), no grad
+  int threads = 1;                  ///< the training session's threads (0: all cores)
 };
 
 /// Rows of the model per image for K samples: 2K for iwae with disarm (K pairs), else K.

@@ -79,7 +79,10 @@ struct Trainer {
   Ranks* ranks = nullptr;  // several: gradients averaged over the ranks before each step
   std::vector<scg::Tensor> values;
   Trainer(int B, int K, const Options& o, std::uint64_t seed = 7)
-      : m(build(g, B, K, 1, o)), s(g, seed), adam(m.params, 1e-3), control_adam(m.control, 1e-2) {
+      : m(build(g, B, K, 1, o)),
+        s(g, seed, scg::SessionOptions{.threads = static_cast<std::size_t>(o.threads)}),
+        adam(m.params, 1e-3),
+        control_adam(m.control, 1e-2) {
     targets = m.grads;
     targets.push_back(m.mean_elbo);
     targets.insert(targets.end(), m.control_grads.begin(), m.control_grads.end());

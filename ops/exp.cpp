@@ -5,6 +5,7 @@ namespace scg {
 namespace {
 struct Exp {
   static constexpr const char* kName = "exp";
+  static constexpr int kCost = 4;  // bench/NOTES.md, "Cost model"
   template <class X>
   auto operator()(const X& x) const {
     return ew::exp(x);

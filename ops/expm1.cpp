@@ -5,6 +5,7 @@ namespace scg {
 namespace {
 struct Expm1 {
   static constexpr const char* kName = "expm1";
+  static constexpr int kCost = 32;  // bench/NOTES.md, "Cost model"
   template <class X>
   auto operator()(const X& x) const {
     return ew::expm1(x);

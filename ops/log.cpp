@@ -6,6 +6,7 @@ namespace scg {
 namespace {
 struct Log {
   static constexpr const char* kName = "log";
+  static constexpr int kCost = 4;  // bench/NOTES.md, "Cost model"
   template <class X>
   auto operator()(const X& x) const {
     return ew::log(x);

@@ -5,6 +5,7 @@ namespace scg {
 namespace {
 struct Log1p {
   static constexpr const char* kName = "log1p";
+  static constexpr int kCost = 32;  // bench/NOTES.md, "Cost model"
   template <class X>
   auto operator()(const X& x) const {
     return ew::log1p(x);

@@ -5,6 +5,7 @@ namespace scg {
 namespace {
 struct LogSigmoid {
   static constexpr const char* kName = "log_sigmoid";
+  static constexpr int kCost = 32;  // bench/NOTES.md, "Cost model"
   template <class X>
   auto operator()(const X& x) const {
     return ew::min(x, 0.0) - ew::log1p_nonneg(ew::exp(-ew::abs(x)));

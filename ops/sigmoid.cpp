@@ -23,6 +23,7 @@ struct SigmoidBackward {
 
 struct Sigmoid {
   static constexpr const char* kName = "sigmoid";
+  static constexpr int kCost = 4;  // bench/NOTES.md, "Cost model"
   template <class X>
   auto operator()(const X& x) const {
     return 1.0 / (1.0 + ew::exp(-x));

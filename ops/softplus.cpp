@@ -5,6 +5,7 @@ namespace scg {
 namespace {
 struct Softplus {
   static constexpr const char* kName = "softplus";
+  static constexpr int kCost = 32;  // bench/NOTES.md, "Cost model"
   template <class X>
   auto operator()(const X& x) const {
     return ew::max(x, 0.0) + ew::log1p_nonneg(ew::exp(-ew::abs(x)));

@@ -5,6 +5,7 @@ namespace scg {
 namespace {
 struct Sqrt {
   static constexpr const char* kName = "sqrt";
+  static constexpr int kCost = 4;  // bench/NOTES.md, "Cost model"
   template <class X>
   auto operator()(const X& x) const {
     return ew::sqrt(x);

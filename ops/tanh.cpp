@@ -18,6 +18,7 @@ struct TanhBackward {
 
 struct Tanh {
   static constexpr const char* kName = "tanh";
+  static constexpr int kCost = 32;  // bench/NOTES.md, "Cost model"
   template <class X>
   auto operator()(const X& x) const {
     return ew::tanh(x);

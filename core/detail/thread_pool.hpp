@@ -46,6 +46,7 @@ class ThreadPool {
 
  private:
   using Job = void (*)(void*, std::size_t);
+  static constexpr std::uint64_t kStop = UINT64_MAX;  // generation_ once the pool stops
   void run(std::size_t n, Job job, void* ctx);
   void work();        // one worker's loop
   void take_items();  // takes indices of the current job until none is left
@@ -53,9 +54,12 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  std::uint64_t generation_ = 0;  // one per region; workers wait for it to change
-  bool stop_ = false;
-  std::size_t busy_ = 0;  // workers still in the current region
+  // One per region; workers wait for it to change. Written under mutex_ (so a worker that
+  // checks it under mutex_ before sleeping cannot miss a wake-up), read without it while
+  // spinning.
+  std::atomic<std::uint64_t> generation_{0};
+  bool stop_ = false;                 // under mutex_
+  std::atomic<std::size_t> busy_{0};  // workers still in the current region
   Job job_ = nullptr;
   void* ctx_ = nullptr;
   std::size_t n_ = 0;
@@ -81,14 +85,19 @@ void for_each_part(ThreadPool* pool, std::size_t n, F&& f) {
 /// width, so each element takes the same code path as in one pass.
 inline constexpr std::ptrdiff_t kPart = 32768, kParallelFrom = 65536;
 
-/// Calls f(offset, length) for each part of [0, size) (one part below kParallelFrom).
+/// Calls f(offset, length) for each part of [0, size) (one part below kParallelFrom). `cost`
+/// (a power of two up to kPart) is the work per element in units of an add's: the thresholds
+/// are divided by it, so an op with a scalar libm call per element (tanh: about 50 adds'
+/// time) splits from kParallelFrom / 32 elements, in parts of kPart / 32 (measured per op:
+/// bench/NOTES.md, "Cost model").
 template <class F>
-void for_each_span(ThreadPool* pool, std::ptrdiff_t size, const F& f) {
-  if (size < kParallelFrom) return f(std::ptrdiff_t{0}, size);
-  const auto parts = static_cast<std::size_t>((size + kPart - 1) / kPart);
+void for_each_span(ThreadPool* pool, std::ptrdiff_t size, const F& f, std::ptrdiff_t cost = 1) {
+  if (size * cost < kParallelFrom) return f(std::ptrdiff_t{0}, size);
+  const std::ptrdiff_t part = kPart / cost;
+  const auto parts = static_cast<std::size_t>((size + part - 1) / part);
   for_each_part(pool, parts, [&](std::size_t p) {
-    const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(p) * kPart;
-    f(off, std::min(kPart, size - off));
+    const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(p) * part;
+    f(off, std::min(part, size - off));
   });
 }
 

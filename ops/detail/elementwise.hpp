@@ -8,7 +8,9 @@
 //   static constexpr const char* kName;
 //   template <class X> auto operator()(const X& x) const;            // the value
 //   Var grad(const Var& x, const Var& out, const Var& g) const;      // g times f'(x)
-// (without grad the derivative is 0), and optionally `static constexpr CostTerms kTerms`,
+// (without grad the derivative is 0), optionally `static constexpr int kCost` (work per element
+// in adds, a power of two: 4 for exp or log, 32 for a scalar libm call such as tanh; large
+// tensors split into parts that much smaller), and optionally `static constexpr CostTerms kTerms`,
 // `static constexpr bool kReadsOperand = false` (the value ignores x: a plan does not compute
 // x for it) and `std::string label() const`.
 // A binary functor provides kName, operator()(a, b) for any mix of double and array, and
@@ -163,6 +165,15 @@ inline auto span_of(const Tensor& t, Eigen::Index off, Eigen::Index len) {
 template <class F, int N>
 class ElementwiseOp final : public Op {
   static_assert(N == 1 || N == 2);
+  // Work per element in adds (a unary functor's optional kCost: 4 for vectorized exp and log,
+  // 32 for scalar libm calls), for the split thresholds (detail::for_each_span).
+  static constexpr std::ptrdiff_t kCost = [] {
+    if constexpr (requires { F::kCost; })
+      return std::ptrdiff_t{F::kCost};
+    else
+      return std::ptrdiff_t{1};
+  }();
+  static_assert(kCost >= 1 && kCost <= detail::kPart && (kCost & (kCost - 1)) == 0);
 
  public:
   explicit ElementwiseOp(F f = {}) : Op(traits(f)), f_(std::move(f)) {}
@@ -177,14 +188,17 @@ class ElementwiseOp final : public Op {
                const RunContext& ctx) const override {
     const Eigen::Index size = out.rows() * out.cols();
     if constexpr (N == 1) {
-      if (size < detail::kParallelFrom) {
+      if (size * kCost < detail::kParallelFrom) {
         out.array() = f_(in[0]->array());
         return;
       }
       const Tensor& x = *in[0];
-      for_each_span(ctx.pool, size, [&](std::ptrdiff_t off, std::ptrdiff_t len) {
-        span_of(out, off, len) = f_(span_of(x, off, len));
-      });
+      for_each_span(
+          ctx.pool, size,
+          [&](std::ptrdiff_t off, std::ptrdiff_t len) {
+            span_of(out, off, len) = f_(span_of(x, off, len));
+          },
+          kCost);
     } else {
       const Tensor &a = *in[0], &b = *in[1];
       if (size < detail::kParallelFrom) {

@@ -62,8 +62,15 @@ void build(Model& m) {
   const auto grads = scg::grad(m.loss, {m.w1, m.w2, m.b2}, o);
   // Large sums along each axis and broadcasts back (split into parts of whole rows or columns).
   const scg::Var rows = scg::sum(ll, 1), cols = scg::sum(ll, 0);
+  // Mid-sized tensors of costly elementwise ops (6000 elements: parts of 1024 for tanh and
+  // log_sigmoid, whose cost is 32 adds per element; of 8192 for exp).
+  scg::Tensor v(60, 100);
+  for (Eigen::Index i = 0; i < v.rows(); ++i)
+    for (Eigen::Index j = 0; j < v.cols(); ++j) v(i, j) = 3.0 * std::sin(0.3 + i * 0.71 + j * 0.173);
+  const scg::Var vv = m.g.parameter("v", v);
   m.targets = {m.loss, grads[0], grads[1], z, logits, rows, cols,
-               scg::broadcast_to(rows, {400, 784}) + scg::broadcast_to(cols, {400, 784}), grads[2]};
+               scg::broadcast_to(rows, {400, 784}) + scg::broadcast_to(cols, {400, 784}), grads[2],
+               scg::tanh(vv) + scg::log_sigmoid(vv) * scg::exp(vv)};
 }
 
 bool same_bits(const scg::Tensor& a, const scg::Tensor& b) {
