@@ -3,9 +3,7 @@
 
 #include "scg/ops/detail/gemm.hpp"
 
-#ifndef SCG_BUILD_ARCH
-#define SCG_BUILD_ARCH "portable"
-#endif
+// SCG_BUILD_ARCH: defined for this file by CMakeLists.txt (SCG_ARCH as resolved).
 
 namespace scg {
 const char* version() noexcept { return SCG_VERSION_STRING; }

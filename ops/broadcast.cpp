@@ -41,11 +41,9 @@ class StretchOp final : public Op {
         o(0, 0) = x.sum();  // above 134 million elements: one pass
         return;
       }
-      detail::for_each_part(ctx.pool, parts, [&](std::size_t p) {
-        const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(p) * detail::kPart;
-        partial[p] =
-            Eigen::Map<const Eigen::ArrayXd>(x.data() + off, std::min(detail::kPart, size - off))
-                .sum();
+      detail::for_each_span(ctx.pool, size, [&](std::ptrdiff_t off, std::ptrdiff_t len) {
+        partial[static_cast<std::size_t>(off / detail::kPart)] =
+            Eigen::Map<const Eigen::ArrayXd>(x.data() + off, len).sum();
       });
       double total = 0;
       for (std::size_t p = 0; p < parts; ++p) total += partial[p];

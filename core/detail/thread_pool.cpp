@@ -42,8 +42,7 @@ ThreadPool::ThreadPool(std::size_t threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
-    stop_ = true;
-    generation_.store(kStop, std::memory_order_release);  // ends a spinning worker's wait too
+    generation_.store(kStop, std::memory_order_release);  // ends spinning and sleeping waits
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -66,13 +65,11 @@ void ThreadPool::take_items() {
 void ThreadPool::work() {
   std::uint64_t seen = 0;
   for (;;) {
-    // A new region: generation_ changed (stop_ is only seen under the mutex, at the latest
-    // after the spin).
-    if (!spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; })) {
+    // A new region, or the pool stopping: generation_ changed.
+    const auto changed = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+    if (!spin_until(changed)) {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock,
-                 [&] { return stop_ || generation_.load(std::memory_order_relaxed) != seen; });
-      if (stop_) return;
+      wake_.wait(lock, changed);
     }
     seen = generation_.load(std::memory_order_acquire);
     if (seen == kStop) return;

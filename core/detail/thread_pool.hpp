@@ -46,7 +46,7 @@ class ThreadPool {
 
  private:
   using Job = void (*)(void*, std::size_t);
-  static constexpr std::uint64_t kStop = UINT64_MAX;  // generation_ once the pool stops
+  static constexpr std::uint64_t kStop = UINT64_MAX;
   void run(std::size_t n, Job job, void* ctx);
   void work();        // one worker's loop
   void take_items();  // takes indices of the current job until none is left
@@ -57,9 +57,8 @@ class ThreadPool {
   // One per region; workers wait for it to change. Written under mutex_ (so a worker that
   // checks it under mutex_ before sleeping cannot miss a wake-up), read without it while
   // spinning.
-  std::atomic<std::uint64_t> generation_{0};
-  bool stop_ = false;                 // under mutex_
-  std::atomic<std::size_t> busy_{0};  // workers still in the current region
+  std::atomic<std::uint64_t> generation_{0};  // kStop once the pool stops
+  std::atomic<std::size_t> busy_{0};          // workers still in the current region
   Job job_ = nullptr;
   void* ctx_ = nullptr;
   std::size_t n_ = 0;

@@ -136,22 +136,6 @@ void broadcast_columns(const Tensor& a, const Tensor& b, Tensor& out, const F& f
   }
 }
 
-/// NumPy-broadcast elementwise out = f(a, b); f is called on Eigen arrays and/or doubles.
-template <class F>
-void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, const F& f) {
-  if (out.rows() == 1 && out.cols() == 1) {
-    out(0, 0) = f(a(0, 0), b(0, 0));
-  } else if (a.shape() == b.shape()) {
-    out.array() = f(a.array(), b.array());
-  } else if (b.rows() == 1 && b.cols() == 1) {
-    out.array() = f(a.array(), b(0, 0));
-  } else if (a.rows() == 1 && a.cols() == 1) {
-    out.array() = f(a(0, 0), b.array());
-  } else {
-    broadcast_columns(a, b, out, f, 0, out.cols());
-  }
-}
-
 /// Tensor t's elements [off, off + len) as a 1-D array.
 inline auto span_of(Tensor& t, Eigen::Index off, Eigen::Index len) {
   return Eigen::Map<Eigen::ArrayXd>(t.data() + off, len);
@@ -186,12 +170,10 @@ class ElementwiseOp final : public Op {
   }
   void forward(std::span<const Tensor* const> in, Tensor& out,
                const RunContext& ctx) const override {
+    // One pass below the split thresholds, else parts fixed by the shape (for_each_span,
+    // slice_parts), which the session's threads share.
     const Eigen::Index size = out.rows() * out.cols();
     if constexpr (N == 1) {
-      if (size * kCost < detail::kParallelFrom) {
-        out.array() = f_(in[0]->array());
-        return;
-      }
       const Tensor& x = *in[0];
       for_each_span(
           ctx.pool, size,
@@ -201,15 +183,10 @@ class ElementwiseOp final : public Op {
           kCost);
     } else {
       const Tensor &a = *in[0], &b = *in[1];
-      if (size < detail::kParallelFrom) {
-        broadcast_binary(a, b, out, f_);
-        return;
-      }
       if (!(a.shape() == b.shape() || a.shape().scalar() || b.shape().scalar())) {
-        // A row or column operand (a bias add): parts of whole output columns, each column
-        // computed as in one pass.
+        // A row or column operand (a bias add): parts of whole output columns.
         for_each_range(
-            ctx.pool, out.cols(), slice_parts(out.cols(), size),
+            ctx.pool, out.cols(), size < detail::kParallelFrom ? 1 : slice_parts(out.cols(), size),
             [&](Eigen::Index c0, Eigen::Index c1) { broadcast_columns(a, b, out, f_, c0, c1); });
         return;
       }
