@@ -9,7 +9,9 @@
 //    joint draw of all sequences) against forward-filter backward-sample and against one exact
 //    log-likelihood (scg's run of ll alone, and the hand-written forward), posterior_marginals
 //    against the log-likelihood + gradient run and against forward-backward's marginals (to 1e-9).
-// Only Session::run is timed: every node is built once, before.
+// Only Session::run is timed: every node is built once, before. Each comparison runs its two
+// sides in turn, batch by batch, and reports the median of their ratios (paired_time): on a
+// shared machine, timings taken a few seconds apart differ by more than the ratios asked.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -39,21 +41,6 @@ using Sequences = std::vector<std::vector<int>>;
 template <class T>
 void keep(const T& v) {
   asm volatile("" : : "g"(&v) : "memory");
-}
-
-/// The median over 7 batches of 0.2 s of f's time per call, after 3 warm-up calls.
-template <class F>
-double median_time(F&& f) {
-  for (int w = 0; w < 3; ++w) f();
-  std::vector<double> ts;
-  for (int b = 0; b < 7; ++b) {
-    int reps = 0;
-    const auto t0 = Clock::now();
-    while (seconds_since(t0) < 0.2) f(), ++reps;
-    ts.push_back(seconds_since(t0) / reps);
-  }
-  std::sort(ts.begin(), ts.end());
-  return ts[ts.size() / 2];
 }
 
 inline void write_tensor(std::ofstream& f, const scg::Tensor& t) {
@@ -188,11 +175,41 @@ inline PosteriorCheck check_posterior(scg::Session& s, const PosteriorNodes& q, 
   return c;
 }
 
+/// Two timings side by side: f's and g's median seconds per call and the median of their
+/// ratio, over 9 pairs of batches of 0.1 s run in turn (after 3 warm-up calls each), so that
+/// both sides of each ratio see the same minutes of a shared machine.
+struct Paired {
+  double f = 0, g = 0, ratio = 0;
+};
+template <class F, class G>
+Paired paired_time(F&& f, G&& g) {
+  for (int w = 0; w < 3; ++w) f(), g();
+  const auto batch = [](auto& h) {
+    int reps = 0;
+    const auto t0 = Clock::now();
+    while (seconds_since(t0) < 0.1) h(), ++reps;
+    return seconds_since(t0) / reps;
+  };
+  std::vector<double> tf, tg, ratio;
+  for (int b = 0; b < 9; ++b) {
+    tf.push_back(batch(f)), tg.push_back(batch(g));
+    ratio.push_back(tf.back() / tg.back());
+  }
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  return {median(tf), median(tg), median(ratio)};
+}
+
 /// Median seconds per call: scg's runs, and the hand-written references (parameters to
-/// probabilities included in each call, as scg computes them in each run).
+/// probabilities included in each call, as scg computes them in each run); each ratio the
+/// median over pairs of batches run in turn (paired_time).
 struct Times {
   double ll_grad = 0, fb = 0, forward = 0, ll = 0;  // scg ll + grad; by hand ll + grad, ll; scg ll
   double mode = 0, viterbi = 0, sample = 0, ffbs = 0, marginals = 0, fb_marginals = 0;
+  double ll_grad_over_fb = 0, mode_over_viterbi = 0, sample_over_ll = 0, sample_over_forward = 0,
+         sample_over_ffbs = 0, marginals_over_ll_grad = 0, marginals_over_fb = 0;
 };
 
 inline Times time_all(scg::Session& s, const HmmGraph& m, const PosteriorNodes& q,
@@ -201,16 +218,26 @@ inline Times time_all(scg::Session& s, const HmmGraph& m, const PosteriorNodes& 
   const std::vector<scg::Var> targets = m.targets();
   HmmParams g;
   std::mt19937_64 rng(9);
-  t.ll_grad = median_time([&] { s.run(targets); });
-  t.fb = median_time([&] { keep(hmm::forward_backward(p, ys, &g)); });
-  t.forward = median_time([&] { keep(hmm::forward_backward(p, ys, nullptr)); });
-  t.ll = median_time([&] { s.run(m.ll); });
-  t.mode = median_time([&] { s.run(q.mode); });
-  t.viterbi = median_time([&] { keep(hmm::viterbi(p, ys)); });
-  t.sample = median_time([&] { s.run(q.sample); });
-  t.ffbs = median_time([&] { keep(hmm::ffbs(p, ys, rng)); });
-  t.marginals = median_time([&] { s.run(q.marginals); });
-  t.fb_marginals = median_time([&] { keep(hmm::fb_marginals(p, ys)); });
+  const auto ll_grad = [&] { s.run(targets); };
+  const auto fb = [&] { keep(hmm::forward_backward(p, ys, &g)); };
+  const auto forward = [&] { keep(hmm::forward_backward(p, ys, nullptr)); };
+  const auto ll = [&] { s.run(m.ll); };
+  const auto sample = [&] { s.run(q.sample); };
+  const auto marginals = [&] { s.run(q.marginals); };
+  Paired r = paired_time(ll_grad, fb);
+  t.ll_grad = r.f, t.fb = r.g, t.ll_grad_over_fb = r.ratio;
+  r = paired_time([&] { s.run(q.mode); }, [&] { keep(hmm::viterbi(p, ys)); });
+  t.mode = r.f, t.viterbi = r.g, t.mode_over_viterbi = r.ratio;
+  r = paired_time(sample, ll);
+  t.sample = r.f, t.ll = r.g, t.sample_over_ll = r.ratio;
+  r = paired_time(sample, forward);
+  t.forward = r.g, t.sample_over_forward = r.ratio;
+  r = paired_time(sample, [&] { keep(hmm::ffbs(p, ys, rng)); });
+  t.ffbs = r.g, t.sample_over_ffbs = r.ratio;
+  r = paired_time(marginals, ll_grad);
+  t.marginals = r.f, t.marginals_over_ll_grad = r.ratio;
+  r = paired_time(marginals, [&] { keep(hmm::fb_marginals(p, ys)); });
+  t.fb_marginals = r.g, t.marginals_over_fb = r.ratio;
   return t;
 }
 
@@ -221,16 +248,16 @@ inline void print_json(double ll, int n_seq, const Times& t, const PosteriorChec
       "{\"workload\":\"hmm\",\"ll\":%.12f,\"sequences\":%d,\"T\":100,\"scg_ll_grad_s\":%.6g,"
       "\"forward_backward_s\":%.6g,\"forward_only_s\":%.6g,\"ratio_scg_over_fb\":%.3f,"
       "\"build_run_T100_s\":%.4f,\"build_run_T400_s\":%.4f,\"scaling_ratio\":%.2f,",
-      ll, n_seq, t.ll_grad, t.fb, t.forward, t.ll_grad / t.fb, build[0], build[1],
+      ll, n_seq, t.ll_grad, t.fb, t.forward, t.ll_grad_over_fb, build[0], build[1],
       build[1] / build[0]);
   std::printf(
       "\"scg_ll_s\":%.6g,\"mode_s\":%.6g,\"viterbi_s\":%.6g,\"sample_s\":%.6g,\"ffbs_s\":%.6g,"
       "\"marginals_s\":%.6g,\"fb_marginals_s\":%.6g,\"mode_over_viterbi\":%.3f,"
       "\"sample_over_ll\":%.3f,\"sample_over_forward\":%.3f,\"sample_over_ffbs\":%.3f,"
       "\"marginals_over_llgrad\":%.3f,\"marginals_over_fb_marginals\":%.3f,",
-      t.ll, t.mode, t.viterbi, t.sample, t.ffbs, t.marginals, t.fb_marginals, t.mode / t.viterbi,
-      t.sample / t.ll, t.sample / t.forward, t.sample / t.ffbs, t.marginals / t.ll_grad,
-      t.marginals / t.fb_marginals);
+      t.ll, t.mode, t.viterbi, t.sample, t.ffbs, t.marginals, t.fb_marginals, t.mode_over_viterbi,
+      t.sample_over_ll, t.sample_over_forward, t.sample_over_ffbs, t.marginals_over_ll_grad,
+      t.marginals_over_fb);
   std::printf(
       "\"mode_differing_steps\":%d,\"mode_differing_sequences\":%d,\"mode_log_joint_gap\":%.3g,"
       "\"marginals_max_error\":%.3g,\"draws_check_se_scg\":%.2f,\"draws_check_se_ffbs\":%.2f,"

@@ -14,6 +14,7 @@ class StretchOp final : public Op {
  public:
   StretchOp(Shape target, bool sum) : Op(traits(target, sum)), target_(target), sum_(sum) {}
   std::string name() const override { return sum_ ? "sum_to" : "broadcast_to"; }
+  bool sums() const { return sum_; }
   Shape infer(std::span<const Shape> in) const override {
     // The shape with 1s is the target (sum_to) or the operand (broadcast_to).
     const Shape& small = sum_ ? target_ : in[0];
@@ -119,6 +120,20 @@ class StretchOp final : public Op {
   bool sum_;
 };
 }  // namespace
+
+bool detail::is_broadcast(const Op* op) {
+  const auto* s = dynamic_cast<const StretchOp*>(op);
+  return s && !s->sums();
+}
+
+Var detail::times_gradient(const Var& g, const Var& x) {
+  Graph& graph = g.graph();
+  if (g.shape() != x.shape() || !is_broadcast(graph.op(g.id()))) return g * x;
+  const Var c = graph.var(graph.inputs(g.id())[0]);
+  if (graph.kind(c.id()) == NodeKind::kConstant && (c.value().matrix().array() == 1.0).all())
+    return x;
+  return c * x;
+}
 
 Var broadcast_to(const Var& x, Shape shape) {
   if (x.shape() == shape) return x;

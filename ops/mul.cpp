@@ -12,7 +12,8 @@ struct Mul {
   }
   std::array<Var, 2> grad(const Var& a, const Var& b, const Var&, const Var& g,
                           std::span<const char> needed) const {
-    return {needed[0] ? g * b : Var(), needed[1] ? g * a : Var()};
+    return {needed[0] ? detail::times_gradient(g, b) : Var(),
+            needed[1] ? detail::times_gradient(g, a) : Var()};
   }
 };
 }  // namespace

@@ -22,7 +22,10 @@
 //
 // detail::log_max_sum(log_tables, index, out_index, cols): column o of the result is the largest
 // sum_i log_tables[i].col(index[i][s]) over s with out_index[s] = o (max-sum elimination, for the
-// posterior mode); piecewise linear, used where no derivative is taken: none flows through it.
+// posterior mode), and column cols + o, per row, the rank of the first s attaining it among the
+// s mapped to o (in an elimination step: the eliminated variable's state), so a traceback reads
+// its argmax there instead of summing the tables again. Piecewise linear, used where no
+// derivative is taken: none flows through it.
 //
 // The four are one op class, ContractionOp<Combine>: the same members (index maps, output map,
 // columns, bounds) and shape rule; the kernel and the derivative chosen by what they combine.
@@ -31,12 +34,17 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <type_traits>
 
 #include "scg/ops/detail/contraction.hpp"
 #include "scg/ops/detail/helpers.hpp"
+#include "scg/ops/detail/vec4.hpp"
 
 namespace scg {
 namespace {
+using detail::load4;
+using detail::store4;
+using detail::V4;
 using Map = std::shared_ptr<const std::vector<std::uint32_t>>;
 
 /// The maps' largest entries (for shape checks).
@@ -99,7 +107,9 @@ class ContractionOp final : public Op {
         maps_(std::move(maps)),
         out_(std::move(out_map)),
         cols_(cols),
-        bounds_(bounds_of(maps_)) {}
+        bounds_(bounds_of(maps_)) {
+    group_by_output();
+  }
   std::string name() const override {
     return C == Combine::kProduct      ? "product_sum"
            : C == Combine::kSum        ? "gather_sum"
@@ -108,15 +118,17 @@ class ContractionOp final : public Op {
   }
   Shape infer(std::span<const Shape> in) const override {
     check_tables(name(), in, bounds_, maps_);
-    return {in[0].rows, cols_};
+    return {in[0].rows, C == Combine::kLogMax ? 2 * cols_ : cols_};
   }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     if constexpr (C == Combine::kProduct)
       product_forward(in, out);
     else if constexpr (C == Combine::kSum)
       gather_sum_into(in, maps_, out.rows(), out.data());
+    else if constexpr (C == Combine::kLogProduct)
+      log_forward(in, out);
     else
-      log_forward(in, out, C == Combine::kLogMax);
+      max_forward(in, out);
   }
   std::vector<Var> backward(std::span<const Var> in, const Var& out, const Var& g,
                             std::span<const char> needed) const override {
@@ -135,20 +147,26 @@ class ContractionOp final : public Op {
   }
 
  private:
-  void product_forward(std::span<const Tensor* const> in, Tensor& out) const {
-    out.matrix().setZero();
-    switch (in.size()) {  // one fused expression per operand count (up to 4)
+  /// f(std::integral_constant<std::size_t, N>) for N the operand count up to 4, else N = 0 (any
+  /// count): kernels whose loops over operands unroll at compile time.
+  template <class F>
+  static void by_arity(std::size_t operands, F&& f) {
+    switch (operands) {
       case 1:
-        return run<1>(in, out);
+        return f(std::integral_constant<std::size_t, 1>{});
       case 2:
-        return run<2>(in, out);
+        return f(std::integral_constant<std::size_t, 2>{});
       case 3:
-        return run<3>(in, out);
+        return f(std::integral_constant<std::size_t, 3>{});
       case 4:
-        return run<4>(in, out);
+        return f(std::integral_constant<std::size_t, 4>{});
       default:
-        return run<0>(in, out);
+        return f(std::integral_constant<std::size_t, 0>{});
     }
+  }
+  void product_forward(std::span<const Tensor* const> in, Tensor& out) const {
+    out.matrix().setZero();  // one fused expression per operand count
+    by_arity(in.size(), [&](auto n) { run<decltype(n)::value>(in, out); });
   }
   std::vector<Var> product_backward(std::span<const Var> in, const Var& g,
                                     std::span<const char> needed) const {
@@ -206,8 +224,81 @@ class ContractionOp final : public Op {
         }
     }
   }
-  /// log_product_sum, or with `max_only` the largest exponent per column (log_max_sum).
-  void log_forward(std::span<const Tensor* const> in, Tensor& out, bool max_only) const {
+  /// log_max_sum: per output column o and row, the largest sum over the joint states s mapped
+  /// to o, and the rank of the first s attaining it among them (strict >, s ascending); a
+  /// column whose sums are all -inf (or NaN) keeps -inf and rank 0.
+  void max_forward(std::span<const Tensor* const> in, Tensor& out) const {
+    by_arity(in.size(), [&](auto n) { max_run<decltype(n)::value>(in, out); });
+  }
+  /// N operands (0: any number). Output column by output column, over the joint states mapped
+  /// to it (by_out_), the running maximum and its rank held in registers, four rows at a time,
+  /// each output written once. Written with the compiler's vector types (GCC and Clang; split
+  /// into halves without AVX): Eigen 3.4's select is not vectorized, and a plain loop's
+  /// conditional update compiles to a masked store (slow on some x86 cores) or stays scalar.
+  template <std::size_t N>
+  void max_run(std::span<const Tensor* const> in, Tensor& out) const {
+    const std::size_t m = N ? N : in.size();
+    const Eigen::Index rows = out.rows();
+    double* const best = out.data();
+    double* const arg = out.data() + rows * cols_;
+    std::array<const double*, N ? N : 1> src{};
+    std::array<const std::uint32_t*, N ? N : 1> idx{};
+    for (std::size_t i = 0; N != 0 && i < N; ++i) src[i] = in[i]->data(), idx[i] = maps_[i]->data();
+    const auto sum_at = [&](std::size_t s, Eigen::Index r) {  // one row's sum at joint state s
+      if constexpr (N != 0) {
+        double x = src[0][idx[0][s] * rows + r];
+        for (std::size_t i = 1; i < N; ++i) x += src[i][idx[i][s] * rows + r];
+        return x;
+      } else {
+        double x = in[0]->data()[(*maps_[0])[s] * rows + r];
+        for (std::size_t i = 1; i < m; ++i) x += in[i]->data()[(*maps_[i])[s] * rows + r];
+        return x;
+      }
+    };
+    constexpr double kLow = -std::numeric_limits<double>::infinity();
+    // The operands' columns for each joint state in by_out_ order, found once per run (a
+    // per-thread scratch grown once): the loops below only load through them.
+    thread_local std::vector<const double*> col_ptr;
+    if constexpr (N != 0) {
+      if (col_ptr.size() < by_out_.size() * N) col_ptr.resize(by_out_.size() * N);
+      for (std::size_t q = 0; q < by_out_.size(); ++q)
+        for (std::size_t i = 0; i < N; ++i) col_ptr[q * N + i] = src[i] + idx[i][by_out_[q]] * rows;
+    }
+    for (Eigen::Index o = 0; o < cols_; ++o) {
+      const std::uint32_t* const states = by_out_.data() + by_out_start_[o];
+      const std::uint32_t count = by_out_start_[o + 1] - by_out_start_[o];
+      double* const b = best + o * rows;
+      double* const a = arg + o * rows;
+      Eigen::Index r = 0;
+      if constexpr (N != 0) {
+        const double* const* const cols = col_ptr.data() + by_out_start_[o] * N;
+        for (; r + 4 <= rows; r += 4) {
+          V4 top = detail::splat4(kLow), at = detail::splat4(0), rank = detail::splat4(0);
+          const V4 one = detail::splat4(1);
+          for (std::uint32_t q = 0; q < count; ++q, rank += one) {
+            const double* const* const c = cols + q * N;
+            V4 x = load4(c[0] + r);
+            for (std::size_t i = 1; i < N; ++i) x += load4(c[i] + r);
+            const auto gt = x > top;
+            top = gt ? x : top;
+            at = gt ? rank : at;
+          }
+          store4(b + r, top);
+          store4(a + r, at);
+        }
+      }
+      for (; r < rows; ++r) {  // the rows left (all of them for N = 0)
+        double top = kLow, at = 0;
+        for (std::uint32_t q = 0; q < count; ++q) {
+          const double x = sum_at(states[q], r);
+          if (x > top) top = x, at = q;
+        }
+        b[r] = top, a[r] = at;
+      }
+    }
+  }
+  /// log_product_sum.
+  void log_forward(std::span<const Tensor* const> in, Tensor& out) const {
     // The exponents S (rows x n) and the shifts (rows x cols) in a per-thread scratch (grown,
     // never shrunk: no allocation once warm), then each output column's shifted sum.
     const Eigen::Index rows = out.rows(), n = static_cast<Eigen::Index>(out_->size());
@@ -220,7 +311,6 @@ class ContractionOp final : public Op {
     auto o = out.matrix().array();
     o.setConstant(-std::numeric_limits<double>::infinity());
     for (Eigen::Index s = 0; s < n; ++s) o.col((*out_)[s]) = o.col((*out_)[s]).max(S.col(s));
-    if (max_only) return;
     shift = o.isFinite().select(o, 0.0);  // the largest exponent; 0 where every term is 0 (-inf)
     o.setZero();
     for (Eigen::Index s = 0; s < n; ++s) {
@@ -252,10 +342,26 @@ class ContractionOp final : public Op {
     return d;
   }
 
+  /// log_max_sum: the joint states by output column, ascending (by_out_ holds those of column
+  /// o from by_out_start_[o] to by_out_start_[o + 1]); the rank of a state there is, in an
+  /// elimination step's layout, the eliminated variable's state.
+  void group_by_output() {
+    if (C != Combine::kLogMax) return;
+    by_out_start_.assign(static_cast<std::size_t>(cols_) + 1, 0);
+    for (std::uint32_t o : *out_) ++by_out_start_[o + 1];
+    for (std::size_t c = 0; c < static_cast<std::size_t>(cols_); ++c)
+      by_out_start_[c + 1] += by_out_start_[c];
+    by_out_.resize(out_->size());
+    std::vector<std::uint32_t> next(by_out_start_.begin(), by_out_start_.end() - 1);
+    for (std::size_t s = 0; s < out_->size(); ++s)
+      by_out_[next[(*out_)[s]]++] = static_cast<std::uint32_t>(s);
+  }
+
   std::vector<Map> maps_;
   Map out_;  // empty for gather_sum (column s is joint state s)
   Eigen::Index cols_;
-  std::vector<std::size_t> bounds_;  // the largest entry of each map
+  std::vector<std::size_t> bounds_;                   // the largest entry of each map
+  std::vector<std::uint32_t> by_out_, by_out_start_;  // log_max_sum only: group_by_output()
 };
 
 Var scatter(const Var& g, const Map& through, Eigen::Index cols) {

@@ -12,6 +12,8 @@
 #include <climits>
 #include <mutex>
 
+#include "scg/ops/detail/vec4.hpp"
+
 #ifdef SCG_HAVE_BLAS
 // OpenBLAS's CBLAS entry points and its thread control, declared here rather than through
 // <cblas.h>: Debian's alternatives may point that header at netlib's CBLAS, which lacks
@@ -26,6 +28,48 @@ void openblas_set_num_threads(int threads);
 #endif
 
 namespace scg::detail {
+namespace {
+
+/// Products up to this many multiply-adds with A not transposed go to small_gemm: Eigen's GEMM
+/// packs its operands and dispatches blocks, a fixed cost near 1.5k instructions that dwarfs a
+/// 16 x 6 by 6 x 4 product (the HMM's emission weights; bench/NOTES.md, "Posterior mode").
+constexpr Eigen::Index kSmallProduct = 512;
+
+/// C = A op(B), by blocks of a column: sixteen rows (four registers of sums) while the k
+/// columns of A pass, a broadcast and four multiply-adds each, then four rows, then one.
+void small_gemm(bool tb, Eigen::Index m, Eigen::Index n, Eigen::Index k, const double* a,
+                Eigen::Index lda, const double* b, Eigen::Index ldb, double* c, Eigen::Index ldc) {
+  for (Eigen::Index j = 0; j < n; ++j) {
+    // op(B)(p, j) = w[p * step]
+    const double* const w = tb ? b + j : b + j * ldb;
+    const Eigen::Index step = tb ? ldb : 1;
+    double* const out = c + j * ldc;
+    Eigen::Index r = 0;
+    for (; r + 16 <= m; r += 16) {
+      V4 s0 = splat4(0.0), s1 = s0, s2 = s0, s3 = s0;
+      for (Eigen::Index p = 0; p < k; ++p) {
+        const V4 x = splat4(w[p * step]);
+        const double* const col = a + p * lda + r;
+        s0 += load4(col) * x, s1 += load4(col + 4) * x;
+        s2 += load4(col + 8) * x, s3 += load4(col + 12) * x;
+      }
+      store4(out + r, s0), store4(out + r + 4, s1), store4(out + r + 8, s2);
+      store4(out + r + 12, s3);
+    }
+    for (; r + 4 <= m; r += 4) {
+      V4 sum = splat4(0.0);
+      for (Eigen::Index p = 0; p < k; ++p) sum += load4(a + p * lda + r) * splat4(w[p * step]);
+      store4(out + r, sum);
+    }
+    for (; r < m; ++r) {
+      double sum = 0.0;
+      for (Eigen::Index p = 0; p < k; ++p) sum += a[p * lda + r] * w[p * step];
+      out[r] = sum;
+    }
+  }
+}
+
+}  // namespace
 
 bool gemm_uses_blas([[maybe_unused]] Eigen::Index m, [[maybe_unused]] Eigen::Index n,
                     [[maybe_unused]] Eigen::Index k) noexcept {
@@ -62,6 +106,7 @@ void gemm(bool ta, bool tb, Eigen::Index m, Eigen::Index n, Eigen::Index k, cons
     return;
   }
 #endif
+  if (!ta && m * n * k <= kSmallProduct) return small_gemm(tb, m, n, k, a, lda, b, ldb, c, ldc);
   using Strided = Eigen::OuterStride<>;
   using In = Eigen::Map<const Eigen::MatrixXd, 0, Strided>;
   Eigen::Map<Eigen::MatrixXd, 0, Strided> out(c, m, n, Strided(ldc));

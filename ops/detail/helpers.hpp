@@ -58,6 +58,15 @@ Var live_magic_box(const Var& t);
 /// True if `op` is live_magic_box's op.
 bool is_live_box(const Op* op);
 
+/// True if `op` is broadcast_to's op.
+bool is_broadcast(const Op* op);
+
+/// g * x for a derivative (a product's or a quotient's): where g is broadcast_to(c) (a sum's
+/// derivative) and x has g's shape, c * x, as the product broadcasts c itself; where c is
+/// moreover a constant of ones (the seed of a cost summed), x itself. The same values and
+/// derivatives as g * x, with one or two nodes fewer per summed product.
+Var times_gradient(const Var& g, const Var& x);
+
 /// NumPy broadcast of two shapes; throws ShapeError naming `op`.
 Shape broadcast_shape(const std::string& op, std::span<const Shape> in);
 

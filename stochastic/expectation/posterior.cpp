@@ -9,6 +9,7 @@
 #include "scg/ops/ops.hpp"
 #include "scg/stochastic/distributions/distributions.hpp"
 #include "scg/stochastic/expectation/detail/max_product.hpp"
+#include "scg/stochastic/grad/detail/dependencies.hpp"
 #include "scg/stochastic/grad/grad.hpp"
 
 namespace scg {
@@ -37,9 +38,23 @@ void check_choice(Graph& g, const Var& c, std::size_t i, const char* who) {
                 "elements or rows are independent given its parameters)");
 }
 
-// exp(log_weight + sum_c <0, z_c>) after posterior_mode's checks: every listed choice a term
-// (weight zero), so every one is reached, also one log_weight does not read. Empty when there
-// are no choices.
+// Per node up to log_weight: 1 where log_weight reads it, through operands but not below a
+// frozen box (expectation's regions stop there: a constant 1 at every state). One sweep down
+// the ids (a topological order).
+std::vector<char> read_by(const Var& log_weight) {
+  const Graph& g = log_weight.graph();
+  std::vector<char> read(log_weight.id() + 1, 0);
+  read[log_weight.id()] = 1;
+  for (std::size_t id = log_weight.id() + 1; id-- > 0;)
+    if (read[id] && !detail::is_frozen_box(g, id))
+      for (std::size_t in : g.inputs(id)) read[in] = 1;
+  return read;
+}
+
+// exp(log_weight + sum_c <0, z_c>) over the listed choices log_weight does not read, after
+// posterior_mode's checks: each of them a term (weight zero), so every listed choice is
+// reached (those log_weight reads are already: no nodes per choice there). Empty when there are
+// no choices.
 Var checked_tilted(const Var& log_weight, const std::vector<Var>& choices,
                    const ExpectationOptions& options, const char* who) {
   check_log_weight(log_weight, who);
@@ -49,11 +64,13 @@ Var checked_tilted(const Var& log_weight, const std::vector<Var>& choices,
                 std::to_string(options.max_states) + "; it must be a number in [1, 2^32]");
   if (choices.empty()) return Var();
   Var tilted = log_weight;
+  const std::vector<char> read = read_by(log_weight);
   for (std::size_t i = 0; i < choices.size(); ++i) {
     check_choice(g, choices[i], i, who);
     for (std::size_t j = 0; j < i; ++j)
       if (choices[j].id() == choices[i].id())
         throw Error(std::string(who) + ": " + choices[i].describe() + " is listed twice");
+    if (choices[i].id() < read.size() && read[choices[i].id()]) continue;
     const Var zero = stop_gradient(g.constant(Tensor(choices[i].shape(), 0.0)));
     tilted = tilted + sum(zero * choices[i]);
   }

@@ -234,10 +234,12 @@ TEST_CASE("broadcasting binary ops: values of every pattern against loops") {
   CHECK(checked == 4 * 21);
 }
 
-TEST_CASE("matmul on large shapes: BLAS where built with it, parts, every flag, against long double") {
-  // Products whose dimensions are all 16 or more run on OpenBLAS in a build with SCG_BLAS (on
-  // Eigen otherwise); those of 2^24 flops and more in 2-8 parts along output rows or columns,
-  // each part a call with offset pointers and the full leading dimensions. Every entry is within
+TEST_CASE("matmul on every path: small kernel, Eigen, BLAS, parts, every flag, against long double") {
+  // Products of at most 512 multiply-adds with a not transposed run on scg's small kernel
+  // (blocks of 16, 4 and 1 rows); products whose dimensions are all 16 or more on OpenBLAS in a
+  // build with SCG_BLAS (on Eigen otherwise), those of 2^24 flops and more in 2-8 parts along
+  // output rows or columns, each part a call with offset pointers and the full leading
+  // dimensions; the rest on Eigen. Every entry is within
   // the worst-case rounding bound 2 k u sum_l |a_il b_lj| of a long-double reference, for every
   // transpose flag (stored operands are the transposes where a flag is set).
   const scg::BuildInfo info = scg::build_info();
@@ -246,8 +248,12 @@ TEST_CASE("matmul on large shapes: BLAS where built with it, parts, every flag, 
     Eigen::Index m, k, n;
   };
   // Whole (one call); rows split (n <= m, 2 parts); columns split (n > m, 2 parts); a thin
-  // inner dimension (Eigen's kernels); odd sizes everywhere.
-  for (const Case c : {Case{40, 17, 23}, Case{320, 130, 300}, Case{200, 161, 403}, Case{67, 9, 81}}) {
+  // inner dimension (Eigen's kernels); odd sizes everywhere. Small: every row block of the small
+  // kernel and its tail (21 = 16 + 4 + 1), one row, an inner dimension of 1, the threshold 8^3
+  // and just above it.
+  for (const Case c : {Case{40, 17, 23}, Case{320, 130, 300}, Case{200, 161, 403}, Case{67, 9, 81},
+                       Case{16, 6, 4}, Case{21, 5, 3}, Case{3, 7, 5}, Case{1, 4, 4}, Case{7, 1, 9},
+                       Case{8, 8, 8}, Case{9, 8, 8}}) {
     for (const bool ta : {false, true}) {
       for (const bool tb : {false, true}) {
         CAPTURE(c.m);

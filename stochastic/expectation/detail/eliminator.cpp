@@ -6,8 +6,10 @@
 namespace scg::detail {
 
 Factor produce(const EliminationPlan& plan, const EliminationStep& step,
-               const std::vector<Factor>& bucket, const Contraction& c, const Semiring& s) {
+               const std::vector<Factor>& bucket, const Contraction& c, const Semiring& s,
+               Var* contracted) {
   Factor summed = s.eliminate(bucket, c);
+  if (contracted) *contracted = summed.a;
   summed.scope = plan.scopes[step.produced];
   return step.collapse ? s.collapse(summed) : summed;
 }

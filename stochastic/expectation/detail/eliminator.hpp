@@ -13,9 +13,11 @@ namespace scg::detail {
 
 /// The factor step `step` of `plan` makes from its bucket (aligned by c) in semiring s: the
 /// product with the step's variable summed out, its plate rows multiplied into one where the
-/// step collapses (EliminationStep::collapse).
+/// step collapses (EliminationStep::collapse). `contracted`, when given, receives the
+/// contraction's table before that collapse (a traceback reads it per row).
 Factor produce(const EliminationPlan& plan, const EliminationStep& step,
-               const std::vector<Factor>& bucket, const Contraction& c, const Semiring& s);
+               const std::vector<Factor>& bucket, const Contraction& c, const Semiring& s,
+               Var* contracted = nullptr);
 
 /// Runs `plan` in semiring s over the model's factors (plan.scopes[0, plan.inputs)): each step
 /// multiplies the factors it consumes and sums its variable out (tables aligns them; it also

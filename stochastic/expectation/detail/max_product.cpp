@@ -2,7 +2,8 @@
 // a step adds the aligned tables and takes the largest sum over its variable), then the plan
 // walked backwards: each step's variable takes the state of the largest sum of its bucket's
 // tables given the states of the later variables of its scope (the lowest state on exact
-// ties, per plate row when plated). A step is ops/product_sum.cpp's log_max_sum.
+// ties, per plate row when plated). A step is ops/product_sum.cpp's log_max_sum, which records
+// that argmax beside each maximum, so the traceback reads it: O(rows) per step.
 // forward_filter_backward_sample: the same walk over the log-sum-exp semiring's steps
 // (log_product_sum, the forward filter): each step's variable is drawn from its bucket's
 // sums given the later variables' states (one uniform per plate row from the session's
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <boost/random/uniform_01.hpp>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
 
@@ -37,25 +39,16 @@ void check_rows(const std::string& op, std::span<const Shape> in, std::size_t ta
       shape_error(op, in, "every table must have the rows of the first, every state those or one");
 }
 
-/// How a decoding step picks its variable's state from the sums x_k of its bucket's tables.
+/// How a decoding step picks its variable's state.
 enum class Pick {
-  kArgmax,  ///< the largest x_k, the lowest k on exact ties (max-sum tables)
-  kSample,  ///< k with probability exp(x_k) / sum_j exp(x_j) (log-sum-exp tables)
+  kArgmax,  ///< the largest sum, the lowest state on exact ties (recorded by log_max_sum)
+  kSample,  ///< state k with probability exp(x_k) / sum_j exp(x_j) (log-sum-exp tables)
 };
 
-OpTraits pick_traits(Pick pick) {
+OpTraits sample_traits() {
   OpTraits t;
-  t.random = pick == Pick::kSample;  // a draw per run: two never merge
+  t.random = true;  // a draw per run: two never merge
   return t;
-}
-
-/// The largest x_k, the lowest k on ties.
-std::size_t argmax(std::span<const double> x) {
-  double best = kNegInf;
-  std::size_t best_k = 0;
-  for (std::size_t k = 0; k < x.size(); ++k)
-    if (x[k] > best) best = x[k], best_k = k;
-  return best_k;
 }
 
 /// k with probability exp(x_k - max) / sum_j exp(x_j - max), by one uniform u: the first k
@@ -77,26 +70,83 @@ std::size_t draw(std::span<double> x, double u) {
   return last;  // rounding: the last state of positive weight
 }
 
-/// One step of the backward walk: operands the bucket's tables, then the states (rows x 1
-/// state indices) of the step's other variables in scope order; per row, the sums x_k of the
-/// tables at the joint state (the others', k) for every state k of the step's variable, and
-/// the state picked from them (`pick`).
 /// Row r's state index in a state operand (rows x 1, or 1 x 1 for a global variable).
 std::size_t state_at(const Tensor& states, Eigen::Index r) {
-  return static_cast<std::size_t>(states.data()[states.rows() == 1 ? 0 : r]);
+  // Through a signed integer: one conversion instruction (a state index is far below 2^63).
+  return static_cast<std::size_t>(
+      static_cast<std::int64_t>(states.data()[states.rows() == 1 ? 0 : r]));
 }
 
-class StepOp final : public Op {
- public:
-  StepOp(std::vector<Map> maps, std::vector<std::size_t> radix, std::size_t at, Pick pick)
-      : Op(pick_traits(pick)),
-        maps_(std::move(maps)),
-        radix_(std::move(radix)),
-        at_(at),
-        pick_(pick) {}
-  std::string name() const override {
-    return pick_ == Pick::kArgmax ? "argmax_step" : "sample_step";
+/// Per row, the joint state of the step's scope with its variable (at `at`) at state 0, from
+/// the state operands in[first..] (the other variables in scope order); *stride: the variable's
+/// stride in the joint index.
+std::size_t base_state(std::span<const Tensor* const> in, std::size_t first,
+                       const std::vector<std::size_t>& radix, std::size_t at, Eigen::Index r,
+                       std::size_t* at_stride) {
+  std::size_t base = 0, stride = 1;
+  for (std::size_t j = 0, operand = first; j < radix.size(); ++j) {
+    if (j == at)
+      *at_stride = stride;
+    else
+      base += state_at(*in[operand++], r) * stride;
+    stride *= radix[j];
   }
+  return base;
+}
+
+/// One step of the traceback of the mode: operands the step's log_max_sum (maxima, then the
+/// state of the step's variable attaining each), then the states (rows x 1 state indices) of
+/// the step's other variables in scope order; per row, the recorded state at the others'
+/// states (the lowest on exact ties, as log_max_sum records the first).
+class ArgmaxStepOp final : public Op {
+ public:
+  /// radix: the state counts of the step's scope; at: the position of its variable there.
+  ArgmaxStepOp(const std::vector<std::size_t>& radix, std::size_t at) {
+    std::size_t stride = 1;  // the contraction's output column: the others' joint state
+    for (std::size_t j = 0; j < radix.size(); ++j)
+      if (j != at) strides_.push_back(stride), stride *= radix[j];
+  }
+  std::string name() const override { return "argmax_step"; }
+  Shape infer(std::span<const Shape> in) const override {
+    check_rows(name(), in, 1);
+    return {in[0].rows, 1};
+  }
+  void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
+    const Eigen::Index rows = out.rows();
+    const double* const arg = in[0]->data() + rows * (in[0]->cols() / 2);  // the argmax half
+    double* const to = out.data();
+    if (strides_.size() == 1 && in[1]->rows() == rows) {  // one later variable, per row (a chain)
+      const double* const k = in[1]->data();
+      const auto stride = static_cast<Eigen::Index>(strides_[0]) * rows;
+      for (Eigen::Index r = 0; r < rows; ++r)
+        to[r] = arg[static_cast<Eigen::Index>(k[r]) * stride + r];
+      return;
+    }
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      std::size_t o = 0;
+      for (std::size_t j = 0; j < strides_.size(); ++j) o += state_at(*in[j + 1], r) * strides_[j];
+      to[r] = arg[static_cast<Eigen::Index>(o) * rows + r];
+    }
+  }
+  std::vector<Var> backward(std::span<const Var> in, const Var&, const Var&,
+                            std::span<const char>) const override {
+    return std::vector<Var>(in.size());
+  }
+
+ private:
+  std::vector<std::size_t> strides_;  // per other variable, its stride in the output column
+};
+
+/// One step of the backward walk of a draw: operands the bucket's tables, then the states of
+/// the step's other variables in scope order; per row, the sums x_k of the tables at the joint
+/// state (the others', k) for every state k of the step's variable, and a state drawn from
+/// them.
+
+class SampleStepOp final : public Op {
+ public:
+  SampleStepOp(std::vector<Map> maps, std::vector<std::size_t> radix, std::size_t at)
+      : Op(sample_traits()), maps_(std::move(maps)), radix_(std::move(radix)), at_(at) {}
+  std::string name() const override { return "sample_step"; }
   Shape infer(std::span<const Shape> in) const override {
     check_rows(name(), in, maps_.size());
     return {in[0].rows, 1};
@@ -109,21 +159,14 @@ class StepOp final : public Op {
     x.resize(radix_[at_]);
     boost::random::uniform_01<double> uniform;
     for (Eigen::Index r = 0; r < rows; ++r) {
-      std::size_t base = 0, stride = 1, at_stride = 1;
-      for (std::size_t j = 0, operand = m; j < radix_.size(); ++j) {
-        if (j == at_)
-          at_stride = stride;
-        else
-          base += state_at(*in[operand++], r) * stride;
-        stride *= radix_[j];
-      }
+      std::size_t at_stride = 1;
+      const std::size_t base = base_state(in, m, radix_, at_, r, &at_stride);
       for (std::size_t k = 0; k < x.size(); ++k) {
         const std::size_t s = base + k * at_stride;
         x[k] = 0.0;
         for (std::size_t i = 0; i < m; ++i) x[k] += in[i]->data()[maps_[i][s] * rows + r];
       }
-      const std::size_t k = pick_ == Pick::kArgmax ? argmax(x) : draw(x, uniform(*ctx.engine));
-      out.data()[r] = static_cast<double>(k);
+      out.data()[r] = static_cast<double>(draw(x, uniform(*ctx.engine)));
     }
   }
   std::vector<Var> backward(std::span<const Var> in, const Var&, const Var&,
@@ -135,20 +178,50 @@ class StepOp final : public Op {
   std::vector<Map> maps_;
   std::vector<std::size_t> radix_;
   std::size_t at_;
-  Pick pick_;
 };
 
 /// A choice's value from its state index: the node's joint state, or per row (plated) the
-/// state of a one-row sample.
+/// state of a one-row sample (from a table of a row's states when it is small: a categorical's
+/// unit rows, a few bernoulli elements).
 class StateValueOp final : public Op {
  public:
   StateValueOp(std::shared_ptr<const Op> dist, Shape shape, bool per_row)
-      : dist_(std::move(dist)), shape_(shape), per_row_(per_row) {}
+      : dist_(std::move(dist)), shape_(shape), per_row_(per_row) {
+    const auto& d = static_cast<const Distribution&>(*dist_);
+    const double k = per_row ? d.state_count({1, shape.cols}) : 0.0;
+    if (k < 1.0 || k * static_cast<double>(shape.cols) > kMaxTable) return;
+    table_ = true;
+    row_states_ = Tensor(static_cast<Eigen::Index>(k), shape.cols);
+    Tensor unit(1, shape.cols);
+    for (Eigen::Index i = 0; i < row_states_.rows(); ++i) {
+      d.state(static_cast<std::size_t>(i), unit);
+      row_states_.matrix().row(i) = unit.matrix().row(0);
+    }
+    unit_rows_ = row_states_.rows() == row_states_.cols() && row_states_.matrix().isIdentity(0.0);
+  }
   std::string name() const override { return "choice_state"; }
   Shape infer(std::span<const Shape>) const override { return shape_; }
   void forward(std::span<const Tensor* const> in, Tensor& out, const RunContext&) const override {
     const auto& d = static_cast<const Distribution&>(*dist_);
     if (!per_row_) return d.state(static_cast<std::size_t>(in[0]->data()[0]), out);
+    if (unit_rows_) {  // a categorical's one-hot rows: zeros, then a 1 per row
+      out.matrix().setZero();
+      const double* const k = in[0]->data();
+      for (Eigen::Index r = 0; r < shape_.rows; ++r)
+        out.data()[static_cast<Eigen::Index>(k[r]) * shape_.rows + r] = 1.0;
+      return;
+    }
+    if (table_) {  // column by column: contiguous writes
+      const double* const k = in[0]->data();
+      const Eigen::Index n = row_states_.rows();
+      for (Eigen::Index c = 0; c < shape_.cols; ++c) {
+        const double* const from = row_states_.data() + c * n;
+        double* const to = out.data() + c * shape_.rows;
+        for (Eigen::Index r = 0; r < shape_.rows; ++r)
+          to[r] = from[static_cast<Eigen::Index>(k[r])];
+      }
+      return;
+    }
     thread_local Tensor unit;
     if (unit.rows() != 1 || unit.cols() != shape_.cols) unit = Tensor(1, shape_.cols);
     for (Eigen::Index r = 0; r < shape_.rows; ++r) {
@@ -162,15 +235,21 @@ class StateValueOp final : public Op {
   }
 
  private:
+  static constexpr double kMaxTable = 4096;  // entries of row_states_ at most
   std::shared_ptr<const Op> dist_;
   Shape shape_;
   bool per_row_;
+  bool table_ = false;      // row_states_ holds the states (else they are made per row)
+  bool unit_rows_ = false;  // and they are the unit rows (state k: a 1 in column k)
+  Tensor row_states_;       // row k: state k of a row
 };
 
-/// The elimination, keeping each step's bucket and alignment.
+/// The elimination, keeping each step's bucket, alignment and contraction (before any
+/// collapse of its rows).
 struct Forward {
   std::vector<std::vector<Factor>> buckets;
   std::vector<Contraction> contractions;
+  std::vector<Var> summed;
 };
 
 Forward eliminate_all(const EliminationPlan& plan, std::vector<Factor> factors, const Semiring& s,
@@ -182,7 +261,9 @@ Forward eliminate_all(const EliminationPlan& plan, std::vector<Factor> factors, 
     f.contractions.push_back(tables.contraction(plan, step));
     f.buckets.emplace_back();
     for (std::size_t i : step.consumed) f.buckets.back().push_back(factors[i]);
-    factors[step.produced] = produce(plan, step, f.buckets.back(), f.contractions.back(), s);
+    f.summed.emplace_back();
+    factors[step.produced] =
+        produce(plan, step, f.buckets.back(), f.contractions.back(), s, &f.summed.back());
   }
   return f;
 }
@@ -194,9 +275,13 @@ std::vector<Var> traceback(const EliminationPlan& plan, const Forward& f, Pick p
     const EliminationStep& step = plan.steps[i];
     std::vector<Var> in;
     std::vector<Map> maps;
-    for (std::size_t j = 0; j < f.buckets[i].size(); ++j)
-      if (!f.buckets[i][j].a.empty())
-        in.push_back(f.buckets[i][j].a), maps.push_back(to_map(f.contractions[i].index[j]));
+    if (pick == Pick::kArgmax) {
+      in.push_back(f.summed[i]);
+    } else {
+      for (std::size_t j = 0; j < f.buckets[i].size(); ++j)
+        if (!f.buckets[i][j].a.empty())
+          in.push_back(f.buckets[i][j].a), maps.push_back(to_map(f.contractions[i].index[j]));
+    }
     std::vector<std::size_t> radix;
     std::size_t at = 0;
     for (std::size_t j = 0; j < step.scope.size(); ++j) {
@@ -206,7 +291,9 @@ std::vector<Var> traceback(const EliminationPlan& plan, const Forward& f, Pick p
       else
         in.push_back(state[step.scope[j]]);
     }
-    state[step.variable] = make<StepOp>(in, std::move(maps), std::move(radix), at, pick);
+    state[step.variable] = pick == Pick::kArgmax
+                               ? make<ArgmaxStepOp>(in, radix, at)
+                               : make<SampleStepOp>(in, std::move(maps), std::move(radix), at);
   }
   return state;
 }
