@@ -1,16 +1,19 @@
 // Forward values of every op against closed forms, on both evaluation paths (1x1 operands take
 // Session's scalar kernels, larger ones the Eigen kernels); numerically extreme inputs; and a
-// third derivative against its closed form.
+// third derivative against its closed form; the internal max-sum contraction against a scalar
+// reference.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <random>
 #include <scg/scg.hpp>
 #include <string>
 #include <vector>
 
 #include "op_specs.hpp"
+#include "scg/ops/detail/contraction.hpp"
 
 namespace {
 
@@ -288,6 +291,85 @@ TEST_CASE("matmul on every path: small kernel, Eigen, BLAS, parts, every flag, a
       }
     }
   }
+}
+
+TEST_CASE("log_max_sum: per output column the largest sum and the rank of its first argmax") {
+  // The max-sum contraction of the posterior mode, against a scalar reference: integer tables
+  // (exact sums, so ties are exact), -inf entries (a column of -inf sums keeps -inf and rank 0),
+  // a column no joint state maps to, 1 to 5 tables (4 unrolled kernels and the general one),
+  // 1, 5 (a block of four and one) and 16 rows.
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> small(-2, 2), pick(0, 5);
+  const Eigen::Index n = 24, cols = 5;  // column 4: no joint state
+  std::vector<Eigen::Index> out(static_cast<std::size_t>(n));
+  for (Eigen::Index s = 0; s < n; ++s) out[static_cast<std::size_t>(s)] = (s * 7) % 4;
+  for (const Eigen::Index rows : {1, 5, 16})
+    for (std::size_t m = 1; m <= 5; ++m) {
+      CAPTURE(rows);
+      CAPTURE(m);
+      scg::Graph g;
+      std::vector<scg::Var> tables;
+      std::vector<scg::Tensor> values;
+      std::vector<std::vector<Eigen::Index>> index;
+      for (std::size_t i = 0; i < m; ++i) {
+        const Eigen::Index tc = 3 + static_cast<Eigen::Index>(i);
+        scg::Tensor t(rows, tc);
+        for (Eigen::Index r = 0; r < rows; ++r)
+          for (Eigen::Index c = 0; c < tc; ++c)
+            t(r, c) = pick(rng) == 0 ? -INFINITY : static_cast<double>(small(rng));
+        if (i == 0) t.matrix().row(0).setConstant(-INFINITY);  // row 0: every sum -inf
+        std::vector<Eigen::Index> idx(static_cast<std::size_t>(n));
+        for (Eigen::Index s = 0; s < n; ++s)
+          idx[static_cast<std::size_t>(s)] = (s * (2 * static_cast<Eigen::Index>(i) + 1)) % tc;
+        values.push_back(t), index.push_back(idx), tables.push_back(g.constant(t));
+      }
+      scg::SessionOptions o;
+      o.check_finite = false;  // -inf maxima are the point here
+      scg::Session session(g, 1, o);
+      const scg::Tensor got = session.run(scg::detail::log_max_sum(tables, index, out, cols));
+      REQUIRE(got.shape() == scg::Shape{rows, 2 * cols});
+      bool some_tie = false;
+      for (Eigen::Index r = 0; r < rows; ++r)
+        for (Eigen::Index c = 0; c < cols; ++c) {
+          double best = -INFINITY, rank = 0, seen = 0;
+          int ties = 0;
+          for (Eigen::Index s = 0; s < n; ++s) {
+            if (out[static_cast<std::size_t>(s)] != c) continue;
+            double x = 0;
+            for (std::size_t i = 0; i < m; ++i)
+              x += values[i](r, index[i][static_cast<std::size_t>(s)]);
+            if (x > best)
+              best = x, rank = seen, ties = 0;
+            else if (x == best && x > -INFINITY)
+              ++ties;
+            ++seen;
+          }
+          some_tie = some_tie || ties > 0;
+          CHECK(got(r, c) == best);
+          CHECK(got(r, cols + c) == rank);
+        }
+      CHECK(got(0, 0) == -INFINITY);  // row 0 of table 0 is all -inf
+      CHECK(got(0, cols) == 0.0);
+      if (rows == 16) CHECK(some_tie);  // ties occur: the first-argmax rule is exercised
+    }
+}
+
+TEST_CASE("a product's gradient through the seed of a sum is the other operand, to second order") {
+  // grad(sum(c * x), x) is c itself (broadcast_to(1) * c folds to c); through a scaled sum the
+  // scale multiplies c without a broadcast; second derivatives are unchanged.
+  scg::Graph g;
+  const scg::Var x = g.parameter("x", scg::Tensor::from_rows({{1.0, -2.0}, {0.5, 3.0}}));
+  const scg::Var c = g.parameter("c", scg::Tensor::from_rows({{2.0, 0.25}, {-1.0, 4.0}}));
+  const scg::Var d = scg::grad(scg::sum(c * x), {x})[0];
+  CHECK(d.id() == c.id());
+  const scg::Var d3 = scg::grad(scg::sum(c * x) * 3.0, {x})[0];
+  scg::Session s(g, 1);
+  CHECK(s.run(d3) == scg::Tensor::from_rows({{6.0, 0.75}, {-3.0, 12.0}}));
+  // d/dx sum(x * x * c) = 2 x c; its derivative along c: sum(2 x c) w.r.t. c is 2 x.
+  const scg::Var dx = scg::grad(scg::sum(x * x * c), {x})[0];
+  CHECK(s.run(dx) == scg::Tensor::from_rows({{4.0, -1.0}, {-1.0, 24.0}}));
+  const scg::Var dxc = scg::grad(scg::sum(dx), {c})[0];
+  CHECK(s.run(dxc) == scg::Tensor::from_rows({{2.0, -4.0}, {1.0, 6.0}}));
 }
 
 TEST_CASE("reductions, matmul, transpose, broadcast_to, sum_to: values") {

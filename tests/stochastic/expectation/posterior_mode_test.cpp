@@ -187,6 +187,30 @@ TEST_CASE("posterior_mode on independent plated rows: each row's argmax") {
   CHECK(s.run(mode[0]) == one_hot(R, 4, best));
 }
 
+TEST_CASE("posterior_mode on plated bernoulli rows of 3 and of 10 elements: each element's sign") {
+  // A row of c bernoulli elements is one variable of 2^c states: 8 (decoded from a table of a
+  // row's states) and 1024 (decoded row by row). 5 rows: a block of four and one more. Element
+  // (r, j) is 1 in the mode iff log sigmoid(l) + y > log sigmoid(-l), that is l + y > 0.
+  for (const int cols : {3, 10}) {
+    CAPTURE(cols);
+    const int R = 5;
+    scg::Graph g;
+    scg::Tensor l(R, cols), y(R, cols), want(R, cols);
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < cols; ++j) {
+        l(r, j) = std::sin(1.7 * r + 0.9 * j + 0.3), y(r, j) = std::cos(0.4 * r * j + 2.0);
+        want(r, j) = static_cast<ld>(l(r, j)) + y(r, j) > 0 ? 1.0 : 0.0;
+      }
+    const scg::Var z = scg::bernoulli(g.parameter("l", l));
+    const auto mode = scg::posterior_mode(scg::sum(z * g.constant(y)), {z});
+    scg::Session s(g, 1);
+    const scg::Tensor got = s.run(mode[0]);
+    CHECK(got == want);
+    CHECK(got.matrix().sum() > 0);  // some elements on, some off: the test can fail
+    CHECK(got.matrix().sum() < R * cols);
+  }
+}
+
 TEST_CASE("posterior_mode resolves ties to the lowest state index") {
   scg::Graph g;
   const scg::Var a = scg::bernoulli(g.constant(0.0)), b = scg::bernoulli(g.constant(0.0));
