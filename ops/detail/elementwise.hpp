@@ -8,7 +8,11 @@
 //   static constexpr const char* kName;
 //   template <class X> auto operator()(const X& x) const;            // the value
 //   Var grad(const Var& x, const Var& out, const Var& g) const;      // g times f'(x)
-// (without grad the derivative is 0), optionally `static constexpr int kCost` (work per element
+// (without grad the derivative is 0), optionally `void span(const double* x, double* out,
+// std::ptrdiff_t n) const`, the tensor path's kernel over n elements (x and out may be the same
+// buffer), for a formula Eigen's lazy expressions would evaluate badly (ew::staged: a
+// subexpression recomputed at each of its uses), optionally `static constexpr int kCost` (work
+// per element
 // in adds, a power of two: 4 for exp or log, 32 for a scalar libm call such as tanh; large
 // tensors split into parts that much smaller), and optionally `static constexpr CostTerms kTerms`,
 // `static constexpr bool kReadsOperand = false` (the value ignores x: a plan does not compute
@@ -17,6 +21,7 @@
 //   std::array<Var, 2> grad(const Var& a, const Var& b, const Var& out, const Var& g,
 //                           std::span<const char> needed) const;
 // returning the gradients for the broadcast shape (summed back to the operands' shapes).
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -111,6 +116,23 @@ auto log1p_nonneg(const X& y) {
   return ew::log(u) + (y - (u - 1.0)) / u;
 }
 
+/// out = outer(x, inner(x)) over n elements (Eigen arrays), inner's values evaluated once per
+/// block of 256 into a stack buffer: Eigen's lazy expression would evaluate inner at each use of
+/// it in outer (softplus reads e^-|x| four times). x and out may be the same buffer.
+template <class Inner, class Outer>
+void staged(const double* x, double* out, std::ptrdiff_t n, const Inner& inner,
+            const Outer& outer) {
+  constexpr std::ptrdiff_t kBlock = 256;
+  alignas(32) double buffer[kBlock];
+  for (std::ptrdiff_t i = 0; i < n; i += kBlock) {
+    const std::ptrdiff_t m = std::min(kBlock, n - i);
+    const Eigen::Map<const Eigen::ArrayXd> xb(x + i, m);
+    Eigen::Map<Eigen::ArrayXd> yb(buffer, m);
+    yb = inner(xb);
+    Eigen::Map<Eigen::ArrayXd>(out + i, m) = outer(xb, yb);
+  }
+}
+
 }  // namespace scg::ew
 
 namespace scg::detail {
@@ -178,7 +200,10 @@ class ElementwiseOp final : public Op {
       for_each_span(
           ctx.pool, size,
           [&](std::ptrdiff_t off, std::ptrdiff_t len) {
-            span_of(out, off, len) = f_(span_of(x, off, len));
+            if constexpr (requires { f_.span(x.data(), out.data(), len); })
+              f_.span(x.data() + off, out.data() + off, len);
+            else
+              span_of(out, off, len) = f_(span_of(x, off, len));
           },
           kCost);
     } else {
