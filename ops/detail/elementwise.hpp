@@ -133,6 +133,25 @@ void staged(const double* x, double* out, std::ptrdiff_t n, const Inner& inner,
   }
 }
 
+/// The value of softplus and log_sigmoid, Derived::outer(x, y) with y = e^-|x|: on doubles,
+/// and on a tensor's spans with y evaluated once per block (staged).
+template <class Derived>
+struct ExpNegAbsForm {
+  template <class X>
+  static auto inner(const X& x) {
+    return ew::exp(-ew::abs(x));
+  }
+  template <class X>
+  auto operator()(const X& x) const {
+    return Derived::outer(x, inner(x));
+  }
+  void span(const double* x, double* out, std::ptrdiff_t n) const {
+    staged(
+        x, out, n, [](const auto& a) { return inner(a); },
+        [](const auto& a, const auto& y) { return Derived::outer(a, y); });
+  }
+};
+
 }  // namespace scg::ew
 
 namespace scg::detail {
