@@ -12,11 +12,10 @@
 // std::ptrdiff_t n) const`, the tensor path's kernel over n elements (x and out may be the same
 // buffer), for a formula Eigen's lazy expressions would evaluate badly (ew::staged: a
 // subexpression recomputed at each of its uses), optionally `static constexpr int kCost` (work
-// per element
-// in adds, a power of two: 4 for exp or log, 32 for a scalar libm call such as tanh; large
-// tensors split into parts that much smaller), and optionally `static constexpr CostTerms kTerms`,
-// `static constexpr bool kReadsOperand = false` (the value ignores x: a plan does not compute
-// x for it) and `std::string label() const`.
+// per element in adds, a power of two: 4 for exp or log, 16 for tanh or softplus, 32 for a
+// scalar libm call such as expm1; large tensors split into parts that much smaller), and
+// optionally `static constexpr CostTerms kTerms`, `static constexpr bool kReadsOperand = false`
+// (the value ignores x: a plan does not compute x for it) and `std::string label() const`.
 // A binary functor provides kName, operator()(a, b) for any mix of double and array, and
 //   std::array<Var, 2> grad(const Var& a, const Var& b, const Var& out, const Var& g,
 //                           std::span<const char> needed) const;
@@ -42,7 +41,6 @@ SCG_EW_UNARY(exp, std::exp)
 SCG_EW_UNARY(log, std::log)
 SCG_EW_UNARY(log1p, std::log1p)
 SCG_EW_UNARY(expm1, std::expm1)
-SCG_EW_UNARY(tanh, std::tanh)
 SCG_EW_UNARY(sqrt, std::sqrt)
 SCG_EW_UNARY(abs, std::fabs)
 #undef SCG_EW_UNARY
