@@ -81,17 +81,53 @@ enum class Combine { kProduct, kSum, kLogProduct, kLogMax };
 /// Column s of g added into column through[s] of a cols-column result.
 Var scatter(const Var& g, const Map& through, Eigen::Index cols);
 
+/// f(std::integral_constant<std::size_t, N>) for N the operand count up to 4, else N = 0 (any
+/// count): kernels whose loops over operands unroll at compile time.
+template <class F>
+void by_arity(std::size_t operands, F&& f) {
+  switch (operands) {
+    case 1:
+      return f(std::integral_constant<std::size_t, 1>{});
+    case 2:
+      return f(std::integral_constant<std::size_t, 2>{});
+    case 3:
+      return f(std::integral_constant<std::size_t, 3>{});
+    case 4:
+      return f(std::integral_constant<std::size_t, 4>{});
+    default:
+      return f(std::integral_constant<std::size_t, 0>{});
+  }
+}
+
 /// Column s of dst (rows x n) = sum_i column maps[i][s] of in[i]: gather_sum's value, and the
-/// exponents of log_product_sum.
+/// exponents of log_product_sum. Four rows at a time in vector registers (N operands, 0: any).
+template <std::size_t N>
+void gather_sum_n(std::span<const Tensor* const> in, const std::vector<Map>& maps,
+                  Eigen::Index rows, double* dst) {
+  const std::size_t m = N ? N : in.size();
+  for (std::size_t s = 0; s < maps[0]->size(); ++s) {
+    std::array<const double*, N ? N : 1> c{};
+    for (std::size_t i = 0; N != 0 && i < N; ++i) c[i] = in[i]->data() + (*maps[i])[s] * rows;
+    double* const to = dst + static_cast<Eigen::Index>(s) * rows;
+    Eigen::Index r = 0;
+    if constexpr (N != 0) {
+      for (; r + 4 <= rows; r += 4) {
+        V4 x = load4(c[0] + r);
+        for (std::size_t i = 1; i < N; ++i) x += load4(c[i] + r);
+        store4(to + r, x);
+      }
+    }
+    for (; r < rows; ++r) {
+      double x = in[0]->data()[(*maps[0])[s] * rows + r];
+      for (std::size_t i = 1; i < m; ++i) x += in[i]->data()[(*maps[i])[s] * rows + r];
+      to[r] = x;
+    }
+  }
+}
+
 void gather_sum_into(std::span<const Tensor* const> in, const std::vector<Map>& maps,
                      Eigen::Index rows, double* dst) {
-  using Col = Eigen::Map<const Eigen::ArrayXd>;
-  for (std::size_t s = 0; s < maps[0]->size(); ++s) {
-    Eigen::Map<Eigen::ArrayXd> col(dst + static_cast<Eigen::Index>(s) * rows, rows);
-    col = Col(in[0]->data() + (*maps[0])[s] * rows, rows);
-    for (std::size_t i = 1; i < in.size(); ++i)
-      col += Col(in[i]->data() + (*maps[i])[s] * rows, rows);
-  }
+  by_arity(in.size(), [&](auto n) { gather_sum_n<decltype(n)::value>(in, maps, rows, dst); });
 }
 
 /// The contractions: the same members (the tables' index maps, the output map and
@@ -147,23 +183,6 @@ class ContractionOp final : public Op {
   }
 
  private:
-  /// f(std::integral_constant<std::size_t, N>) for N the operand count up to 4, else N = 0 (any
-  /// count): kernels whose loops over operands unroll at compile time.
-  template <class F>
-  static void by_arity(std::size_t operands, F&& f) {
-    switch (operands) {
-      case 1:
-        return f(std::integral_constant<std::size_t, 1>{});
-      case 2:
-        return f(std::integral_constant<std::size_t, 2>{});
-      case 3:
-        return f(std::integral_constant<std::size_t, 3>{});
-      case 4:
-        return f(std::integral_constant<std::size_t, 4>{});
-      default:
-        return f(std::integral_constant<std::size_t, 0>{});
-    }
-  }
   void product_forward(std::span<const Tensor* const> in, Tensor& out) const {
     out.matrix().setZero();  // one fused expression per operand count
     by_arity(in.size(), [&](auto n) { run<decltype(n)::value>(in, out); });
@@ -201,19 +220,23 @@ class ContractionOp final : public Op {
         }
         return;
       }
-      using Col = Eigen::Map<const Eigen::ArrayXd>;
+      // Four rows at a time in vector registers (a per-column Eigen expression costs more than
+      // the 16 or so rows of a plate), the rest one by one.
       for (std::size_t s = 0; s < n; ++s) {
-        Eigen::Map<Eigen::ArrayXd> dst(out.data() + o[s] * rows, rows);
-        if constexpr (N == 1)
-          dst += Col(src[0] + idx[0][s] * rows, rows);
-        else if constexpr (N == 2)
-          dst += Col(src[0] + idx[0][s] * rows, rows) * Col(src[1] + idx[1][s] * rows, rows);
-        else if constexpr (N == 3)
-          dst += Col(src[0] + idx[0][s] * rows, rows) * Col(src[1] + idx[1][s] * rows, rows) *
-                 Col(src[2] + idx[2][s] * rows, rows);
-        else
-          dst += Col(src[0] + idx[0][s] * rows, rows) * Col(src[1] + idx[1][s] * rows, rows) *
-                 Col(src[2] + idx[2][s] * rows, rows) * Col(src[3] + idx[3][s] * rows, rows);
+        double* const to = out.data() + o[s] * rows;
+        std::array<const double*, N> c;
+        for (std::size_t i = 0; i < N; ++i) c[i] = src[i] + idx[i][s] * rows;
+        Eigen::Index r = 0;
+        for (; r + 4 <= rows; r += 4) {
+          V4 p = load4(c[0] + r);
+          for (std::size_t i = 1; i < N; ++i) p *= load4(c[i] + r);
+          store4(to + r, load4(to + r) + p);
+        }
+        for (; r < rows; ++r) {
+          double p = c[0][r];
+          for (std::size_t i = 1; i < N; ++i) p *= c[i][r];
+          to[r] += p;
+        }
       }
     } else {
       for (std::size_t s = 0; s < n; ++s)
@@ -310,13 +333,35 @@ class ContractionOp final : public Op {
     gather_sum_into(in, maps_, rows, S.data());
     auto o = out.matrix().array();
     o.setConstant(-std::numeric_limits<double>::infinity());
-    for (Eigen::Index s = 0; s < n; ++s) o.col((*out_)[s]) = o.col((*out_)[s]).max(S.col(s));
-    shift = o.isFinite().select(o, 0.0);  // the largest exponent; 0 where every term is 0 (-inf)
-    o.setZero();
-    for (Eigen::Index s = 0; s < n; ++s) {
-      const auto c = static_cast<Eigen::Index>((*out_)[s]);
-      o.col(c) += (S.col(s) - shift.col(c)).exp();
+    // Column by column with rows in vector registers (per-column Eigen expressions cost more
+    // than their 16 or so rows here), the exps in one Eigen pass over S.
+    const auto each_state = [&](auto&& f) {  // f(column of S, column of out, rows)
+      for (Eigen::Index s = 0; s < n; ++s)
+        f(S.data() + s * rows, o.data() + static_cast<Eigen::Index>((*out_)[s]) * rows);
+    };
+    each_state([&](double* x, double* to) {  // the largest exponent
+      Eigen::Index r = 0;
+      for (; r + 4 <= rows; r += 4) {
+        const V4 a = load4(x + r), b = load4(to + r);
+        store4(to + r, a > b ? a : b);
+      }
+      for (; r < rows; ++r) to[r] = x[r] > to[r] ? x[r] : to[r];
+    });
+    shift = o.isFinite().select(o, 0.0);    // the largest exponent; 0 where every term is 0 (-inf)
+    for (Eigen::Index s = 0; s < n; ++s) {  // S - its column's shift, then exp of all at once
+      double* const x = S.data() + s * rows;
+      const double* const m = shift.data() + static_cast<Eigen::Index>((*out_)[s]) * rows;
+      Eigen::Index r = 0;
+      for (; r + 4 <= rows; r += 4) store4(x + r, load4(x + r) - load4(m + r));
+      for (; r < rows; ++r) x[r] -= m[r];
     }
+    S = S.exp();
+    o.setZero();
+    each_state([&](double* x, double* to) {
+      Eigen::Index r = 0;
+      for (; r + 4 <= rows; r += 4) store4(to + r, load4(to + r) + load4(x + r));
+      for (; r < rows; ++r) to[r] += x[r];
+    });
     o = o.log() + shift;
   }
   std::vector<Var> log_backward(std::span<const Var> in, const Var& out, const Var& g,
