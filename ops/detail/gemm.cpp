@@ -30,9 +30,10 @@ void openblas_set_num_threads(int threads);
 namespace scg::detail {
 namespace {
 
-/// Products up to this many multiply-adds with A not transposed go to small_gemm: Eigen's GEMM
-/// packs its operands and dispatches blocks, a fixed cost near 1.5k instructions that dwarfs a
-/// 16 x 6 by 6 x 4 product (the HMM's emission weights; bench/NOTES.md, "Posterior mode").
+/// Products up to this many multiply-adds go to small_gemm (A not transposed) or small_gemm_tn
+/// (A transposed, B not; both transposed stay on Eigen): Eigen's GEMM packs its operands and
+/// dispatches blocks, a fixed cost near 1.5k instructions that dwarfs a 16 x 6 by 6 x 4 product
+/// (the HMM's emission weights; bench/NOTES.md, "Posterior mode").
 constexpr Eigen::Index kSmallProduct = 512;
 
 /// C = A op(B), by blocks of a column: sixteen rows (four registers of sums) while the k
@@ -65,6 +66,26 @@ void small_gemm(bool tb, Eigen::Index m, Eigen::Index n, Eigen::Index k, const d
       double sum = 0.0;
       for (Eigen::Index p = 0; p < k; ++p) sum += a[p * lda + r] * w[p * step];
       out[r] = sum;
+    }
+  }
+}
+
+/// C = A^T B: entry (i, j) the dot product of A's column i and B's column j (both contiguous),
+/// four terms at a time in a vector register, then its four lanes added; the terms past the
+/// last four one by one. (A gradient's shape: dW = X^T G.)
+void small_gemm_tn(Eigen::Index m, Eigen::Index n, Eigen::Index k, const double* a,
+                   Eigen::Index lda, const double* b, Eigen::Index ldb, double* c,
+                   Eigen::Index ldc) {
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const double* const bj = b + j * ldb;
+    for (Eigen::Index i = 0; i < m; ++i) {
+      const double* const ai = a + i * lda;
+      V4 acc = splat4(0.0);
+      Eigen::Index p = 0;
+      for (; p + 4 <= k; p += 4) acc += load4(ai + p) * load4(bj + p);
+      double sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+      for (; p < k; ++p) sum += ai[p] * bj[p];
+      c[i + j * ldc] = sum;
     }
   }
 }
@@ -106,7 +127,10 @@ void gemm(bool ta, bool tb, Eigen::Index m, Eigen::Index n, Eigen::Index k, cons
     return;
   }
 #endif
-  if (!ta && m * n * k <= kSmallProduct) return small_gemm(tb, m, n, k, a, lda, b, ldb, c, ldc);
+  if (m * n * k <= kSmallProduct) {
+    if (!ta) return small_gemm(tb, m, n, k, a, lda, b, ldb, c, ldc);
+    if (!tb) return small_gemm_tn(m, n, k, a, lda, b, ldb, c, ldc);
+  }
   using Strided = Eigen::OuterStride<>;
   using In = Eigen::Map<const Eigen::MatrixXd, 0, Strided>;
   Eigen::Map<Eigen::MatrixXd, 0, Strided> out(c, m, n, Strided(ldc));

@@ -238,8 +238,8 @@ TEST_CASE("broadcasting binary ops: values of every pattern against loops") {
 }
 
 TEST_CASE("matmul on every path: small kernel, Eigen, BLAS, parts, every flag, against long double") {
-  // Products of at most 512 multiply-adds with a not transposed run on scg's small kernel
-  // (blocks of 16, 4 and 1 rows); products whose dimensions are all 16 or more on OpenBLAS in a
+  // Products of at most 512 multiply-adds run on scg's small kernels where a is not transposed
+  // (blocks of 16, 4 and 1 rows) or a is and b is not (dot products, 4 terms and the rest); products whose dimensions are all 16 or more on OpenBLAS in a
   // build with SCG_BLAS (on Eigen otherwise), those of 2^24 flops and more in 2-8 parts along
   // output rows or columns, each part a call with offset pointers and the full leading
   // dimensions; the rest on Eigen. Every entry is within
