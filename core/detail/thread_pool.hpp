@@ -86,9 +86,9 @@ inline constexpr std::ptrdiff_t kPart = 32768, kParallelFrom = 65536;
 
 /// Calls f(offset, length) for each part of [0, size) (one part below kParallelFrom). `cost`
 /// (a power of two up to kPart) is the work per element in units of an add's: the thresholds
-/// are divided by it, so an op with a scalar libm call per element (tanh: about 50 adds'
-/// time) splits from kParallelFrom / 32 elements, in parts of kPart / 32 (measured per op:
-/// bench/NOTES.md, "Cost model").
+/// are divided by it, so an op with a scalar libm call per element (expm1: cost 32) splits
+/// from kParallelFrom / 32 elements, in parts of kPart / 32 (measured per op: bench/NOTES.md,
+/// "Cost model").
 template <class F>
 void for_each_span(ThreadPool* pool, std::ptrdiff_t size, const F& f, std::ptrdiff_t cost = 1) {
   if (size * cost < kParallelFrom) return f(std::ptrdiff_t{0}, size);

@@ -188,8 +188,8 @@ inline auto span_of(const Tensor& t, Eigen::Index off, Eigen::Index len) {
 template <class F, int N>
 class ElementwiseOp final : public Op {
   static_assert(N == 1 || N == 2);
-  // Work per element in adds (a unary functor's optional kCost: 4 for vectorized exp and log,
-  // 32 for scalar libm calls), for the split thresholds (detail::for_each_span).
+  // Work per element in adds (a unary functor's optional kCost, see the top of this file), for
+  // the split thresholds (detail::for_each_span).
   static constexpr std::ptrdiff_t kCost = [] {
     if constexpr (requires { F::kCost; })
       return std::ptrdiff_t{F::kCost};

@@ -61,7 +61,7 @@ bool is_live_box(const Op* op);
 /// True if `op` is broadcast_to's op.
 bool is_broadcast(const Op* op);
 
-/// g * x for a derivative (a product's or a quotient's): where g is broadcast_to(c) (a sum's
+/// g * x for a product's derivative (mul's backward): where g is broadcast_to(c) (a sum's
 /// derivative) and x has g's shape, c * x, as the product broadcasts c itself; where c is
 /// moreover a constant of ones (the seed of a cost summed), x itself. The same values and
 /// derivatives as g * x, with one or two nodes fewer per summed product.

@@ -62,8 +62,8 @@ void build(Model& m) {
   const auto grads = scg::grad(m.loss, {m.w1, m.w2, m.b2}, o);
   // Large sums along each axis and broadcasts back (split into parts of whole rows or columns).
   const scg::Var rows = scg::sum(ll, 1), cols = scg::sum(ll, 0);
-  // Mid-sized tensors of costly elementwise ops (6000 elements: parts of 1024 for tanh and
-  // log_sigmoid, whose cost is 32 adds per element; of 8192 for exp).
+  // Mid-sized tensors of costly elementwise ops (6000 elements: parts of 2048 for tanh and
+  // log_sigmoid, whose cost is 16 adds per element; of 8192 for exp).
   scg::Tensor v(60, 100);
   for (Eigen::Index i = 0; i < v.rows(); ++i)
     for (Eigen::Index j = 0; j < v.cols(); ++j) v(i, j) = 3.0 * std::sin(0.3 + i * 0.71 + j * 0.173);

@@ -141,7 +141,6 @@ class ArgmaxStepOp final : public Op {
 /// the step's other variables in scope order; per row, the sums x_k of the tables at the joint
 /// state (the others', k) for every state k of the step's variable, and a state drawn from
 /// them.
-
 class SampleStepOp final : public Op {
  public:
   SampleStepOp(std::vector<Map> maps, std::vector<std::size_t> radix, std::size_t at)
